@@ -1,0 +1,97 @@
+"""aimark: label AI-generated content so people and machines can tell.
+
+C2PA Content Credentials signed with your X.509 credentials, IPTC/EXIF metadata labels, and
+verification with clear trust results.
+
+Example:
+    >>> import tempfile, aimark
+    >>> from PIL import Image
+    >>> creds = aimark.create_dev_credentials(tempfile.mkdtemp()).credentials()
+    >>> signed = aimark.label_image(Image.new("RGB", (64, 64)), credentials=creds,
+    ...                             generator=("my-model", "1.0"), format="png")
+    >>> aimark.verify(signed.data).verdict.ai_generated
+    True
+"""
+
+from aimark._api import label_image, verify
+from aimark._labeler import LabelResult, Labeler, LabelWarning
+from aimark._verifier import Verifier
+from aimark._version import __version__
+from aimark.credentials import (
+    Credentials,
+    DevCredentials,
+    SigningAlg,
+    TrustAnchors,
+    create_dev_credentials,
+)
+from aimark.errors import (
+    AimarkError,
+    CorruptInputError,
+    CredentialsError,
+    EmptyInputError,
+    ImageTooLargeError,
+    InputError,
+    ManifestError,
+    MissingExtraError,
+    OutputError,
+    SigningError,
+    UnsupportedFormatError,
+)
+from aimark.generator import Generator
+from aimark.media.limits import Limits
+from aimark.media.sniff import ImageFormat
+from aimark.metadata.digital_source_type import DigitalSourceType
+from aimark.report import (
+    Action,
+    Backing,
+    C2paResult,
+    C2paState,
+    Failure,
+    MediaInfo,
+    MetadataResult,
+    Report,
+    Signer,
+    Status,
+    Verdict,
+)
+
+__all__ = [
+    "Action",
+    "AimarkError",
+    "Backing",
+    "C2paResult",
+    "C2paState",
+    "CorruptInputError",
+    "Credentials",
+    "CredentialsError",
+    "DevCredentials",
+    "DigitalSourceType",
+    "EmptyInputError",
+    "Failure",
+    "Generator",
+    "ImageFormat",
+    "ImageTooLargeError",
+    "InputError",
+    "LabelResult",
+    "LabelWarning",
+    "Labeler",
+    "Limits",
+    "ManifestError",
+    "MediaInfo",
+    "MetadataResult",
+    "MissingExtraError",
+    "OutputError",
+    "Report",
+    "SigningAlg",
+    "SigningError",
+    "Signer",
+    "Status",
+    "TrustAnchors",
+    "UnsupportedFormatError",
+    "Verdict",
+    "Verifier",
+    "__version__",
+    "create_dev_credentials",
+    "label_image",
+    "verify",
+]

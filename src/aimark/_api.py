@@ -1,0 +1,113 @@
+"""The small public verbs: one-shot wrappers over :class:`Labeler` and :class:`Verifier`.
+
+Keep a Labeler / Verifier when you label or verify many files: configuration and the signer
+are set up once.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aimark._labeler import ImageSourceLike, LabelResult, Labeler
+from aimark._verifier import Verifier
+from aimark.credentials import Credentials, TrustLike
+from aimark.generator import GeneratorLike
+from aimark.media.limits import Limits
+from aimark.media.sniff import ImageFormat
+from aimark.media.source import SourceLike
+from aimark.metadata.digital_source_type import DigitalSourceType
+from aimark.report import Report
+
+__all__ = ["label_image", "verify"]
+
+
+def label_image(
+    src: ImageSourceLike,
+    dst: str | os.PathLike[str] | None = None,
+    *,
+    credentials: Credentials,
+    generator: GeneratorLike,
+    source_type: DigitalSourceType | str = DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA,
+    format: ImageFormat | str | None = None,  # noqa: A002
+    allow_training: bool | None = None,
+    thumbnail: bool = False,
+    overwrite: bool = False,
+    title: str | None = None,
+    content_id: str | None = None,
+    quality: int | None = None,
+    limits: Limits | None = None,
+) -> LabelResult:
+    """Label an image as AI-generated: IPTC Digital Source Type in XMP, EXIF ``Software`` /
+    ``UserComment``, then a signed C2PA manifest (``c2pa.created`` with the digital source type
+    and the generator as ``softwareAgent``, a unique content id, optional training preference).
+
+    Args:
+        src: a path, bytes, a binary file object, a PIL image or a numpy array (H, W[, C]).
+            Encoded inputs keep their pixels bit-for-bit (metadata is inserted, not re-encoded),
+            except TIFF which is re-saved losslessly. Never modified.
+        dst: where to write the result, atomically (temp file + rename). ``dst`` equal to
+            ``src`` is refused unless ``overwrite=True``; even then ``src`` is replaced only
+            once the new file is complete.
+        credentials: signing credentials (:class:`Credentials`).
+        generator: the model, e.g. ``("my-model", "2.1")`` or ``"my-model 2.1"``.
+        source_type: an IPTC digital source type (default ``trainedAlgorithmicMedia``;
+            ``compositeWithTrainedAlgorithmicMedia`` for AI edits of real content).
+        format: output format for PIL images / arrays (default: the image's own, else PNG).
+        allow_training: None (say nothing), False (opt out of AI training and data mining)
+            or True.
+        thumbnail: embed a C2PA thumbnail (off by default: +~100 KB per file).
+        title, content_id, quality: manifest title, a content id of yours (default a fresh
+            ``urn:uuid:``), encoder quality for lossy formats when encoding a PIL image.
+
+    Returns:
+        :class:`LabelResult` with ``data`` (the signed bytes), ``content_id`` and ``layers``.
+
+    Raises:
+        InputError (and subclasses), CredentialsError, SigningError, OutputError.
+
+    Example:
+        >>> import tempfile, aimark
+        >>> from PIL import Image
+        >>> creds = aimark.create_dev_credentials(tempfile.mkdtemp()).credentials()
+        >>> out = aimark.label_image(Image.new("RGB", (32, 32)), credentials=creds,
+        ...                          generator="my-model 1.0", format="jpeg")
+        >>> aimark.verify(out.data).verdict.status.value
+        'labelled-untrusted'
+    """
+    labeler = Labeler(
+        credentials,
+        generator=generator,
+        source_type=source_type,
+        allow_training=allow_training,
+        thumbnail=thumbnail,
+        limits=limits,
+    )
+    return labeler.label_image(
+        src, dst, format=format, overwrite=overwrite, title=title, content_id=content_id,
+        quality=quality,
+    )
+
+
+def verify(src: SourceLike, *, trust: TrustLike = None, limits: Limits | None = None) -> Report:
+    """Verify an image's AI labels: C2PA manifest (validity and trust) and unsigned metadata.
+
+    Args:
+        src: a path, bytes or a binary file object. Never modified.
+        trust: your trust anchors: PEM bytes, a path, several paths or a
+            :class:`TrustAnchors`. Without anchors a valid signature is reported as
+            ``valid-untrusted`` -- never as trusted.
+        limits: byte and pixel limits (:class:`Limits`).
+
+    Returns:
+        A :class:`Report`. Bad content (empty, not an image, truncated, a decompression bomb,
+        a broken manifest) is reported in it, not raised.
+
+    Raises:
+        OSError: the path cannot be read (missing, permission denied).
+
+    Example:
+        >>> import aimark
+        >>> aimark.verify(b"\\x89PNG\\r\\n\\x1a\\n").verdict.status.value
+        'error'
+    """
+    return Verifier(trust=trust, limits=limits).verify(src)

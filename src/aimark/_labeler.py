@@ -1,0 +1,258 @@
+"""Labeler: turn an image into a labelled one (XMP/EXIF labels, then a signed C2PA manifest).
+
+Flow: pixels → encode (format) → metadata labels → C2PA sign → bytes out (→ dst atomically).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+from PIL import Image
+
+from aimark.credentials import Credentials
+from aimark.errors import ImageTooLargeError, OutputError
+from aimark.generator import Generator, GeneratorLike
+from aimark.manifest.c2pa_io import ManifestSigner
+from aimark.manifest.definitions import ai_manifest
+from aimark.media import containers, image_io
+from aimark.media.limits import Limits
+from aimark.media.output import same_file, write_atomic
+from aimark.media.sniff import ImageFormat
+from aimark.media.source import SourceLike, read_source
+from aimark.metadata.digital_source_type import DigitalSourceType
+from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
+from aimark.metadata.xmp import DATA_MINING_PROHIBITED, XmpError, XmpLabel, merge_xmp
+
+__all__ = ["LabelResult", "LabelWarning", "Labeler"]
+
+ImageSourceLike = Union[SourceLike, Image.Image]
+
+
+class LabelWarning(UserWarning):
+    """A label layer could not be written (the others were); the message says which and why."""
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    """A labelled image: its bytes, format, content id, and any layer that was skipped.
+
+    ``bytes(result)`` gives the signed bytes.
+    """
+
+    data: bytes
+    format: ImageFormat
+    content_id: str
+    path: Path | None = None
+    layers: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    data: bytes
+    format: ImageFormat
+    size: tuple[int, int]
+    alpha: bool
+    name: str
+    layers: tuple[str, ...] = ()
+
+
+class Labeler:
+    """Labels images as AI-generated with one configuration (credentials, generator, ...).
+
+    Reuse one Labeler for many images: the signer is set up once.
+
+    Example:
+        >>> import tempfile, aimark
+        >>> from PIL import Image
+        >>> dev = aimark.create_dev_credentials(tempfile.mkdtemp())
+        >>> labeler = aimark.Labeler(dev.credentials(), generator=("my-model", "1.0"))
+        >>> result = labeler.label_image(Image.new("RGB", (64, 64)), format="png")
+        >>> result.format, result.layers
+        (<ImageFormat.PNG: 'png'>, ('xmp', 'exif', 'c2pa'))
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        generator: GeneratorLike,
+        source_type: DigitalSourceType | str = DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA,
+        allow_training: bool | None = None,
+        thumbnail: bool = False,
+        metadata: bool = True,
+        limits: Limits | None = None,
+    ) -> None:
+        if not isinstance(credentials, Credentials):
+            raise TypeError(
+                "credentials must be aimark.Credentials "
+                "(Credentials.from_files(chain, key) or create_dev_credentials(dir).credentials())"
+            )
+        self.generator = Generator.coerce(generator)
+        self.source_type = DigitalSourceType.parse(source_type)
+        self.allow_training = allow_training
+        self.thumbnail = thumbnail
+        self.metadata = metadata
+        self.limits = limits or Limits()
+        self._signer = ManifestSigner(credentials)
+
+    # ------------------------------------------------------------------ public
+
+    def label_image(
+        self,
+        src: ImageSourceLike,
+        dst: str | os.PathLike[str] | None = None,
+        *,
+        format: ImageFormat | str | None = None,  # noqa: A002 - the natural name
+        overwrite: bool = False,
+        title: str | None = None,
+        content_id: str | None = None,
+        quality: int | None = None,
+    ) -> LabelResult:
+        """Label one image; see :func:`aimark.label_image` for the arguments."""
+        if dst is not None and isinstance(src, (str, os.PathLike)) and same_file(src, dst):
+            if not overwrite:
+                raise OutputError(
+                    f"destination {dst} is the source; pass overwrite=True to replace it"
+                )
+        content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
+        notes: list[str] = []
+        enc = self._encoded(src, format, quality, content_id)
+        data, fmt = enc.data, enc.format
+        layers = list(enc.layers)
+        if self.metadata and not enc.layers:
+            data, written = self._with_metadata(data, fmt, enc.size, enc.alpha, content_id, notes)
+            layers.extend(written)
+        definition = ai_manifest(
+            generator=self.generator,
+            content_id=content_id,
+            source_type_uri=self.source_type.uri,
+            title=title or enc.name,
+            mime=fmt.mime,
+            allow_training=self.allow_training,
+        )
+        signed = self._signer.sign(data, fmt.mime, definition, thumbnail=self.thumbnail)
+        layers.append("c2pa")
+        for note in notes:
+            warnings.warn(note, LabelWarning, stacklevel=3)
+        path = None
+        if dst is not None:
+            write_atomic(dst, signed)
+            path = Path(dst)
+        return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes))
+
+    # ------------------------------------------------------------------ steps
+
+    def _xmp_label(self, content_id: str) -> XmpLabel:
+        g = self.generator
+        return XmpLabel(
+            digital_source_type=self.source_type.uri,
+            creator_tool=g.label,
+            ai_system=g.name,
+            ai_system_version=g.version,
+            content_id=content_id,
+            data_mining=DATA_MINING_PROHIBITED if self.allow_training is False else None,
+        )
+
+    def _exif_label(self) -> ExifLabel:
+        return ExifLabel(
+            software=self.generator.label,
+            comment=f"AI-generated ({self.source_type.value}) by {self.generator.label}",
+        )
+
+    def _encoded(self, src: Any, format: Any, quality: int | None, content_id: str) -> _Encoded:
+        """Encode a PIL image / array, or read and check encoded input."""
+        if hasattr(src, "__array_interface__") and not isinstance(src, Image.Image):
+            src = Image.fromarray(src)
+        if isinstance(src, Image.Image):
+            fmt = ImageFormat.parse(format) if format else _format_of_pil(src)
+            w, h = src.size
+            if w * h > self.limits.max_pixels:
+                raise ImageTooLargeError(f"{w}×{h} image is over the pixel limit")
+            xmp = exif = None
+            layers: tuple[str, ...] = ()
+            if self.metadata and fmt in (ImageFormat.AVIF, ImageFormat.HEIC):
+                # No in-place writer for these: the encoder writes the metadata itself.
+                xmp = merge_xmp(None, self._xmp_label(content_id))
+                exif = merge_exif(None, self._exif_label())
+                layers = ("xmp", "exif")
+            data = image_io.encode(src, fmt, xmp=xmp, exif=exif, quality=quality)
+            name = f"AI-generated image{fmt.extension}"
+            return _Encoded(data, fmt, src.size, "A" in src.mode, name, layers)
+        if format is not None:
+            raise TypeError("format= applies to PIL images and arrays; encoded inputs keep their format")
+        source = read_source(src, self.limits)
+        info = image_io.probe(source.data, self.limits)
+        containers.check_structure(source.data, info.format)
+        if info.format in (ImageFormat.AVIF, ImageFormat.HEIC, ImageFormat.TIFF):
+            image_io.decode_check(source.data, self.limits)
+        name = source.path.name if source.path else f"AI-generated image{info.format.extension}"
+        return _Encoded(source.data, info.format, info.size, "A" in info.mode, name)
+
+    def _with_metadata(
+        self,
+        data: bytes,
+        fmt: ImageFormat,
+        size: tuple[int, int],
+        alpha: bool,
+        content_id: str,
+        notes: list[str],
+    ) -> tuple[bytes, list[str]]:
+        label = self._xmp_label(content_id)
+        if fmt is ImageFormat.TIFF:
+            xmp_raw = image_io.probe(data, self.limits).info.get("tiff_tags", {}).get(700)
+            try:
+                xmp = merge_xmp(bytes(xmp_raw) if isinstance(xmp_raw, (bytes, tuple)) else None, label)
+            except XmpError as exc:
+                notes.append(f"XMP not written: {exc}; the existing XMP was kept")
+                xmp = None
+            out = image_io.rewrite_tiff_metadata(
+                data, xmp=xmp, software=self.generator.label, limits=self.limits
+            )
+            return out, ["xmp", "exif"] if xmp is not None else ["exif"]
+        if not containers.can_write_in_place(fmt):
+            notes.append(
+                f"XMP/EXIF not written: {fmt.value.upper()} metadata cannot be added without "
+                "re-encoding the image; the signed C2PA manifest carries the digital source "
+                "type (pass a PIL image to have the encoder write XMP/EXIF)"
+            )
+            return data, []
+        existing = containers.read_metadata(data, fmt)
+        written: list[str] = []
+        try:
+            xmp: bytes | None = merge_xmp(existing.xmp, label)
+            written.append("xmp")
+        except XmpError as exc:
+            notes.append(f"XMP not written: {exc}; the existing XMP was kept")
+            xmp = None
+        exif = None
+        if fmt is not ImageFormat.GIF:
+            try:
+                exif = merge_exif(existing.exif, self._exif_label())
+                written.append("exif")
+            except ExifError as exc:
+                notes.append(f"EXIF not written: {exc}; the existing EXIF was kept")
+        try:
+            out = containers.write_metadata(data, fmt, xmp=xmp, exif=exif, size=size, alpha=alpha)
+        except ValueError as exc:  # e.g. XMP larger than a JPEG segment
+            notes.append(f"metadata not written: {exc}")
+            return data, []
+        return out, written
+
+
+def _format_of_pil(im: Image.Image) -> ImageFormat:
+    if im.format:
+        try:
+            return ImageFormat.parse(im.format)
+        except ValueError:
+            pass
+    return ImageFormat.PNG
+

@@ -1,0 +1,212 @@
+"""Verifier: bytes in → sniff → guard limits → each layer → one Report.
+
+Content problems (empty, unsupported, truncated, bombs, broken manifests) are outcomes in the
+report; only an unreadable *path* raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aimark.credentials import TrustAnchors, TrustLike
+from aimark.errors import EmptyInputError, ImageTooLargeError, InputError
+from aimark.manifest.c2pa_io import ManifestReader
+from aimark.media import containers, image_io
+from aimark.media.limits import Limits
+from aimark.media.sniff import ImageFormat
+from aimark.media.source import SourceLike, read_source
+from aimark.metadata.digital_source_type import DigitalSourceType
+from aimark.metadata.exif import read_exif
+from aimark.metadata.markers import find_markers
+from aimark.metadata.xmp import read_xmp
+from aimark.report import (
+    Backing,
+    C2paResult,
+    C2paState,
+    MediaInfo,
+    MetadataResult,
+    Report,
+    Status,
+    Verdict,
+)
+
+__all__ = ["Verifier"]
+
+_TIFF_XMP, _TIFF_TEXT_TAGS = 700, {305: "Software", 271: "Make", 272: "Model", 315: "Artist",
+                                   270: "ImageDescription"}
+
+
+class Verifier:
+    """Verifies files with one configuration (trust anchors, limits). Reusable.
+
+    Example:
+        >>> import aimark
+        >>> v = aimark.Verifier()          # no trust anchors: nothing is ever "trusted"
+        >>> v.verify(b"GIF89a").verdict.status.value
+        'error'
+    """
+
+    def __init__(self, *, trust: TrustLike = None, limits: Limits | None = None) -> None:
+        self.trust = TrustAnchors.coerce(trust)
+        self.limits = limits or Limits()
+        self._reader = ManifestReader(self.trust)
+
+    def verify(self, src: SourceLike) -> Report:
+        """Verify one input; see :func:`aimark.verify`."""
+        try:
+            source = read_source(src, self.limits)
+        except InputError as exc:
+            name = str(src) if isinstance(src, str) else getattr(src, "name", "<bytes>")
+            return self._error_report(str(name), exc, size=0)
+        return self.verify_bytes(source.data, name=source.name)
+
+    def verify_bytes(self, data: bytes, *, name: str = "<bytes>") -> Report:
+        """Verify bytes already in memory (e.g. an upload)."""
+        try:
+            if not data:
+                raise EmptyInputError("the input is empty (0 bytes)")
+            if len(data) > self.limits.max_bytes:
+                raise ImageTooLargeError(
+                    f"input is over the limit of {self.limits.max_bytes:,} bytes"
+                )
+            info = image_io.probe(data, self.limits)
+        except InputError as exc:
+            return self._error_report(name, exc, size=len(data))
+        problems: list[str] = []
+        try:
+            embedded = containers.read_metadata(data, info.format)
+        except InputError as exc:
+            problems.append(str(exc))
+            embedded = containers.Embedded()
+        media = MediaInfo(
+            format=info.format.value,
+            mime=info.format.mime,
+            width=info.size[0],
+            height=info.size[1],
+            frames=info.frames,
+            bytes=len(data),
+            problems=tuple(problems),
+        )
+        metadata = _metadata_layer(info, embedded)
+        c2pa_result = self._reader.read(data, info.format.mime)
+        return Report(
+            source=name,
+            verdict=_verdict(c2pa_result, metadata, media),
+            media=media,
+            c2pa=c2pa_result,
+            metadata=metadata,
+            trust_anchors=len(self.trust.subjects),
+        )
+
+    def _error_report(self, name: str, exc: InputError, *, size: int) -> Report:
+        verdict = Verdict(
+            status=Status.ERROR,
+            ai_generated=False,
+            backing=Backing.NONE,
+            summary=f"cannot verify: {exc}",
+            reasons=(str(exc),),
+        )
+        return Report(
+            source=name,
+            verdict=verdict,
+            media=MediaInfo(bytes=size, problems=(str(exc),)),
+            error={"code": exc.code, "message": str(exc)},
+            trust_anchors=len(self.trust.subjects),
+        )
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace")
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return bytes(value)
+    return None
+
+
+def _metadata_layer(info: image_io.ImageInfo, embedded: containers.Embedded) -> MetadataResult:
+    xmp_raw = embedded.xmp
+    if xmp_raw is None:
+        xmp_raw = _as_bytes(info.info.get("xmp")) or _as_bytes(info.info.get("XML:com.adobe.xmp"))
+    if xmp_raw is None and info.format is ImageFormat.TIFF:
+        xmp_raw = _as_bytes(info.info.get("tiff_tags", {}).get(_TIFF_XMP))
+    exif = read_exif(embedded.exif or info.exif)
+    if info.format is ImageFormat.TIFF:
+        for tag, field_name in _TIFF_TEXT_TAGS.items():
+            value = info.info.get("tiff_tags", {}).get(tag)
+            if isinstance(value, str) and value.strip():
+                exif.setdefault(field_name, value.strip()[:2000])
+    xmp = read_xmp(xmp_raw) if xmp_raw else None
+    text_info = {k: v for k, v in info.info.items() if k not in ("exif", "xmp", "icc_profile", "tiff_tags")}
+    return MetadataResult(
+        digital_source_types=xmp.digital_source_types if xmp else (),
+        exif=exif,
+        creator_tool=xmp.creator_tool if xmp else None,
+        ai_system=xmp.ai_system if xmp else None,
+        document_id=xmp.document_id if xmp else None,
+        data_mining=xmp.data_mining if xmp else None,
+        tc260_aigc=xmp.tc260_aigc if xmp else None,
+        markers=tuple(find_markers(text_info, exif)),
+        problems=xmp.problems if xmp else (),
+    )
+
+
+def _dst_names(uris: tuple[str, ...]) -> str:
+    names = []
+    for u in uris:
+        t = DigitalSourceType.from_uri(u)
+        names.append(t.value if t else u)
+    return ", ".join(names)
+
+
+def _verdict(c2pa: C2paResult, meta: MetadataResult, media: MediaInfo) -> Verdict:
+    reasons: list[str] = []
+    signer = (c2pa.signer.common_name or c2pa.signer.issuer) if c2pa.signer else None
+    who = f" by {c2pa.software_agents[0]}" if c2pa.software_agents else ""
+    if c2pa.state is C2paState.INVALID:
+        codes = ", ".join(f.code for f in c2pa.failures if f.code != "signingCredential.untrusted")
+        detail = codes or c2pa.error or "validation failed"
+        reasons.append(f"C2PA manifest is invalid: {detail}")
+    elif c2pa.state is C2paState.TRUSTED:
+        reasons.append(f"C2PA manifest signed by a trusted signer ({signer})")
+    elif c2pa.state is C2paState.VALID_UNTRUSTED:
+        reasons.append(f"C2PA manifest valid, but the signer ({signer}) is not in your trust anchors")
+    elif c2pa.state is C2paState.REMOTE:
+        reasons.append(f"C2PA manifest is stored remotely ({c2pa.remote_url}) and was not fetched")
+    if c2pa.digital_source_types and c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
+        reasons.append(f"C2PA digital source type: {_dst_names(c2pa.digital_source_types)}")
+    if meta.digital_source_types:
+        reasons.append(f"XMP IPTC digital source type: {_dst_names(meta.digital_source_types)}")
+    reasons.extend(f"{m.generator} metadata in {m.where}" for m in meta.markers)
+    if meta.ai_system:
+        reasons.append(f"XMP names the AI system {meta.ai_system}")
+    if meta.tc260_aigc:
+        reasons.append("TC260 AIGC label in XMP")
+    reasons.extend(f"file problem: {p}" for p in media.problems)
+
+    if c2pa.state is C2paState.INVALID:
+        return Verdict(Status.INVALID, meta.ai_declared, Backing.UNSIGNED_METADATA if meta.ai_declared
+                       else Backing.NONE,
+                       "Content Credentials are present but INVALID (tampered or broken); "
+                       "do not rely on them", tuple(reasons))
+    if c2pa.ai_declared and c2pa.state is C2paState.TRUSTED:
+        return Verdict(Status.LABELLED_TRUSTED, True, Backing.TRUSTED_SIGNATURE,
+                       f"AI-generated{who}, declared by Content Credentials from a trusted signer",
+                       tuple(reasons))
+    if c2pa.ai_declared and c2pa.state is C2paState.VALID_UNTRUSTED:
+        return Verdict(Status.LABELLED_UNTRUSTED, True, Backing.UNTRUSTED_SIGNATURE,
+                       f"AI-generated{who}, declared by validly signed Content Credentials "
+                       "from a signer you do not trust", tuple(reasons))
+    if meta.ai_declared:
+        return Verdict(Status.LABELLED_UNSIGNED, True, Backing.UNSIGNED_METADATA,
+                       "AI-generated according to unsigned metadata (easily forged or removed)",
+                       tuple(reasons))
+    if c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
+        kind = _dst_names(c2pa.digital_source_types) or "no digital source type"
+        summary = f"not declared AI-generated; signed Content Credentials say: {kind}"
+    elif c2pa.state is C2paState.REMOTE:
+        summary = "no AI label found locally; Content Credentials are remote and were not fetched"
+    else:
+        summary = "no AI label found (no Content Credentials, no AI metadata)"
+    return Verdict(Status.NOT_LABELLED, False, Backing.NONE, summary, tuple(reasons))

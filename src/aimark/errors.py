@@ -1,0 +1,113 @@
+"""The exceptions aimark raises, all rooted at :class:`AimarkError`.
+
+An *outcome* is not an error: "no manifest", "not labelled" and "invalid signature" are
+results in a :class:`~aimark.Report`. Exceptions are for misuse and for inputs that cannot be
+worked on at all (you asked to label a file that is not an image)::
+
+    AimarkError
+    ├── InputError (ValueError)        the input cannot be used
+    │   ├── EmptyInputError            0 bytes
+    │   ├── UnsupportedFormatError     not a format aimark handles (sniffed from the bytes)
+    │   ├── CorruptInputError          truncated or malformed data
+    │   └── ImageTooLargeError         over the byte or pixel limit (decompression bombs)
+    ├── CredentialsError               signing credentials or trust anchors unusable
+    ├── SigningError                   the C2PA signer refused or failed
+    ├── ManifestError                  a C2PA manifest could not be built or read
+    ├── OutputError (OSError)          the destination cannot be written (nothing is lost)
+    └── MissingExtraError (ImportError) an optional extra is not installed
+
+Errors raised by c2pa-python are translated in one place, ``aimark.manifest._errors``.
+
+Example:
+    >>> import aimark
+    >>> try:
+    ...     aimark.label_image(b"", credentials=None)
+    ... except aimark.InputError as exc:
+    ...     print(type(exc).__name__)
+    EmptyInputError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AimarkError",
+    "CorruptInputError",
+    "CredentialsError",
+    "EmptyInputError",
+    "ImageTooLargeError",
+    "InputError",
+    "ManifestError",
+    "MissingExtraError",
+    "OutputError",
+    "SigningError",
+    "UnsupportedFormatError",
+]
+
+
+class AimarkError(Exception):
+    """Root of every exception aimark raises on purpose.
+
+    ``code`` is a short stable identifier (used in JSON output and by the CLI).
+    """
+
+    code = "aimark-error"
+
+
+class InputError(AimarkError, ValueError):
+    """The input (bytes, file, image) cannot be used."""
+
+    code = "input-error"
+
+
+class EmptyInputError(InputError):
+    """The input has no bytes."""
+
+    code = "empty-input"
+
+
+class UnsupportedFormatError(InputError):
+    """The bytes are not a format aimark supports (judged by content, not by file name)."""
+
+    code = "unsupported-format"
+
+
+class CorruptInputError(InputError):
+    """The data is truncated or malformed."""
+
+    code = "corrupt-input"
+
+
+class ImageTooLargeError(InputError):
+    """The input exceeds the configured byte or pixel limit (e.g. a decompression bomb)."""
+
+    code = "too-large"
+
+
+class CredentialsError(AimarkError):
+    """Signing credentials or trust anchors could not be loaded or are unusable."""
+
+    code = "credentials-error"
+
+
+class SigningError(AimarkError):
+    """The C2PA signer refused to sign or failed while signing."""
+
+    code = "signing-error"
+
+
+class ManifestError(AimarkError):
+    """A C2PA manifest could not be built, or could not be read at all."""
+
+    code = "manifest-error"
+
+
+class OutputError(AimarkError, OSError):
+    """The destination cannot be written. The source is never touched."""
+
+    code = "output-error"
+
+
+class MissingExtraError(AimarkError, ImportError):
+    """An optional dependency is missing; the message names the ``pip install`` to run."""
+
+    code = "missing-extra"

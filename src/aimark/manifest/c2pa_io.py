@@ -1,0 +1,251 @@
+"""Sign and read C2PA manifests in memory with c2pa-python.
+
+Signing never writes to the source: it reads ``data`` and returns new bytes. Reading never
+fetches remote manifests or OCSP responses (a hostile file must not make us call a URL).
+
+Example:
+    >>> from aimark.manifest.c2pa_io import ManifestReader
+    >>> ManifestReader().read(b"\\xff\\xd8\\xff\\xd9", "image/jpeg").state
+    <C2paState.ABSENT: 'absent'>
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from typing import Any
+
+import c2pa
+
+from aimark.credentials import Credentials, SigningAlg, TrustAnchors
+from aimark.errors import SigningError
+from aimark.manifest._errors import message_of, translate
+from aimark.manifest.definitions import CONTENT_ASSERTION
+from aimark.report import Action, C2paResult, C2paState, Failure, Signer
+
+__all__ = ["ManifestReader", "ManifestSigner"]
+
+_ALGS = {
+    SigningAlg.ES256: c2pa.C2paSigningAlg.ES256,
+    SigningAlg.ES384: c2pa.C2paSigningAlg.ES384,
+    SigningAlg.ES512: c2pa.C2paSigningAlg.ES512,
+    SigningAlg.PS256: c2pa.C2paSigningAlg.PS256,
+    SigningAlg.ED25519: c2pa.C2paSigningAlg.ED25519,
+}
+_SAFE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
+
+
+class ManifestSigner:
+    """Signs manifest definitions into assets with one set of credentials (reusable).
+
+    Not thread-safe; make one per thread or process.
+    """
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+        self._callback_error: BaseException | None = None
+        self._signer = self._make_signer(credentials)
+        self._contexts: dict[bool, Any] = {}
+        self._lock = threading.Lock()
+
+    def _make_signer(self, creds: Credentials) -> Any:
+        alg = _ALGS[creds.alg]
+        try:
+            if creds.sign is not None:
+                user_sign = creds.sign
+
+                def callback(data: bytes) -> bytes:
+                    try:
+                        return bytes(user_sign(bytes(data)))
+                    except BaseException as exc:  # surfaced after c2pa returns
+                        self._callback_error = exc
+                        raise
+
+                return c2pa.Signer.from_callback(
+                    callback, alg, creds.cert_chain.decode("ascii"), creds.tsa_url
+                )
+            info = c2pa.C2paSignerInfo(
+                alg, creds.cert_chain, creds.private_key,
+                creds.tsa_url.encode() if creds.tsa_url else None,
+            )
+            return c2pa.Signer.from_info(info)
+        except c2pa.C2paError as exc:
+            raise translate(exc, signing=True) from exc
+
+    def _context(self, thumbnail: bool) -> Any:
+        ctx = self._contexts.get(thumbnail)
+        if ctx is None:
+            ctx = c2pa.Context.from_dict(
+                {"builder": {"thumbnail": {"enabled": thumbnail}}, "verify": _SAFE_VERIFY}
+            )
+            self._contexts[thumbnail] = ctx
+        return ctx
+
+    def sign(self, data: bytes, mime: str, definition: dict[str, Any], *, thumbnail: bool = False) -> bytes:
+        """Return ``data`` with the signed manifest embedded.
+
+        Raises:
+            SigningError, CredentialsError, CorruptInputError, UnsupportedFormatError.
+        """
+        with self._lock:
+            self._callback_error = None
+            out = io.BytesIO()
+            try:
+                builder = c2pa.Builder(json.dumps(definition), context=self._context(thumbnail))
+                with builder:
+                    builder.sign(self._signer, mime, io.BytesIO(data), out)
+            except c2pa.C2paError as exc:
+                if self._callback_error is not None:
+                    raise SigningError(
+                        f"the signing callback failed: {self._callback_error!r}"
+                    ) from self._callback_error
+                raise translate(exc, signing=True) from exc
+            return out.getvalue()
+
+
+def _agent_text(agent: Any) -> str | None:
+    if isinstance(agent, str):
+        return agent
+    if isinstance(agent, dict) and agent.get("name"):
+        return " ".join(str(agent[k]) for k in ("name", "version") if agent.get(k))
+    return None
+
+
+def _generator_text(m: dict[str, Any]) -> str | None:
+    info = m.get("claim_generator_info")
+    if isinstance(info, list) and info and isinstance(info[0], dict):
+        return _agent_text(info[0])
+    cg = m.get("claim_generator")
+    return cg if isinstance(cg, str) else None
+
+
+def _actions(m: dict[str, Any]) -> tuple[Action, ...]:
+    out: list[Action] = []
+    for a in m.get("assertions") or []:
+        if not isinstance(a, dict) or not str(a.get("label", "")).startswith("c2pa.actions"):
+            continue
+        for act in (a.get("data") or {}).get("actions") or []:
+            if not isinstance(act, dict):
+                continue
+            dst = act.get("digitalSourceType")
+            out.append(
+                Action(
+                    action=str(act.get("action", "")),
+                    digital_source_type=dst if isinstance(dst, str) else None,
+                    software_agent=_agent_text(act.get("softwareAgent")),
+                    when=act.get("when") if isinstance(act.get("when"), str) else None,
+                )
+            )
+    return tuple(out)
+
+
+def _assertion(m: dict[str, Any], *labels: str) -> dict[str, Any] | None:
+    for a in m.get("assertions") or []:
+        if isinstance(a, dict) and a.get("label") in labels and isinstance(a.get("data"), dict):
+            return a["data"]
+    return None
+
+
+def _training(m: dict[str, Any]) -> dict[str, str] | None:
+    data = _assertion(m, "cawg.training-mining", "c2pa.training-mining")
+    if data is None:
+        return None
+    entries = data.get("entries") or {}
+    return {str(k): str(v.get("use")) for k, v in entries.items() if isinstance(v, dict)}
+
+
+def _failures(report: dict[str, Any]) -> tuple[Failure, ...]:
+    results = report.get("validation_results") or {}
+    items = (results.get("activeManifest") or {}).get("failure")
+    if items is None:
+        items = [s for s in report.get("validation_status") or [] if isinstance(s, dict)]
+    return tuple(
+        Failure(str(f.get("code", "")), str(f.get("explanation", "")))
+        for f in items
+        if isinstance(f, dict)
+    )
+
+
+_REMOTE_URL = re.compile(r"(https?://\S+)")
+
+
+class ManifestReader:
+    """Reads and validates C2PA manifests against a set of trust anchors (reusable)."""
+
+    def __init__(self, trust: TrustAnchors | None = None) -> None:
+        self.trust = trust or TrustAnchors.none()
+        settings: dict[str, Any] = {"verify": dict(_SAFE_VERIFY)}
+        if self.trust:
+            settings["trust"] = {"user_anchors": self.trust.pem}
+        self._context = c2pa.Context.from_dict(settings)
+
+    def read(self, data: bytes, mime: str) -> C2paResult:
+        """Return the C2PA layer of ``data`` (never raises for bad content)."""
+        try:
+            reader = c2pa.Reader.try_create(mime, io.BytesIO(data), context=self._context)
+        except c2pa.C2paError.ManifestNotFound:
+            return C2paResult(state=C2paState.ABSENT)
+        except c2pa.C2paError as exc:
+            text = message_of(exc)
+            if "remote manifest" in text.lower():
+                m = _REMOTE_URL.search(text)
+                return C2paResult(
+                    state=C2paState.REMOTE,
+                    remote_url=m.group(1) if m else None,
+                    error="the manifest is stored remotely and was not fetched",
+                )
+            return C2paResult(state=C2paState.INVALID, error=str(translate(exc)))
+        if reader is None:
+            return C2paResult(state=C2paState.ABSENT)
+        with reader:
+            try:
+                report = json.loads(reader.json())
+                state_text = reader.get_validation_state()
+            except (c2pa.C2paError, ValueError) as exc:
+                return C2paResult(state=C2paState.INVALID, error=f"unreadable manifest: {exc}")
+        return self._result(report, state_text)
+
+    def _result(self, report: dict[str, Any], state_text: str | None) -> C2paResult:
+        manifests = report.get("manifests") or {}
+        label = report.get("active_manifest")
+        m = manifests.get(label) if isinstance(manifests, dict) else None
+        if not isinstance(m, dict):
+            return C2paResult(state=C2paState.INVALID, manifests=len(manifests),
+                              failures=_failures(report), error="no active manifest")
+        if state_text == "Trusted" and self.trust:
+            state = C2paState.TRUSTED
+        elif state_text in ("Valid", "Trusted"):
+            # "Trusted" without anchors of ours could only come from a list we did not give.
+            state = C2paState.VALID_UNTRUSTED
+        else:
+            state = C2paState.INVALID
+        sig = m.get("signature_info") or {}
+        actions = _actions(m)
+        content = _assertion(m, CONTENT_ASSERTION) or {}
+        return C2paResult(
+            state=state,
+            manifest=label,
+            manifests=len(manifests),
+            title=m.get("title") if isinstance(m.get("title"), str) else None,
+            claim_generator=_generator_text(m),
+            software_agents=tuple(dict.fromkeys(a.software_agent for a in actions if a.software_agent)),
+            digital_source_types=tuple(
+                dict.fromkeys(a.digital_source_type for a in actions if a.digital_source_type)
+            ),
+            actions=actions,
+            signer=Signer(
+                common_name=sig.get("common_name"),
+                issuer=sig.get("issuer"),
+                alg=sig.get("alg"),
+                serial=str(sig["cert_serial_number"]) if sig.get("cert_serial_number") else None,
+                time=sig.get("time"),
+            )
+            if sig
+            else None,
+            failures=_failures(report),
+            content_id=content.get("content_id") if isinstance(content.get("content_id"), str) else None,
+            training_mining=_training(m),
+        )
+

@@ -1,0 +1,70 @@
+"""Build the C2PA manifest definition (JSON) that aimark signs into AI-generated content.
+
+Example:
+    >>> from aimark import Generator
+    >>> from aimark.manifest.definitions import ai_manifest
+    >>> d = ai_manifest(generator=Generator("m", "1"), content_id="urn:uuid:0",
+    ...                 source_type_uri="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+    ...                 title="t", mime="image/png")
+    >>> d["assertions"][0]["data"]["actions"][0]["action"]
+    'c2pa.created'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aimark._version import __version__
+from aimark.generator import Generator
+
+__all__ = ["CONTENT_ASSERTION", "TRAINING_MINING_ASSERTION", "ai_manifest"]
+
+CONTENT_ASSERTION = "org.aimark.content"
+TRAINING_MINING_ASSERTION = "cawg.training-mining"
+_TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining")
+
+
+def ai_manifest(
+    *,
+    generator: Generator,
+    content_id: str,
+    source_type_uri: str,
+    title: str,
+    mime: str,
+    allow_training: bool | None = None,
+    when: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Return a manifest definition declaring the content created by ``generator``.
+
+    ``allow_training``: None writes no preference; False writes "notAllowed" for generative
+    training, training and data mining; True writes "allowed".
+    """
+    when = when or dt.datetime.now(dt.timezone.utc)
+    agent: dict[str, str] = {"name": generator.name}
+    if generator.version:
+        agent["version"] = generator.version
+    action = {
+        "action": "c2pa.created",
+        "digitalSourceType": source_type_uri,
+        "softwareAgent": agent,
+        "when": when.isoformat(timespec="seconds"),
+    }
+    assertions: list[dict[str, Any]] = [
+        {"label": "c2pa.actions", "data": {"actions": [action]}},
+        {"label": CONTENT_ASSERTION, "data": {"content_id": content_id}},
+    ]
+    if allow_training is not None:
+        use = "allowed" if allow_training else "notAllowed"
+        assertions.append(
+            {
+                "label": TRAINING_MINING_ASSERTION,
+                "data": {"entries": {k: {"use": use} for k in _TRAINING_USES}},
+            }
+        )
+    return {
+        "claim_generator_info": [{"name": "aimark", "version": __version__}],
+        "title": title,
+        "format": mime,
+        "assertions": assertions,
+    }

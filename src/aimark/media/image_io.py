@@ -1,0 +1,240 @@
+"""Open images through Pillow behind size guards; encode images to bytes.
+
+Only this module talks to Pillow's decoders and encoders.
+
+Example:
+    >>> import io
+    >>> from PIL import Image
+    >>> from aimark.media.image_io import probe
+    >>> buf = io.BytesIO(); Image.new("RGB", (4, 3)).save(buf, "PNG")
+    >>> probe(buf.getvalue()).size
+    (4, 3)
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from aimark.errors import (
+    CorruptInputError,
+    ImageTooLargeError,
+    MissingExtraError,
+    UnsupportedFormatError,
+)
+from aimark.media.limits import Limits
+from aimark.media.sniff import ImageFormat, describe_unknown, sniff
+
+__all__ = ["ImageInfo", "encode", "heif_available", "open_image", "probe"]
+
+_heif_registered: bool | None = None
+
+
+def heif_available() -> bool:
+    """True if HEIC can be read and written (the optional ``pillow-heif`` is installed)."""
+    global _heif_registered
+    if _heif_registered is None:
+        try:
+            from pillow_heif import register_heif_opener
+        except ImportError:
+            _heif_registered = False
+        else:
+            register_heif_opener()
+            _heif_registered = True
+    return _heif_registered
+
+
+def _require_format_support(fmt: ImageFormat) -> None:
+    if fmt is ImageFormat.HEIC and not heif_available():
+        raise MissingExtraError(
+            "HEIC support needs the optional pillow-heif: pip install 'aimark[heif]'"
+        )
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the header of an image says: format, size, mode, frame count and raw metadata."""
+
+    format: ImageFormat
+    size: tuple[int, int]
+    mode: str
+    frames: int
+    info: dict[str, Any]
+    exif: bytes | None
+
+
+def sniff_image(data: bytes) -> ImageFormat:
+    """Return the format of ``data`` or raise :class:`UnsupportedFormatError`."""
+    fmt = sniff(data)
+    if fmt is None:
+        raise UnsupportedFormatError(
+            f"not a supported image (looks like {describe_unknown(data)}); supported: "
+            + ", ".join(f.value.upper() for f in ImageFormat)
+        )
+    return fmt
+
+
+@contextmanager
+def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Image]:
+    """Open ``data`` with Pillow, refusing images over ``limits.max_pixels`` before decoding.
+
+    Pixels are not decoded until the caller asks for them.
+
+    Raises:
+        UnsupportedFormatError, CorruptInputError, ImageTooLargeError, MissingExtraError.
+    """
+    limits = limits or Limits()
+    fmt = sniff_image(data)
+    _require_format_support(fmt)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=None)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLargeError(f"possible decompression bomb: {exc}") from None
+    except UnidentifiedImageError:
+        raise CorruptInputError(f"{fmt.value.upper()} data that cannot be parsed") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as exc:
+        raise CorruptInputError(f"malformed {fmt.value.upper()}: {exc}") from None
+    try:
+        width, height = im.size
+        if width <= 0 or height <= 0:
+            raise CorruptInputError(f"{fmt.value.upper()} with an empty size {im.size}")
+        if width * height > limits.max_pixels:
+            raise ImageTooLargeError(
+                f"{width}×{height} = {width * height:,} pixels is over the limit of "
+                f"{limits.max_pixels:,} (possible decompression bomb)"
+            )
+        yield im
+    finally:
+        im.close()
+
+
+def _read_exif(im: Image.Image) -> bytes | None:
+    raw = im.info.get("exif")
+    if isinstance(raw, (bytes, bytearray)) and raw:
+        return bytes(raw)
+    return None
+
+
+def probe(data: bytes, limits: Limits | None = None) -> ImageInfo:
+    """Read an image's header and metadata without decoding its pixels."""
+    with open_image(data, limits) as im:
+        fmt = sniff_image(data)
+        try:
+            frames = int(getattr(im, "n_frames", 1))
+            info = dict(im.info)
+            if fmt is ImageFormat.TIFF:
+                info["tiff_tags"] = {int(k): v for k, v in im.tag_v2.items()}  # type: ignore[attr-defined]
+            exif = _read_exif(im)
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+            raise CorruptInputError(f"malformed {fmt.value.upper()}: {exc}") from None
+        return ImageInfo(format=fmt, size=im.size, mode=im.mode, frames=frames, info=info, exif=exif)
+
+
+def decode_check(data: bytes, limits: Limits | None = None) -> None:
+    """Decode every pixel once; raise :class:`CorruptInputError` if the data is truncated."""
+    with open_image(data, limits) as im:
+        try:
+            for i in range(int(getattr(im, "n_frames", 1))):
+                im.seek(i)
+                im.load()
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
+
+
+def encode(
+    image: Image.Image,
+    fmt: ImageFormat,
+    *,
+    xmp: bytes | None = None,
+    exif: bytes | None = None,
+    quality: int | None = None,
+) -> bytes:
+    """Encode a PIL image to ``fmt`` with XMP/EXIF written by the encoder where supported.
+
+    JPEG, WebP, AVIF and HEIC are lossy (``quality`` defaults to 95, lossless WebP is not
+    chosen); PNG, TIFF and GIF are lossless for the modes they support.
+    """
+    _require_format_support(fmt)
+    params: dict[str, Any] = {}
+    im = image
+    if fmt is ImageFormat.JPEG:
+        if im.mode not in ("L", "RGB", "CMYK"):
+            im = im.convert("RGB")
+        params["quality"] = quality or 95
+    elif fmt in (ImageFormat.WEBP, ImageFormat.AVIF, ImageFormat.HEIC):
+        params["quality"] = quality or 95
+        if im.mode not in ("RGB", "RGBA", "L"):
+            im = im.convert("RGBA" if "A" in im.mode else "RGB")
+    if xmp is not None and fmt in (ImageFormat.JPEG, ImageFormat.WEBP, ImageFormat.AVIF):
+        params["xmp"] = xmp
+    if xmp is not None and fmt is ImageFormat.HEIC:
+        params["xmp"] = xmp
+    if exif is not None and fmt in (
+        ImageFormat.JPEG,
+        ImageFormat.WEBP,
+        ImageFormat.AVIF,
+        ImageFormat.HEIC,
+        ImageFormat.PNG,
+    ):
+        params["exif"] = exif
+    buf = io.BytesIO()
+    try:
+        im.save(buf, fmt.pillow_name, **params)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UnsupportedFormatError(f"cannot encode a {im.mode} image as {fmt.value}: {exc}") from None
+    return buf.getvalue()
+
+
+_TIFF_XMP = 700
+_TIFF_SOFTWARE = 305
+
+
+def rewrite_tiff_metadata(data: bytes, *, xmp: bytes | None, software: str | None,
+                          limits: Limits | None = None) -> bytes:
+    """Re-save a TIFF losslessly (same compression, every page) with XMP (tag 700) and
+    ``Software`` (tag 305) set; other tags Pillow knows are kept.
+
+    Pixels are decoded and re-encoded, so this costs a full decode; the output decodes to the
+    same pixels unless the TIFF used JPEG compression.
+    """
+    with open_image(data, limits) as im:
+        try:
+            frames = []
+            for i in range(int(getattr(im, "n_frames", 1))):
+                im.seek(i)
+                im.load()
+                frames.append(im.copy())
+            compression = im.info.get("compression", "raw")
+            tags = dict(im.tag_v2)  # type: ignore[attr-defined]
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+            raise CorruptInputError(f"TIFF cannot be decoded: {exc}") from None
+    from PIL import TiffImagePlugin
+
+    ifd = TiffImagePlugin.ImageFileDirectory_v2()
+    for tag in (270, 271, 272, 306, 315, 33432):  # description, make, model, date, artist, (c)
+        if tag in tags:
+            ifd[tag] = tags[tag]
+    if software:
+        ifd[_TIFF_SOFTWARE] = software
+    if xmp is not None:
+        ifd[_TIFF_XMP] = xmp
+        ifd.tagtype[_TIFF_XMP] = 1  # BYTE
+    params: dict[str, Any] = {"tiffinfo": ifd, "compression": None if compression == "raw" else compression}
+    icc = frames[0].info.get("icc_profile")
+    if icc:
+        params["icc_profile"] = icc
+    dpi = frames[0].info.get("dpi")
+    if dpi:
+        params["dpi"] = dpi
+    buf = io.BytesIO()
+    frames[0].save(buf, "TIFF", save_all=len(frames) > 1, append_images=frames[1:], **params)
+    return buf.getvalue()

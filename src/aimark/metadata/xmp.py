@@ -1,0 +1,236 @@
+"""XMP packets: write the IPTC Digital Source Type (and friends), read labels back.
+
+The label is written into its own ``rdf:Description`` so that an existing XMP packet is kept
+whole; only earlier values of the properties aimark writes are replaced.
+
+Example:
+    >>> from aimark.metadata.xmp import TRAINED, XmpLabel, build_xmp, read_xmp
+    >>> packet = build_xmp(XmpLabel(digital_source_type=TRAINED, creator_tool="m 1"))
+    >>> read_xmp(packet).digital_source_types == (TRAINED,)
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+__all__ = [
+    "IPTC_DST_BASE",
+    "TRAINED",
+    "XmpLabel",
+    "XmpLabels",
+    "build_xmp",
+    "merge_xmp",
+    "read_xmp",
+]
+
+IPTC_DST_BASE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+TRAINED = IPTC_DST_BASE + "trainedAlgorithmicMedia"
+
+NS = {
+    "x": "adobe:ns:meta/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+    "plus": "http://ns.useplus.org/ldf/xmp/1.0/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "TC260": "http://www.tc260.org.cn/ns/AIGC/1.0/",
+}
+_RDF = "{%s}" % NS["rdf"]
+_IPTC = "{%s}" % NS["Iptc4xmpExt"]
+_XMP = "{%s}" % NS["xmp"]
+_XMPMM = "{%s}" % NS["xmpMM"]
+_PLUS = "{%s}" % NS["plus"]
+_TC260 = "{%s}" % NS["TC260"]
+
+# PLUS "Data Mining" vocabulary values, as recommended by IPTC for AI training opt-outs.
+DATA_MINING_PROHIBITED = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
+
+_WRITTEN = (
+    _IPTC + "DigitalSourceType",
+    _IPTC + "AISystemUsed",
+    _IPTC + "AISystemVersionUsed",
+    _XMP + "CreatorTool",
+    _XMPMM + "DocumentID",
+    _XMPMM + "InstanceID",
+    _PLUS + "DataMining",
+)
+
+_PACKET_HEAD = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+_PACKET_TAIL = b'\n<?xpacket end="w"?>'
+
+
+class XmpError(ValueError):
+    """An XMP packet is malformed or unsafe to parse (DOCTYPE / entities)."""
+
+
+@dataclass(frozen=True)
+class XmpLabel:
+    """The XMP properties aimark writes."""
+
+    digital_source_type: str = TRAINED
+    creator_tool: str | None = None
+    ai_system: str | None = None
+    ai_system_version: str | None = None
+    content_id: str | None = None
+    data_mining: str | None = None
+
+
+@dataclass(frozen=True)
+class XmpLabels:
+    """What an XMP packet says about the origin of the content."""
+
+    digital_source_types: tuple[str, ...] = ()
+    creator_tool: str | None = None
+    ai_system: str | None = None
+    ai_system_version: str | None = None
+    document_id: str | None = None
+    data_mining: str | None = None
+    tc260_aigc: dict | None = None
+    problems: tuple[str, ...] = field(default=())
+
+
+def _register() -> None:
+    for prefix, uri in NS.items():
+        ET.register_namespace(prefix, uri)
+
+
+def _check_safe(packet: bytes) -> None:
+    # Refuse DTDs outright: they are never needed in XMP and enable entity expansion attacks.
+    if b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:
+        raise XmpError("XMP with a DOCTYPE or entity declaration is refused")
+
+
+def _strip_packet(packet: bytes) -> bytes:
+    return packet.strip(b"\x00 \t\r\n")
+
+
+def _parse(packet: bytes) -> ET.Element:
+    _check_safe(packet)
+    try:
+        root = ET.fromstring(_strip_packet(packet))
+    except ET.ParseError as exc:
+        raise XmpError(f"malformed XMP: {exc}") from None
+    return root
+
+
+def _find_rdf(root: ET.Element) -> ET.Element:
+    if root.tag == _RDF + "RDF":
+        return root
+    rdf = root.find(_RDF + "RDF")
+    if rdf is None:
+        raise XmpError("XMP has no rdf:RDF element")
+    return rdf
+
+
+def _label_description(label: XmpLabel) -> ET.Element:
+    desc = ET.Element(_RDF + "Description", {_RDF + "about": ""})
+    values = {
+        _IPTC + "DigitalSourceType": label.digital_source_type,
+        _IPTC + "AISystemUsed": label.ai_system,
+        _IPTC + "AISystemVersionUsed": label.ai_system_version,
+        _XMP + "CreatorTool": label.creator_tool,
+        _XMPMM + "DocumentID": label.content_id,
+        _XMPMM + "InstanceID": label.content_id,
+    }
+    for tag, value in values.items():
+        if value:
+            ET.SubElement(desc, tag).text = value
+    if label.data_mining:
+        ET.SubElement(desc, _PLUS + "DataMining").text = label.data_mining
+    return desc
+
+
+def _serialize(root: ET.Element) -> bytes:
+    _register()
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return _PACKET_HEAD + body + _PACKET_TAIL
+
+
+def build_xmp(label: XmpLabel) -> bytes:
+    """Return a complete XMP packet holding ``label``."""
+    meta = ET.Element("{%s}xmpmeta" % NS["x"])
+    rdf = ET.SubElement(meta, _RDF + "RDF")
+    rdf.append(_label_description(label))
+    return _serialize(meta)
+
+
+def merge_xmp(existing: bytes | None, label: XmpLabel) -> bytes:
+    """Add ``label`` to an existing packet, keeping every other property.
+
+    Raises:
+        XmpError: the existing packet cannot be parsed safely (the caller keeps it as is).
+    """
+    if not existing or not existing.strip(b"\x00 \t\r\n"):
+        return build_xmp(label)
+    root = _parse(existing)
+    rdf = _find_rdf(root)
+    for desc in rdf.findall(_RDF + "Description"):
+        for tag in _WRITTEN:
+            desc.attrib.pop(tag, None)
+            for child in desc.findall(tag):
+                desc.remove(child)
+    rdf.append(_label_description(label))
+    return _serialize(root)
+
+
+def _text_values(desc: ET.Element, tag: str) -> list[str]:
+    out: list[str] = []
+    if tag in desc.attrib:
+        out.append(desc.attrib[tag].strip())
+    for child in desc.findall(tag):
+        if child.text and child.text.strip():
+            out.append(child.text.strip())
+        out.extend(li.text.strip() for li in child.iter(_RDF + "li") if li.text and li.text.strip())
+        resource = child.attrib.get(_RDF + "resource")
+        if resource:
+            out.append(resource.strip())
+    return out
+
+
+def _first(desc_list: list[ET.Element], tag: str) -> str | None:
+    for desc in desc_list:
+        values = _text_values(desc, tag)
+        if values:
+            return values[0]
+    return None
+
+
+def read_xmp(packet: bytes | str) -> XmpLabels:
+    """Read the origin-related properties from an XMP packet (never raises on bad XMP).
+
+    Malformed or unsafe packets give an empty result with a ``problems`` entry.
+    """
+    if isinstance(packet, str):
+        packet = packet.encode("utf-8", "replace")
+    try:
+        rdf = _find_rdf(_parse(packet))
+    except XmpError as exc:
+        return XmpLabels(problems=(str(exc),))
+    descs = list(rdf.iter(_RDF + "Description"))
+    dst: list[str] = []
+    for desc in descs:
+        dst.extend(v for v in _text_values(desc, _IPTC + "DigitalSourceType") if v not in dst)
+    tc260: dict | None = None
+    problems: list[str] = []
+    raw_tc = _first(descs, _TC260 + "AIGC")
+    if raw_tc is not None:
+        try:
+            parsed = json.loads(raw_tc)
+            tc260 = parsed if isinstance(parsed, dict) else {"value": parsed}
+        except ValueError:
+            tc260 = {"raw": raw_tc[:1000]}
+            problems.append("TC260 AIGC property is not JSON")
+    return XmpLabels(
+        digital_source_types=tuple(dst),
+        creator_tool=_first(descs, _XMP + "CreatorTool"),
+        ai_system=_first(descs, _IPTC + "AISystemUsed"),
+        ai_system_version=_first(descs, _IPTC + "AISystemVersionUsed"),
+        document_id=_first(descs, _XMPMM + "DocumentID"),
+        data_mining=_first(descs, _PLUS + "DataMining"),
+        tc260_aigc=tc260,
+        problems=tuple(problems),
+    )

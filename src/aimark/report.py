@@ -1,0 +1,305 @@
+"""The verification report: one per file, frozen, with a stable JSON form.
+
+``Report.to_dict()`` follows schema version :data:`SCHEMA_VERSION`; fields are only ever added
+within a version. ``docs/python-api.md`` documents every field.
+
+Example:
+    >>> import aimark
+    >>> report = aimark.verify(b"not an image")
+    >>> report.verdict.status
+    <Status.ERROR: 'error'>
+    >>> report.to_dict()["schema_version"]
+    1
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aimark._version import __version__
+from aimark.metadata.digital_source_type import DigitalSourceType
+from aimark.metadata.markers import Marker
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Action",
+    "Backing",
+    "C2paResult",
+    "C2paState",
+    "Failure",
+    "MediaInfo",
+    "MetadataResult",
+    "Report",
+    "Signer",
+    "Status",
+    "Verdict",
+]
+
+SCHEMA_VERSION = 1
+
+
+class C2paState(str, enum.Enum):
+    """What the C2PA layer found.
+
+    ``TRUSTED``: valid, and the signer chains to one of *your* trust anchors.
+    ``VALID_UNTRUSTED``: the signature and bindings are valid but the signer is not anchored
+    in your trust list (or you gave none). ``INVALID``: the manifest fails validation
+    (tampered, broken signature, expired signer, or unreadable). ``REMOTE``: the manifest is
+    stored at a URL and was not fetched. ``ABSENT``: no manifest.
+    """
+
+    TRUSTED = "trusted"
+    VALID_UNTRUSTED = "valid-untrusted"
+    INVALID = "invalid"
+    REMOTE = "remote"
+    ABSENT = "absent"
+
+
+class Backing(str, enum.Enum):
+    """How strongly an AI-generated declaration is backed, strongest first."""
+
+    TRUSTED_SIGNATURE = "trusted-signature"
+    UNTRUSTED_SIGNATURE = "untrusted-signature"
+    UNSIGNED_METADATA = "unsigned-metadata"
+    NONE = "none"
+
+
+class Status(str, enum.Enum):
+    """The one-word outcome of verifying a file."""
+
+    LABELLED_TRUSTED = "labelled-trusted"
+    LABELLED_UNTRUSTED = "labelled-untrusted"
+    LABELLED_UNSIGNED = "labelled-unsigned"
+    NOT_LABELLED = "not-labelled"
+    INVALID = "invalid"
+    ERROR = "error"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A C2PA validation status code with its explanation."""
+
+    code: str
+    explanation: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "explanation": self.explanation}
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signed the active manifest, as the certificate says."""
+
+    common_name: str | None = None
+    issuer: str | None = None
+    alg: str | None = None
+    serial: str | None = None
+    time: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("common_name", "issuer", "alg", "serial", "time")}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One C2PA action (``c2pa.created`` ...)."""
+
+    action: str
+    digital_source_type: str | None = None
+    software_agent: str | None = None
+    when: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "digital_source_type": self.digital_source_type,
+            "software_agent": self.software_agent,
+            "when": self.when,
+        }
+
+
+@dataclass(frozen=True)
+class C2paResult:
+    """The C2PA layer: the active manifest and its validation."""
+
+    state: C2paState = C2paState.ABSENT
+    manifest: str | None = None
+    manifests: int = 0
+    title: str | None = None
+    claim_generator: str | None = None
+    software_agents: tuple[str, ...] = ()
+    digital_source_types: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+    signer: Signer | None = None
+    failures: tuple[Failure, ...] = ()
+    content_id: str | None = None
+    training_mining: dict[str, str] | None = None
+    remote_url: str | None = None
+    error: str | None = None
+
+    @property
+    def present(self) -> bool:
+        """True if the file carries (or points to) a manifest."""
+        return self.state is not C2paState.ABSENT
+
+    @property
+    def ai_declared(self) -> bool:
+        """True if an action declares an AI digital source type."""
+        return any(
+            (t := DigitalSourceType.from_uri(u)) is not None and t.is_ai
+            for u in self.digital_source_types
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "present": self.present,
+            "state": self.state.value,
+            "ai_declared": self.ai_declared,
+            "manifest": self.manifest,
+            "manifests": self.manifests,
+            "title": self.title,
+            "claim_generator": self.claim_generator,
+            "software_agents": list(self.software_agents),
+            "digital_source_types": list(self.digital_source_types),
+            "actions": _plain(self.actions),
+            "signer": _plain(self.signer),
+            "failures": _plain(self.failures),
+            "content_id": self.content_id,
+            "training_mining": self.training_mining,
+            "remote_url": self.remote_url,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class MetadataResult:
+    """Unsigned metadata: IPTC Digital Source Type (XMP), EXIF text fields, generator markers."""
+
+    digital_source_types: tuple[str, ...] = ()
+    exif: dict[str, str] = field(default_factory=dict)
+    creator_tool: str | None = None
+    ai_system: str | None = None
+    document_id: str | None = None
+    data_mining: str | None = None
+    tc260_aigc: dict[str, Any] | None = None
+    markers: tuple[Marker, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ai_declared(self) -> bool:
+        """True if any unsigned metadata says the content is AI-generated."""
+        if any(
+            (t := DigitalSourceType.from_uri(u)) is not None and t.is_ai
+            for u in self.digital_source_types
+        ):
+            return True
+        if self.markers or self.ai_system:
+            return True
+        tc = self.tc260_aigc or {}
+        return str(tc.get("Label", "")).strip() in ("1", "2", "3")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ai_declared": self.ai_declared,
+            "digital_source_types": list(self.digital_source_types),
+            "exif": dict(self.exif),
+            "creator_tool": self.creator_tool,
+            "ai_system": self.ai_system,
+            "document_id": self.document_id,
+            "data_mining": self.data_mining,
+            "tc260_aigc": self.tc260_aigc,
+            "markers": _plain(self.markers),
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the bytes are: format, size, and structural problems (e.g. truncation)."""
+
+    format: str | None = None
+    mime: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    bytes: int = 0
+    problems: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "mime": self.mime,
+            "width": self.width,
+            "height": self.height,
+            "frames": self.frames,
+            "bytes": self.bytes,
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The overall answer: does the file declare itself AI-generated, how strongly is that
+    backed, and why."""
+
+    status: Status
+    ai_generated: bool
+    backing: Backing
+    summary: str
+    reasons: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "ai_generated": self.ai_generated,
+            "backing": self.backing.value,
+            "summary": self.summary,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything verify found about one input."""
+
+    source: str
+    verdict: Verdict
+    media: MediaInfo = field(default_factory=MediaInfo)
+    c2pa: C2paResult = field(default_factory=C2paResult)
+    metadata: MetadataResult = field(default_factory=MetadataResult)
+    error: dict[str, str] | None = None
+    trust_anchors: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; keys and meanings are stable within ``schema_version``."""
+        return {
+            "schema": "aimark.report",
+            "schema_version": SCHEMA_VERSION,
+            "aimark_version": __version__,
+            "source": self.source,
+            "verdict": self.verdict.to_dict(),
+            "media": self.media.to_dict(),
+            "c2pa": self.c2pa.to_dict(),
+            "metadata": self.metadata.to_dict(),
+            "trust_anchors": self.trust_anchors,
+            "error": dict(self.error) if self.error else None,
+        }
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The report as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False)

@@ -17,7 +17,7 @@ from PIL import Image
 from aimark.credentials import Credentials
 from aimark.errors import ImageTooLargeError, OutputError
 from aimark.generator import Generator, GeneratorLike
-from aimark.manifest.c2pa_io import ManifestSigner
+from aimark.manifest.c2pa_io import ManifestSigner, may_carry_manifest
 from aimark.manifest.definitions import ai_manifest
 from aimark.media import containers, image_io
 from aimark.media.limits import Limits
@@ -127,6 +127,7 @@ class Labeler:
         notes: list[str] = []
         enc = self._encoded(src, format, quality, content_id)
         data, fmt = enc.data, enc.format
+        parent = data if may_carry_manifest(data) else None
         layers = list(enc.layers)
         if self.metadata and not enc.layers:
             data, written = self._with_metadata(data, fmt, enc.size, enc.alpha, content_id, notes)
@@ -138,8 +139,11 @@ class Labeler:
             title=title or enc.name,
             mime=fmt.mime,
             allow_training=self.allow_training,
+            parent=parent is not None,
         )
-        signed = self._signer.sign(data, fmt.mime, definition, thumbnail=self.thumbnail)
+        signed = self._signer.sign(
+            data, fmt.mime, definition, thumbnail=self.thumbnail, parent=parent
+        )
         layers.append("c2pa")
         for note in notes:
             warnings.warn(note, LabelWarning, stacklevel=3)

@@ -22,10 +22,10 @@ import c2pa
 from aimark.credentials import Credentials, SigningAlg, TrustAnchors
 from aimark.errors import SigningError
 from aimark.manifest._errors import message_of, translate
-from aimark.manifest.definitions import CONTENT_ASSERTION
+from aimark.manifest.definitions import CONTENT_ASSERTION, PARENT_INGREDIENT_ID
 from aimark.report import Action, C2paResult, C2paState, Failure, Signer
 
-__all__ = ["ManifestReader", "ManifestSigner"]
+__all__ = ["ManifestReader", "ManifestSigner", "may_carry_manifest"]
 
 _ALGS = {
     SigningAlg.ES256: c2pa.C2paSigningAlg.ES256,
@@ -35,6 +35,14 @@ _ALGS = {
     SigningAlg.ED25519: c2pa.C2paSigningAlg.ED25519,
 }
 _SAFE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
+
+
+def may_carry_manifest(data: bytes) -> bool:
+    """Cheap test: could ``data`` hold an embedded C2PA manifest store (a JUMBF ``c2pa`` box)?
+
+    False means certainly not; True means "look with a reader or keep it as an ingredient".
+    """
+    return b"jumb" in data and b"c2pa" in data
 
 
 class ManifestSigner:
@@ -83,8 +91,19 @@ class ManifestSigner:
             self._contexts[thumbnail] = ctx
         return ctx
 
-    def sign(self, data: bytes, mime: str, definition: dict[str, Any], *, thumbnail: bool = False) -> bytes:
+    def sign(
+        self,
+        data: bytes,
+        mime: str,
+        definition: dict[str, Any],
+        *,
+        thumbnail: bool = False,
+        parent: bytes | None = None,
+    ) -> bytes:
         """Return ``data`` with the signed manifest embedded.
+
+        ``parent``: the original asset whose existing manifest becomes the parent ingredient
+        (see :func:`~aimark.manifest.definitions.ai_manifest`).
 
         Raises:
             SigningError, CredentialsError, CorruptInputError, UnsupportedFormatError.
@@ -95,6 +114,11 @@ class ManifestSigner:
             try:
                 builder = c2pa.Builder(json.dumps(definition), context=self._context(thumbnail))
                 with builder:
+                    if parent is not None:
+                        ingredient = {"title": definition.get("title", "parent"),
+                                      "relationship": "parentOf",
+                                      "instance_id": PARENT_INGREDIENT_ID}
+                        builder.add_ingredient(json.dumps(ingredient), mime, io.BytesIO(parent))
                     builder.sign(self._signer, mime, io.BytesIO(data), out)
             except c2pa.C2paError as exc:
                 if self._callback_error is not None:

@@ -18,10 +18,11 @@ from typing import Any
 from aimark._version import __version__
 from aimark.generator import Generator
 
-__all__ = ["CONTENT_ASSERTION", "TRAINING_MINING_ASSERTION", "ai_manifest"]
+__all__ = ["CONTENT_ASSERTION", "PARENT_INGREDIENT_ID", "TRAINING_MINING_ASSERTION", "ai_manifest"]
 
 CONTENT_ASSERTION = "org.aimark.content"
 TRAINING_MINING_ASSERTION = "cawg.training-mining"
+PARENT_INGREDIENT_ID = "aimark-parent"
 _TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining")
 
 
@@ -34,24 +35,32 @@ def ai_manifest(
     mime: str,
     allow_training: bool | None = None,
     when: dt.datetime | None = None,
+    parent: bool = False,
 ) -> dict[str, Any]:
     """Return a manifest definition declaring the content created by ``generator``.
 
     ``allow_training``: None writes no preference; False writes "notAllowed" for generative
     training, training and data mining; True writes "allowed".
+    ``parent``: the asset already carries a manifest, which the signer adds as the parent
+    ingredient (id :data:`PARENT_INGREDIENT_ID`): the actions become ``c2pa.opened`` (that
+    parent) then ``c2pa.edited`` with the digital source type, so no provenance is lost.
     """
     when = when or dt.datetime.now(dt.timezone.utc)
     agent: dict[str, str] = {"name": generator.name}
     if generator.version:
         agent["version"] = generator.version
     action = {
-        "action": "c2pa.created",
+        "action": "c2pa.edited" if parent else "c2pa.created",
         "digitalSourceType": source_type_uri,
         "softwareAgent": agent,
         "when": when.isoformat(timespec="seconds"),
     }
+    actions = [action]
+    if parent:
+        opened = {"action": "c2pa.opened", "parameters": {"ingredientIds": [PARENT_INGREDIENT_ID]}}
+        actions.insert(0, opened)
     assertions: list[dict[str, Any]] = [
-        {"label": "c2pa.actions", "data": {"actions": [action]}},
+        {"label": "c2pa.actions", "data": {"actions": actions}},
         {"label": CONTENT_ASSERTION, "data": {"content_id": content_id}},
     ]
     if allow_training is not None:

@@ -1,0 +1,3 @@
+from aimark.cli import main
+
+raise SystemExit(main())

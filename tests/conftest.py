@@ -1,0 +1,87 @@
+"""Shared test fixtures: development credentials, natural-looking test images, shared fixtures."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import aimark
+from aimark.media.image_io import heif_available
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "fixtures"
+
+ALL_FORMATS = ["jpeg", "png", "webp", "tiff", "avif", "heic", "gif"]
+
+
+def format_param(fmt: str):  # noqa: ANN201
+    marks = []
+    if fmt == "heic":
+        marks.append(pytest.mark.skipif(not heif_available(), reason="pillow-heif not installed"))
+    return pytest.param(fmt, marks=marks, id=fmt)
+
+
+FORMATS = [format_param(f) for f in ALL_FORMATS]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def natural_image(width: int = 320, height: int = 240, seed: int = 0, mode: str = "RGB") -> Image.Image:
+    """A smooth gradient with texture: compresses like a photo, not like a flat fill."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack(
+        [128 + 100 * np.sin(x / 37 + seed), 128 + 100 * np.cos(y / 23), (x + y) % 256], axis=-1
+    )
+    base += rng.normal(0, 8, base.shape)
+    arr = np.clip(base, 0, 255).astype(np.uint8)
+    im = Image.fromarray(arr, "RGB")
+    return im.convert(mode) if mode != "RGB" else im
+
+
+def encode(im: Image.Image, fmt: str, **params) -> bytes:  # noqa: ANN003
+    buf = io.BytesIO()
+    if fmt == "gif":
+        im = im.convert("P", palette=Image.Palette.ADAPTIVE)
+    im.save(buf, aimark.ImageFormat.parse(fmt).pillow_name, **params)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> aimark.DevCredentials:
+    return aimark.create_dev_credentials(tmp_path_factory.mktemp("creds"))
+
+
+@pytest.fixture(scope="session")
+def creds(dev: aimark.DevCredentials) -> aimark.Credentials:
+    return dev.credentials()
+
+
+@pytest.fixture(scope="session")
+def labeler(creds: aimark.Credentials) -> aimark.Labeler:
+    return aimark.Labeler(creds, generator=("test-model", "1.0"))
+
+
+@pytest.fixture(scope="session")
+def trusted(dev: aimark.DevCredentials) -> aimark.Verifier:
+    return aimark.Verifier(trust=dev.root_cert)
+
+
+@pytest.fixture(scope="session")
+def untrusted() -> aimark.Verifier:
+    return aimark.Verifier()
+
+
+@pytest.fixture(scope="session")
+def shared_c2pa() -> Path:
+    folder = SHARED / "c2pa"
+    if not folder.is_dir():
+        pytest.skip(f"shared fixtures not present at {folder}")
+    return folder

@@ -19,7 +19,7 @@ SHARED = REPO.parent / "shared" / "fixtures"
 ALL_FORMATS = ["jpeg", "png", "webp", "tiff", "avif", "heic", "gif"]
 
 
-def format_param(fmt: str):  # noqa: ANN201
+def format_param(fmt: str):
     marks = []
     if fmt == "heic":
         marks.append(pytest.mark.skipif(not heif_available(), reason="pillow-heif not installed"))
@@ -33,7 +33,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def natural_image(width: int = 320, height: int = 240, seed: int = 0, mode: str = "RGB") -> Image.Image:
+def natural_image(
+    width: int = 320, height: int = 240, seed: int = 0, mode: str = "RGB"
+) -> Image.Image:
     """A smooth gradient with texture: compresses like a photo, not like a flat fill."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -46,7 +48,7 @@ def natural_image(width: int = 320, height: int = 240, seed: int = 0, mode: str 
     return im.convert(mode) if mode != "RGB" else im
 
 
-def encode(im: Image.Image, fmt: str, **params) -> bytes:  # noqa: ANN003
+def encode(im: Image.Image, fmt: str, **params) -> bytes:
     buf = io.BytesIO()
     if fmt == "gif":
         im = im.convert("P", palette=Image.Palette.ADAPTIVE)

@@ -125,9 +125,11 @@ def test_existing_metadata_is_kept(labeler):
     exif = Image.Exif()
     exif[0x010F] = "CameraMaker"  # Make
     exif[0x0131] = "OldEditor"  # Software (replaced by the generator)
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
-           b'22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements'
-           b'/1.1/" dc:format="image/jpeg"/></rdf:RDF></x:xmpmeta>')
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+        b'22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements'
+        b'/1.1/" dc:format="image/jpeg"/></rdf:RDF></x:xmpmeta>'
+    )
     data = encode(im, "jpeg", exif=exif.tobytes(), xmp=xmp)
     out = labeler.label_image(data).data
     meta = read_metadata(out, "jpeg")
@@ -254,8 +256,9 @@ def test_one_shot_label_image_and_verify(creds, dev, tmp_path):
     dst = tmp_path / "x.webp"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = aimark.label_image(natural_image(), dst, credentials=creds, generator="g 1",
-                                    format="webp")
+        result = aimark.label_image(
+            natural_image(), dst, credentials=creds, generator="g 1", format="webp"
+        )
     assert result.path == dst
     assert bytes(result) == dst.read_bytes()
     assert aimark.verify(dst, trust=dev.root_cert).verdict.status is aimark.Status.LABELLED_TRUSTED
@@ -286,8 +289,18 @@ def test_report_json_is_stable(labeler, trusted):
     report = trusted.verify(labeler.label_image(natural_image(), format="png").data)
     d = json.loads(report.to_json())
     assert d["schema"] == "aimark.report" and d["schema_version"] == 1
-    assert list(d) == ["schema", "schema_version", "aimark_version", "source", "verdict",
-                       "media", "c2pa", "metadata", "trust_anchors", "error"]
+    assert list(d) == [
+        "schema",
+        "schema_version",
+        "aimark_version",
+        "source",
+        "verdict",
+        "media",
+        "c2pa",
+        "metadata",
+        "trust_anchors",
+        "error",
+    ]
     assert d["verdict"]["status"] == "labelled-trusted"
     assert d["c2pa"]["state"] == "trusted"
     assert d["media"]["format"] == "png"

@@ -14,7 +14,7 @@ Example:
 """
 
 from aimark._api import label_image, verify
-from aimark._labeler import LabelResult, Labeler, LabelWarning
+from aimark._labeler import Labeler, LabelResult, LabelWarning
 from aimark._verifier import Verifier
 from aimark._version import __version__
 from aimark.credentials import (
@@ -82,9 +82,9 @@ __all__ = [
     "MissingExtraError",
     "OutputError",
     "Report",
+    "Signer",
     "SigningAlg",
     "SigningError",
-    "Signer",
     "Status",
     "TrustAnchors",
     "UnsupportedFormatError",

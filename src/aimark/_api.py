@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from aimark._labeler import ImageSourceLike, LabelResult, Labeler
+from aimark._labeler import ImageSourceLike, Labeler, LabelResult
 from aimark._verifier import Verifier
 from aimark.credentials import Credentials, TrustLike
 from aimark.generator import GeneratorLike
@@ -28,7 +28,7 @@ def label_image(
     credentials: Credentials,
     generator: GeneratorLike,
     source_type: DigitalSourceType | str = DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA,
-    format: ImageFormat | str | None = None,  # noqa: A002
+    format: ImageFormat | str | None = None,
     allow_training: bool | None = None,
     thumbnail: bool = False,
     overwrite: bool = False,
@@ -83,7 +83,12 @@ def label_image(
         limits=limits,
     )
     return labeler.label_image(
-        src, dst, format=format, overwrite=overwrite, title=title, content_id=content_id,
+        src,
+        dst,
+        format=format,
+        overwrite=overwrite,
+        title=title,
+        content_id=content_id,
         quality=quality,
     )
 

@@ -111,18 +111,19 @@ class Labeler:
         src: ImageSourceLike,
         dst: str | os.PathLike[str] | None = None,
         *,
-        format: ImageFormat | str | None = None,  # noqa: A002 - the natural name
+        format: ImageFormat | str | None = None,
         overwrite: bool = False,
         title: str | None = None,
         content_id: str | None = None,
         quality: int | None = None,
     ) -> LabelResult:
         """Label one image; see :func:`aimark.label_image` for the arguments."""
-        if dst is not None and isinstance(src, (str, os.PathLike)) and same_file(src, dst):
-            if not overwrite:
-                raise OutputError(
-                    f"destination {dst} is the source; pass overwrite=True to replace it"
-                )
+        is_path = isinstance(src, (str, os.PathLike))
+        if dst is not None and is_path and not overwrite and same_file(src, dst):
+            raise OutputError(
+                f"destination {dst} is the source; "
+                "pass overwrite=True (CLI: --in-place) to replace it"
+            )
         content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
         notes: list[str] = []
         enc = self._encoded(src, format, quality, content_id)
@@ -192,7 +193,9 @@ class Labeler:
             name = f"AI-generated image{fmt.extension}"
             return _Encoded(data, fmt, src.size, "A" in src.mode, name, layers)
         if format is not None:
-            raise TypeError("format= applies to PIL images and arrays; encoded inputs keep their format")
+            raise TypeError(
+                "format= applies to PIL images and arrays; encoded inputs keep their format"
+            )
         source = read_source(src, self.limits)
         info = image_io.probe(source.data, self.limits)
         containers.check_structure(source.data, info.format)
@@ -214,7 +217,9 @@ class Labeler:
         if fmt is ImageFormat.TIFF:
             xmp_raw = image_io.probe(data, self.limits).info.get("tiff_tags", {}).get(700)
             try:
-                xmp = merge_xmp(bytes(xmp_raw) if isinstance(xmp_raw, (bytes, tuple)) else None, label)
+                xmp = merge_xmp(
+                    bytes(xmp_raw) if isinstance(xmp_raw, (bytes, tuple)) else None, label
+                )
             except XmpError as exc:
                 notes.append(f"XMP not written: {exc}; the existing XMP was kept")
                 xmp = None
@@ -259,4 +264,3 @@ def _format_of_pil(im: Image.Image) -> ImageFormat:
         except ValueError:
             pass
     return ImageFormat.PNG
-

@@ -6,6 +6,7 @@ report; only an unreadable *path* raises.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aimark.credentials import TrustAnchors, TrustLike
@@ -32,8 +33,10 @@ from aimark.report import (
 
 __all__ = ["Verifier"]
 
-_TIFF_XMP, _TIFF_TEXT_TAGS = 700, {305: "Software", 271: "Make", 272: "Model", 315: "Artist",
-                                   270: "ImageDescription"}
+_TIFF_XMP, _TIFF_TEXT_TAGS = (
+    700,
+    {305: "Software", 271: "Make", 272: "Model", 315: "Artist", 270: "ImageDescription"},
+)
 
 
 class Verifier:
@@ -56,8 +59,11 @@ class Verifier:
         try:
             source = read_source(src, self.limits)
         except InputError as exc:
-            name = str(src) if isinstance(src, str) else getattr(src, "name", "<bytes>")
-            return self._error_report(str(name), exc, size=0)
+            if isinstance(src, (str, os.PathLike)):
+                name = os.fspath(src)
+            else:
+                name = str(getattr(src, "name", "<bytes>"))
+            return self._error_report(name, exc, size=0)
         return self.verify_bytes(source.data, name=source.name)
 
     def verify_bytes(self, data: bytes, *, name: str = "<bytes>") -> Report:
@@ -138,7 +144,9 @@ def _metadata_layer(info: image_io.ImageInfo, embedded: containers.Embedded) -> 
             if isinstance(value, str) and value.strip():
                 exif.setdefault(field_name, value.strip()[:2000])
     xmp = read_xmp(xmp_raw) if xmp_raw else None
-    text_info = {k: v for k, v in info.info.items() if k not in ("exif", "xmp", "icc_profile", "tiff_tags")}
+    text_info = {
+        k: v for k, v in info.info.items() if k not in ("exif", "xmp", "icc_profile", "tiff_tags")
+    }
     return MetadataResult(
         digital_source_types=xmp.digital_source_types if xmp else (),
         exif=exif,
@@ -171,7 +179,9 @@ def _verdict(c2pa: C2paResult, meta: MetadataResult, media: MediaInfo) -> Verdic
     elif c2pa.state is C2paState.TRUSTED:
         reasons.append(f"C2PA manifest signed by a trusted signer ({signer})")
     elif c2pa.state is C2paState.VALID_UNTRUSTED:
-        reasons.append(f"C2PA manifest valid, but the signer ({signer}) is not in your trust anchors")
+        reasons.append(
+            f"C2PA manifest valid, but the signer ({signer}) is not in your trust anchors"
+        )
     elif c2pa.state is C2paState.REMOTE:
         reasons.append(f"C2PA manifest is stored remotely ({c2pa.remote_url}) and was not fetched")
     if c2pa.digital_source_types and c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
@@ -186,22 +196,38 @@ def _verdict(c2pa: C2paResult, meta: MetadataResult, media: MediaInfo) -> Verdic
     reasons.extend(f"file problem: {p}" for p in media.problems)
 
     if c2pa.state is C2paState.INVALID:
-        return Verdict(Status.INVALID, meta.ai_declared, Backing.UNSIGNED_METADATA if meta.ai_declared
-                       else Backing.NONE,
-                       "Content Credentials are present but INVALID (tampered or broken); "
-                       "do not rely on them", tuple(reasons))
+        return Verdict(
+            Status.INVALID,
+            meta.ai_declared,
+            Backing.UNSIGNED_METADATA if meta.ai_declared else Backing.NONE,
+            "Content Credentials are present but INVALID (tampered or broken); do not rely on them",
+            tuple(reasons),
+        )
     if c2pa.ai_declared and c2pa.state is C2paState.TRUSTED:
-        return Verdict(Status.LABELLED_TRUSTED, True, Backing.TRUSTED_SIGNATURE,
-                       f"AI-generated{who}, declared by Content Credentials from a trusted signer",
-                       tuple(reasons))
+        return Verdict(
+            Status.LABELLED_TRUSTED,
+            True,
+            Backing.TRUSTED_SIGNATURE,
+            f"AI-generated{who}, declared by Content Credentials from a trusted signer",
+            tuple(reasons),
+        )
     if c2pa.ai_declared and c2pa.state is C2paState.VALID_UNTRUSTED:
-        return Verdict(Status.LABELLED_UNTRUSTED, True, Backing.UNTRUSTED_SIGNATURE,
-                       f"AI-generated{who}, declared by validly signed Content Credentials "
-                       "from a signer you do not trust", tuple(reasons))
+        return Verdict(
+            Status.LABELLED_UNTRUSTED,
+            True,
+            Backing.UNTRUSTED_SIGNATURE,
+            f"AI-generated{who}, declared by validly signed Content Credentials "
+            "from a signer you do not trust",
+            tuple(reasons),
+        )
     if meta.ai_declared:
-        return Verdict(Status.LABELLED_UNSIGNED, True, Backing.UNSIGNED_METADATA,
-                       "AI-generated according to unsigned metadata (easily forged or removed)",
-                       tuple(reasons))
+        return Verdict(
+            Status.LABELLED_UNSIGNED,
+            True,
+            Backing.UNSIGNED_METADATA,
+            "AI-generated according to unsigned metadata (easily forged or removed)",
+            tuple(reasons),
+        )
     if c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
         kind = _dst_names(c2pa.digital_source_types) or "no digital source type"
         summary = f"not declared AI-generated; signed Content Credentials say: {kind}"

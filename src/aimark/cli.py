@@ -27,7 +27,7 @@ from aimark._labeler import Labeler
 from aimark._verifier import Verifier
 from aimark._version import __version__
 from aimark.credentials import Credentials, SigningAlg, create_dev_credentials
-from aimark.errors import AimarkError
+from aimark.errors import AimarkError, InputError
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.report import C2paState, Report, Status
 
@@ -59,50 +59,85 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"aimark {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    lab = sub.add_parser("label", help="label an image as AI-generated (XMP/EXIF + signed C2PA)",
-                         description="Label an image as AI-generated: IPTC digital source type "
-                         "in XMP, EXIF Software/UserComment, and a signed C2PA manifest.")
+    lab = sub.add_parser(
+        "label",
+        help="label an image as AI-generated (XMP/EXIF + signed C2PA)",
+        description="Label an image as AI-generated: IPTC digital source type "
+        "in XMP, EXIF Software/UserComment, and a signed C2PA manifest.",
+    )
     lab.add_argument("src", help="image to label (never modified)")
     out = lab.add_mutually_exclusive_group(required=True)
     out.add_argument("-o", "--output", help="where to write the labelled image")
-    out.add_argument("--in-place", action="store_true",
-                     help="replace SRC (atomically: SRC is untouched if anything fails)")
-    lab.add_argument("--cert", default=os.environ.get("AIMARK_CERT"),
-                     help="PEM certificate chain, signer first (default: $AIMARK_CERT)")
-    lab.add_argument("--key", default=os.environ.get("AIMARK_KEY"),
-                     help="PEM private key (default: $AIMARK_KEY)")
-    lab.add_argument("--key-password-env", metavar="VAR",
-                     help="name of the environment variable holding the key's password")
+    out.add_argument(
+        "--in-place",
+        action="store_true",
+        help="replace SRC (atomically: SRC is untouched if anything fails)",
+    )
+    lab.add_argument(
+        "--cert",
+        default=os.environ.get("AIMARK_CERT"),
+        help="PEM certificate chain, signer first (default: $AIMARK_CERT)",
+    )
+    lab.add_argument(
+        "--key", default=os.environ.get("AIMARK_KEY"), help="PEM private key (default: $AIMARK_KEY)"
+    )
+    lab.add_argument(
+        "--key-password-env",
+        metavar="VAR",
+        help="name of the environment variable holding the key's password",
+    )
     lab.add_argument("--tsa-url", help="RFC 3161 timestamp authority URL (optional)")
     lab.add_argument("--model", required=True, help="name of the model that made the image")
     lab.add_argument("--model-version", help="version of the model")
-    lab.add_argument("--source-type", default="trainedAlgorithmicMedia",
-                     help="IPTC digital source type (default trainedAlgorithmicMedia; e.g. "
-                     "compositeWithTrainedAlgorithmicMedia)")
+    lab.add_argument(
+        "--source-type",
+        default="trainedAlgorithmicMedia",
+        help="IPTC digital source type (default trainedAlgorithmicMedia; e.g. "
+        "compositeWithTrainedAlgorithmicMedia)",
+    )
     train = lab.add_mutually_exclusive_group()
-    train.add_argument("--no-training", dest="allow_training", action="store_false", default=None,
-                       help="declare that the image may not be used for AI training or data mining")
-    train.add_argument("--allow-training", dest="allow_training", action="store_true",
-                       help="declare that AI training and data mining are allowed")
+    train.add_argument(
+        "--no-training",
+        dest="allow_training",
+        action="store_false",
+        default=None,
+        help="declare that the image may not be used for AI training or data mining",
+    )
+    train.add_argument(
+        "--allow-training",
+        dest="allow_training",
+        action="store_true",
+        help="declare that AI training and data mining are allowed",
+    )
     lab.add_argument("--thumbnail", action="store_true", help="embed a C2PA thumbnail")
     lab.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    ver = sub.add_parser("verify", help="verify the AI labels of images",
-                         description="Verify C2PA Content Credentials and AI metadata labels. "
-                         "Exit code: 0 trusted AI label, 1 untrusted/unsigned AI label, "
-                         "2 no AI label, 3 invalid manifest, 4 input error (highest over files).")
+    ver = sub.add_parser(
+        "verify",
+        help="verify the AI labels of images",
+        description="Verify C2PA Content Credentials and AI metadata labels. "
+        "Exit code: 0 trusted AI label, 1 untrusted/unsigned AI label, "
+        "2 no AI label, 3 invalid manifest, 4 input error (highest over files).",
+    )
     ver.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
-    ver.add_argument("--trust", action="append", default=[], metavar="PEM",
-                     help="PEM file of trust anchors (root certificates); repeatable")
+    ver.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="PEM file of trust anchors (root certificates); repeatable",
+    )
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
 
     cred = sub.add_parser("credentials", help="signing credentials")
     cred_sub = cred.add_subparsers(dest="cred_command", metavar="SUBCOMMAND", parser_class=_Parser)
     dev = cred_sub.add_parser(
-        "dev", help="create DEVELOPMENT-ONLY credentials (root CA, intermediate, signer)",
+        "dev",
+        help="create DEVELOPMENT-ONLY credentials (root CA, intermediate, signer)",
         description="Create a development root CA, intermediate CA and signer that c2pa accepts. "
-        "For development and tests only: never ship these.")
+        "For development and tests only: never ship these.",
+    )
     dev.add_argument("dir", help="folder to write them into")
     dev.add_argument("--alg", default="es256", choices=[a.value for a in SigningAlg])
     dev.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
@@ -135,21 +170,39 @@ def _cmd_label(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _UsageError(str(exc)) from None
     generator = (args.model, args.model_version) if args.model_version else (args.model, None)
-    labeler = Labeler(creds, generator=generator, source_type=source_type,
-                      allow_training=args.allow_training, thumbnail=args.thumbnail)
+    labeler = Labeler(
+        creds,
+        generator=generator,
+        source_type=source_type,
+        allow_training=args.allow_training,
+        thumbnail=args.thumbnail,
+    )
     dst = args.src if args.in_place else args.output
     if not Path(args.src).is_file():
         raise AimarkError(f"{args.src}: no such file")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported below from result.warnings
-        result = labeler.label_image(args.src, dst, overwrite=args.in_place)
+        try:
+            result = labeler.label_image(args.src, dst, overwrite=args.in_place)
+        except InputError as exc:
+            raise type(exc)(f"{args.src}: {exc}") from None
     if args.json:
-        print(json.dumps({"path": str(result.path), "format": result.format.value,
-                          "content_id": result.content_id, "layers": list(result.layers),
-                          "bytes": len(result.data), "warnings": list(result.warnings)}))
+        print(
+            json.dumps(
+                {
+                    "path": str(result.path),
+                    "format": result.format.value,
+                    "content_id": result.content_id,
+                    "layers": list(result.layers),
+                    "bytes": len(result.data),
+                    "warnings": list(result.warnings),
+                }
+            )
+        )
     else:
-        print(f"{result.path}: labelled ({', '.join(result.layers)}) · "
-              f"content id {result.content_id}")
+        print(
+            f"{result.path}: labelled ({', '.join(result.layers)}) · content id {result.content_id}"
+        )
         for w in result.warnings:
             print(f"  note: {w}", file=sys.stderr)
     return 0
@@ -187,7 +240,9 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         if c.claim_generator:
             bits.append(f"claim generator: {c.claim_generator}")
         if c.digital_source_types:
-            bits.append("source type: " + ", ".join(u.rsplit("/", 1)[-1] for u in c.digital_source_types))
+            bits.append(
+                "source type: " + ", ".join(u.rsplit("/", 1)[-1] for u in c.digital_source_types)
+            )
         if c.state is C2paState.INVALID:
             codes = [f.code for f in c.failures] or [c.error or "unreadable"]
             bits.append("failures: " + ", ".join(codes))
@@ -217,8 +272,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         except OSError as exc:
             msg = f"{path}: cannot read: {exc.strerror or exc}"
             if args.json:
-                print(json.dumps({"source": str(path), "error": {"code": "unreadable",
-                                                                 "message": msg}}))
+                print(
+                    json.dumps(
+                        {"source": str(path), "error": {"code": "unreadable", "message": msg}}
+                    )
+                )
             else:
                 print(f"{path}: error — {msg}")
             worst = max(worst, EXIT_INPUT)
@@ -230,8 +288,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             print("\n".join(_describe(report, args.verbose)))
         sys.stdout.flush()
     if not args.trust and not args.json:
-        print("(no --trust anchors given: valid signatures are reported as untrusted)",
-              file=sys.stderr)
+        print(
+            "(no --trust anchors given: valid signatures are reported as untrusted)",
+            file=sys.stderr,
+        )
     return worst
 
 
@@ -268,8 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        handler = {"label": _cmd_label, "verify": _cmd_verify,
-                   "credentials": _cmd_credentials}[args.command]
+        handler = {"label": _cmd_label, "verify": _cmd_verify, "credentials": _cmd_credentials}[
+            args.command
+        ]
         return handler(args)
     except _UsageError as exc:
         print(f"aimark: usage error: {exc}", file=sys.stderr)
@@ -287,8 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line; full traceback on request
         if os.environ.get("AIMARK_DEBUG"):
             raise
-        print(f"aimark: internal error: {type(exc).__name__}: {exc} "
-              "(set AIMARK_DEBUG=1 for a traceback; please report this)", file=sys.stderr)
+        print(
+            f"aimark: internal error: {type(exc).__name__}: {exc} "
+            "(set AIMARK_DEBUG=1 for a traceback; please report this)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

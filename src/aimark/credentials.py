@@ -51,8 +51,11 @@ class SigningAlg(str, enum.Enum):
 
 def _alg_for_key(key: object) -> SigningAlg:
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
-        by_curve = {"secp256r1": SigningAlg.ES256, "secp384r1": SigningAlg.ES384,
-                    "secp521r1": SigningAlg.ES512}
+        by_curve = {
+            "secp256r1": SigningAlg.ES256,
+            "secp384r1": SigningAlg.ES384,
+            "secp521r1": SigningAlg.ES512,
+        }
         alg = by_curve.get(key.curve.name)
         if alg is None:
             raise CredentialsError(f"EC curve {key.curve.name} is not allowed by C2PA")
@@ -85,9 +88,14 @@ def _load_chain(pem: bytes) -> list[x509.Certificate]:
 def _check_leaf(leaf: x509.Certificate, now: dt.datetime) -> None:
     subject = leaf.subject.rfc4514_string()
     if leaf.not_valid_after_utc < now:
-        raise CredentialsError(f"signing certificate {subject} expired on {leaf.not_valid_after_utc:%Y-%m-%d}")
+        raise CredentialsError(
+            f"signing certificate {subject} expired on {leaf.not_valid_after_utc:%Y-%m-%d}"
+        )
     if leaf.not_valid_before_utc > now:
-        raise CredentialsError(f"signing certificate {subject} is not valid before {leaf.not_valid_before_utc:%Y-%m-%d}")
+        raise CredentialsError(
+            f"signing certificate {subject} is not valid before "
+            f"{leaf.not_valid_before_utc:%Y-%m-%d}"
+        )
     try:
         if leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
             raise CredentialsError(f"signing certificate {subject} is a CA certificate")
@@ -112,7 +120,10 @@ class Credentials:
 
     def __repr__(self) -> str:
         kind = "callback" if self.sign else "key"
-        return f"Credentials(subject={self.subject!r}, alg={self.alg.value}, {kind}, tsa_url={self.tsa_url!r})"
+        return (
+            f"Credentials(subject={self.subject!r}, alg={self.alg.value}, {kind}, "
+            f"tsa_url={self.tsa_url!r})"
+        )
 
     @property
     def subject(self) -> str:
@@ -141,7 +152,9 @@ class Credentials:
             raise CredentialsError(f"private key cannot be loaded: {exc}") from None
         alg = _alg_for_key(key)
         if _public_der(key.public_key()) != _public_der(certs[0].public_key()):
-            raise CredentialsError("the private key does not match the first certificate of the chain")
+            raise CredentialsError(
+                "the private key does not match the first certificate of the chain"
+            )
         _check_leaf(certs[0], dt.datetime.now(dt.timezone.utc))
         pkcs8 = key.private_bytes(
             serialization.Encoding.PEM,
@@ -202,8 +215,11 @@ def sign_with_key(private_key_pem: bytes, alg: SigningAlg) -> Callable[[bytes], 
 
     def sign(data: bytes) -> bytes:
         if isinstance(key, ec.EllipticCurvePrivateKey):
-            digest = {SigningAlg.ES256: hashes.SHA256(), SigningAlg.ES384: hashes.SHA384(),
-                      SigningAlg.ES512: hashes.SHA512()}[alg]
+            digest = {
+                SigningAlg.ES256: hashes.SHA256(),
+                SigningAlg.ES384: hashes.SHA384(),
+                SigningAlg.ES512: hashes.SHA512(),
+            }[alg]
             return key.sign(data, ec.ECDSA(digest))
         if isinstance(key, ed25519.Ed25519PrivateKey):
             return key.sign(data)
@@ -293,7 +309,7 @@ class DevCredentials:
         return Credentials.from_files(self.cert_chain, self.private_key)
 
 
-def _new_key(alg: SigningAlg):  # noqa: ANN202 - cryptography key union
+def _new_key(alg: SigningAlg):
     if alg is SigningAlg.ES256:
         return ec.generate_private_key(ec.SECP256R1())
     if alg is SigningAlg.ES384:
@@ -315,11 +331,19 @@ def _name(common_name: str, organization: str) -> x509.Name:
     )
 
 
-def _issue(subject, subject_key, issuer, issuer_key, *, ca: bool, path_len, days: int):  # noqa: ANN001, ANN202
+def _issue(subject, subject_key, issuer, issuer_key, *, ca: bool, path_len, days: int):
     now = dt.datetime.now(dt.timezone.utc)
     usage = dict.fromkeys(
-        ("content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
-         "encipher_only", "decipher_only"), False)
+        (
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
     b = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -333,13 +357,18 @@ def _issue(subject, subject_key, issuer, issuer_key, *, ca: bool, path_len, days
             x509.KeyUsage(digital_signature=True, key_cert_sign=ca, crl_sign=ca, **usage),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+            x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
         )
     )
     if not ca:
-        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        b = b.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
     algorithm = None if isinstance(issuer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
     return b.sign(issuer_key, algorithm)
 
@@ -389,14 +418,22 @@ def create_dev_credentials(
     inter_name = _name("aimark dev intermediate CA", organization)
     inter = _issue(inter_name, inter_key, root_name, root_key, ca=True, path_len=0, days=days)
     leaf_key = _new_key(alg)
-    leaf = _issue(_name("aimark dev signer", organization), leaf_key, inter_name, inter_key,
-                  ca=False, path_len=None, days=days)
+    leaf = _issue(
+        _name("aimark dev signer", organization),
+        leaf_key,
+        inter_name,
+        inter_key,
+        ca=False,
+        path_len=None,
+        days=days,
+    )
     pem = serialization.Encoding.PEM
     paths.root_cert.write_bytes(root.public_bytes(pem))
     paths.cert_chain.write_bytes(leaf.public_bytes(pem) + inter.public_bytes(pem))
     _write_private(
         paths.private_key,
-        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        leaf_key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
     )
     return paths
-

@@ -42,7 +42,7 @@ class Generator:
         if isinstance(value, Generator):
             return value
         if isinstance(value, tuple):
-            name, version = (value + (None,))[:2]
+            name, version = (*value, None)[:2]
             return cls(str(name), None if version is None else str(version))
         if isinstance(value, dict):
             version = value.get("version")
@@ -52,7 +52,9 @@ class Generator:
             if m:
                 return cls(m["name"], m["version"])
             return cls(value.strip())
-        raise TypeError(f"generator must be a str, (name, version) or Generator, not {type(value).__name__}")
+        raise TypeError(
+            f"generator must be a str, (name, version) or Generator, not {type(value).__name__}"
+        )
 
 
 GeneratorLike = Union[Generator, str, tuple, dict]

@@ -75,7 +75,9 @@ class ManifestSigner:
                     callback, alg, creds.cert_chain.decode("ascii"), creds.tsa_url
                 )
             info = c2pa.C2paSignerInfo(
-                alg, creds.cert_chain, creds.private_key,
+                alg,
+                creds.cert_chain,
+                creds.private_key,
                 creds.tsa_url.encode() if creds.tsa_url else None,
             )
             return c2pa.Signer.from_info(info)
@@ -115,9 +117,11 @@ class ManifestSigner:
                 builder = c2pa.Builder(json.dumps(definition), context=self._context(thumbnail))
                 with builder:
                     if parent is not None:
-                        ingredient = {"title": definition.get("title", "parent"),
-                                      "relationship": "parentOf",
-                                      "instance_id": PARENT_INGREDIENT_ID}
+                        ingredient = {
+                            "title": definition.get("title", "parent"),
+                            "relationship": "parentOf",
+                            "instance_id": PARENT_INGREDIENT_ID,
+                        }
                         builder.add_ingredient(json.dumps(ingredient), mime, io.BytesIO(parent))
                     builder.sign(self._signer, mime, io.BytesIO(data), out)
             except c2pa.C2paError as exc:
@@ -236,8 +240,12 @@ class ManifestReader:
         label = report.get("active_manifest")
         m = manifests.get(label) if isinstance(manifests, dict) else None
         if not isinstance(m, dict):
-            return C2paResult(state=C2paState.INVALID, manifests=len(manifests),
-                              failures=_failures(report), error="no active manifest")
+            return C2paResult(
+                state=C2paState.INVALID,
+                manifests=len(manifests),
+                failures=_failures(report),
+                error="no active manifest",
+            )
         if state_text == "Trusted" and self.trust:
             state = C2paState.TRUSTED
         elif state_text in ("Valid", "Trusted"):
@@ -254,7 +262,9 @@ class ManifestReader:
             manifests=len(manifests),
             title=m.get("title") if isinstance(m.get("title"), str) else None,
             claim_generator=_generator_text(m),
-            software_agents=tuple(dict.fromkeys(a.software_agent for a in actions if a.software_agent)),
+            software_agents=tuple(
+                dict.fromkeys(a.software_agent for a in actions if a.software_agent)
+            ),
             digital_source_types=tuple(
                 dict.fromkeys(a.digital_source_type for a in actions if a.digital_source_type)
             ),
@@ -269,7 +279,8 @@ class ManifestReader:
             if sig
             else None,
             failures=_failures(report),
-            content_id=content.get("content_id") if isinstance(content.get("content_id"), str) else None,
+            content_id=content.get("content_id")
+            if isinstance(content.get("content_id"), str)
+            else None,
             training_mining=_training(m),
         )
-

@@ -142,9 +142,7 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
 
 
 def _png_chunk(ctype: bytes, body: bytes) -> bytes:
-    return (
-        struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body))
-    )
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body))
 
 
 def _png_xmp_body(body: bytes) -> bytes | None:
@@ -234,7 +232,7 @@ def _riff_chunk(fourcc: bytes, body: bytes) -> bytes:
 
 def _webp_read(data: bytes) -> Embedded:
     xmp = exif = None
-    for fourcc, start, end in _riff_chunks(data):
+    for fourcc, start, _end in _riff_chunks(data):
         (size,) = struct.unpack("<I", data[start + 4 : start + 8])
         body = data[start + 8 : start + 8 + size]
         if fourcc == b"XMP " and xmp is None:

@@ -136,7 +136,9 @@ def probe(data: bytes, limits: Limits | None = None) -> ImageInfo:
             exif = _read_exif(im)
         except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
             raise CorruptInputError(f"malformed {fmt.value.upper()}: {exc}") from None
-        return ImageInfo(format=fmt, size=im.size, mode=im.mode, frames=frames, info=info, exif=exif)
+        return ImageInfo(
+            format=fmt, size=im.size, mode=im.mode, frames=frames, info=info, exif=exif
+        )
 
 
 def decode_check(data: bytes, limits: Limits | None = None) -> None:
@@ -190,7 +192,9 @@ def encode(
     try:
         im.save(buf, fmt.pillow_name, **params)
     except (OSError, ValueError, KeyError) as exc:
-        raise UnsupportedFormatError(f"cannot encode a {im.mode} image as {fmt.value}: {exc}") from None
+        raise UnsupportedFormatError(
+            f"cannot encode a {im.mode} image as {fmt.value}: {exc}"
+        ) from None
     return buf.getvalue()
 
 
@@ -198,8 +202,9 @@ _TIFF_XMP = 700
 _TIFF_SOFTWARE = 305
 
 
-def rewrite_tiff_metadata(data: bytes, *, xmp: bytes | None, software: str | None,
-                          limits: Limits | None = None) -> bytes:
+def rewrite_tiff_metadata(
+    data: bytes, *, xmp: bytes | None, software: str | None, limits: Limits | None = None
+) -> bytes:
     """Re-save a TIFF losslessly (same compression, every page) with XMP (tag 700) and
     ``Software`` (tag 305) set; other tags Pillow knows are kept.
 
@@ -228,7 +233,10 @@ def rewrite_tiff_metadata(data: bytes, *, xmp: bytes | None, software: str | Non
     if xmp is not None:
         ifd[_TIFF_XMP] = xmp
         ifd.tagtype[_TIFF_XMP] = 1  # BYTE
-    params: dict[str, Any] = {"tiffinfo": ifd, "compression": None if compression == "raw" else compression}
+    params: dict[str, Any] = {
+        "tiffinfo": ifd,
+        "compression": None if compression == "raw" else compression,
+    }
     icc = frames[0].info.get("icc_profile")
     if icc:
         params["icc_profile"] = icc

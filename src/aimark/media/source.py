@@ -50,7 +50,7 @@ def read_source(src: SourceLike, limits: Limits | None = None) -> Source:
         size = path.stat().st_size
         if size > limits.max_bytes:
             raise ImageTooLargeError(
-                f"{name}: {size:,} bytes is over the limit of {limits.max_bytes:,} bytes"
+                f"{size:,} bytes is over the limit of {limits.max_bytes:,} bytes"
             )
         with path.open("rb") as f:
             data = f.read(limits.max_bytes + 1)
@@ -62,12 +62,9 @@ def read_source(src: SourceLike, limits: Limits | None = None) -> Source:
             raise TypeError("file objects must be opened in binary mode ('rb')")
         data = bytes(data)
     else:
-        raise TypeError(
-            f"expected a path, bytes or a binary file object, not {type(src).__name__}"
-        )
+        raise TypeError(f"expected a path, bytes or a binary file object, not {type(src).__name__}")
     if not data:
-        raise EmptyInputError(f"{name}: the input is empty (0 bytes)")
+        raise EmptyInputError("the input is empty (0 bytes)")
     if len(data) > limits.max_bytes:
-        raise ImageTooLargeError(f"{name}: input is over the limit of {limits.max_bytes:,} bytes")
+        raise ImageTooLargeError(f"input is over the limit of {limits.max_bytes:,} bytes")
     return Source(data=data, name=name, path=path)
-

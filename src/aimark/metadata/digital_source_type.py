@@ -54,7 +54,9 @@ class DigitalSourceType(str, enum.Enum):
         if isinstance(value, cls):
             return value
         code = str(value).strip()
-        code = code.removeprefix(_BASE).removeprefix("https://cv.iptc.org/newscodes/digitalsourcetype/")
+        code = code.removeprefix(_BASE).removeprefix(
+            "https://cv.iptc.org/newscodes/digitalsourcetype/"
+        )
         for member in cls:
             if member.value.lower() == code.lower() or member.name.lower() == code.lower():
                 return member

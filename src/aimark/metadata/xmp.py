@@ -39,12 +39,12 @@ NS = {
     "dc": "http://purl.org/dc/elements/1.1/",
     "TC260": "http://www.tc260.org.cn/ns/AIGC/1.0/",
 }
-_RDF = "{%s}" % NS["rdf"]
-_IPTC = "{%s}" % NS["Iptc4xmpExt"]
-_XMP = "{%s}" % NS["xmp"]
-_XMPMM = "{%s}" % NS["xmpMM"]
-_PLUS = "{%s}" % NS["plus"]
-_TC260 = "{%s}" % NS["TC260"]
+_RDF = "{" + NS["rdf"] + "}"
+_IPTC = "{" + NS["Iptc4xmpExt"] + "}"
+_XMP = "{" + NS["xmp"] + "}"
+_XMPMM = "{" + NS["xmpMM"] + "}"
+_PLUS = "{" + NS["plus"] + "}"
+_TC260 = "{" + NS["TC260"] + "}"
 
 # PLUS "Data Mining" vocabulary values, as recommended by IPTC for AI training opt-outs.
 DATA_MINING_PROHIBITED = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
@@ -152,7 +152,7 @@ def _serialize(root: ET.Element) -> bytes:
 
 def build_xmp(label: XmpLabel) -> bytes:
     """Return a complete XMP packet holding ``label``."""
-    meta = ET.Element("{%s}xmpmeta" % NS["x"])
+    meta = ET.Element("{" + NS["x"] + "}xmpmeta")
     rdf = ET.SubElement(meta, _RDF + "RDF")
     rdf.append(_label_description(label))
     return _serialize(meta)

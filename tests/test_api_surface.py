@@ -1,0 +1,80 @@
+"""The public surface, the exception tree, the c2pa error mapping and the layering rules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import c2pa
+import pytest
+
+import aimark
+from aimark import errors
+from aimark.manifest._errors import C2PA_ERRORS, all_c2pa_error_types, translate
+
+SRC = Path(aimark.__file__).parent
+
+
+def test_all_is_sorted_and_importable():
+    assert list(aimark.__all__) == sorted(aimark.__all__)
+    for name in aimark.__all__:
+        assert hasattr(aimark, name), name
+    assert {
+        "label_image",
+        "verify",
+        "Labeler",
+        "Verifier",
+        "Report",
+        "Credentials",
+        "create_dev_credentials",
+        "AimarkError",
+    } <= set(aimark.__all__)
+
+
+def test_every_error_roots_at_aimark_error():
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.AimarkError)
+        assert cls.code and cls.__doc__
+        assert name in errors.__doc__  # the tree drawn in the docstring names every class
+
+
+def test_every_c2pa_error_is_mapped():
+    defined = all_c2pa_error_types()
+    assert len(defined) >= 18  # base + every typed subclass c2pa-python defines
+    missing = {cls.__name__ for cls in defined} - {cls.__name__ for cls in C2PA_ERRORS}
+    assert not missing, f"unmapped c2pa errors: {missing}"
+    for cls in defined:
+        err = translate(cls("Other: something"))
+        assert isinstance(err, errors.AimarkError)
+
+
+def test_signing_errors_about_certificates_become_credentials_errors():
+    err = translate(c2pa.C2paError.Other("Other: the certificate is invalid"), signing=True)
+    assert isinstance(err, errors.CredentialsError)
+    assert isinstance(translate(c2pa.C2paError.NotSupported("x")), errors.UnsupportedFormatError)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_layering(path):
+    rel = path.relative_to(SRC).parts
+    imports = _imports(path)
+    if rel[0] != "manifest":
+        assert not any(i == "c2pa" or i.startswith("c2pa.") for i in imports), (
+            "only aimark.manifest may import c2pa"
+        )
+    if rel[0] not in ("cli.py", "__main__.py"):
+        assert "aimark.cli" not in imports
+    if rel[0] in ("media", "metadata", "manifest"):
+        assert not any(i in ("aimark._labeler", "aimark._verifier", "aimark._api") for i in imports)

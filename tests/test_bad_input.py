@@ -1,0 +1,227 @@
+"""Hostile and broken inputs: a clear error or an explicit verdict, never a crash, never a change
+to the input. Each case goes through the API (label and verify) and through the CLI."""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+import aimark
+from conftest import SHARED, encode, natural_image, sha256
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose IHDR claims a huge image (a decompression bomb in miniature)."""
+
+    def chunk(ctype: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + ctype
+            + body
+            + struct.pack(">I", zlib.crc32(ctype + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _corrupt_manifest(signed: bytes) -> bytes:
+    """Damage bytes inside the JUMBF manifest store (not the image data)."""
+    start = signed.index(b"jumb")
+    data = bytearray(signed)
+    for off in range(start + 200, start + 260):
+        data[off] ^= 0x5A
+    return bytes(data)
+
+
+def _bad_inputs(labelled_jpeg: bytes) -> dict[str, tuple[bytes, type[aimark.InputError] | None]]:
+    jpeg = encode(natural_image(), "jpeg")
+    return {
+        "empty.jpg": (b"", aimark.EmptyInputError),
+        "truncated.jpg": (jpeg[: len(jpeg) // 2], aimark.CorruptInputError),
+        "random.jpg": (os.urandom(4096), aimark.UnsupportedFormatError),
+        "text.png": (b"hello, I am a text file\n" * 10, aimark.UnsupportedFormatError),
+        "document.pdf": (b"%PDF-1.7\n" + b"0" * 100, aimark.UnsupportedFormatError),
+        "bomb.png": (_png_header_only(60000, 60000), aimark.ImageTooLargeError),
+        "header-only.jpg": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", aimark.CorruptInputError),
+        "bad-manifest.jpg": (_corrupt_manifest(labelled_jpeg), None),
+        "truncated-signed.jpg": (
+            labelled_jpeg[: len(labelled_jpeg) - 3000],
+            aimark.CorruptInputError,
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def bad_files(labeler, tmp_path_factory) -> dict[str, tuple[Path, type | None]]:
+    folder = tmp_path_factory.mktemp("bad")
+    labelled = labeler.label_image(natural_image(), format="jpeg").data
+    out = {}
+    for name, (data, exc) in _bad_inputs(labelled).items():
+        p = folder / name
+        p.write_bytes(data)
+        out[name] = (p, exc)
+    return out
+
+
+CASES = [
+    "empty.jpg",
+    "truncated.jpg",
+    "random.jpg",
+    "text.png",
+    "document.pdf",
+    "bomb.png",
+    "header-only.jpg",
+    "bad-manifest.jpg",
+    "truncated-signed.jpg",
+]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_verify_gives_explicit_result(name, bad_files, trusted):
+    path, _ = bad_files[name]
+    before = sha256(path)
+    report = trusted.verify(path)
+    assert sha256(path) == before
+    assert report.verdict.status in (
+        aimark.Status.ERROR,
+        aimark.Status.INVALID,
+        aimark.Status.NOT_LABELLED,
+    )
+    assert report.verdict.status is not aimark.Status.LABELLED_TRUSTED
+    assert report.verdict.summary
+    if name == "bad-manifest.jpg" or name == "truncated-signed.jpg":
+        assert report.verdict.status is aimark.Status.INVALID
+        assert report.c2pa.state is aimark.C2paState.INVALID
+    elif report.verdict.status is aimark.Status.ERROR:
+        assert report.error["code"] and report.error["message"]
+    # to_json never fails on these
+    assert report.to_json()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_label_raises_clear_error(name, bad_files, labeler, tmp_path):
+    path, exc = bad_files[name]
+    before = sha256(path)
+    dst = tmp_path / "out"
+    if exc is None:
+        # A corrupted manifest in the input: labelling still works and replaces nothing of
+        # the input; the broken manifest is kept as an ingredient or fails cleanly.
+        try:
+            labeler.label_image(path, dst)
+        except aimark.AimarkError as err:
+            assert str(err)
+    else:
+        with pytest.raises(exc) as info:
+            labeler.label_image(path, dst)
+        assert str(info.value)
+        assert not dst.exists()
+    assert sha256(path) == before
+
+
+def test_pixel_limit_is_configurable(labeler, creds):
+    data = encode(natural_image(100, 100), "png")
+    small = aimark.Limits(max_pixels=5_000)
+    report = aimark.verify(data, limits=small)
+    assert report.error["code"] == "too-large"
+    with pytest.raises(aimark.ImageTooLargeError):
+        aimark.Labeler(creds, generator="m", limits=small).label_image(data)
+    assert aimark.verify(data).verdict.status is aimark.Status.NOT_LABELLED
+
+
+def test_byte_limit(creds):
+    data = encode(natural_image(100, 100), "png")
+    report = aimark.verify(data, limits=aimark.Limits(max_bytes=100))
+    assert report.error["code"] == "too-large"
+
+
+def test_wrong_types_are_type_errors(labeler):
+    with pytest.raises(TypeError):
+        labeler.label_image(12345)
+    with pytest.raises(TypeError):
+        aimark.verify(12345)
+
+
+def test_text_mode_file_object_is_refused(tmp_path):
+    p = tmp_path / "x.txt"
+    p.write_text("hello")
+    with p.open("r") as f, pytest.raises(TypeError, match="binary"):
+        aimark.verify(f)
+
+
+def test_missing_path_raises_os_error():
+    with pytest.raises(FileNotFoundError):
+        aimark.verify("/definitely/not/here.jpg")
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "aimark", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("aimark:")]
+    assert len(lines) == 1, proc.stderr
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_cli_verify_bad_input(name, bad_files):
+    path, _ = bad_files[name]
+    before = sha256(path)
+    proc = run_cli("verify", str(path))
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert proc.returncode in (2, 3, 4)
+    assert proc.stdout.startswith(f"{path}: ")
+    assert sha256(path) == before
+
+
+@pytest.mark.parametrize("name", [c for c in CASES if c != "bad-manifest.jpg"])
+def test_cli_label_bad_input(name, bad_files, dev, tmp_path):
+    path, _ = bad_files[name]
+    before = sha256(path)
+    proc = run_cli(
+        "label",
+        str(path),
+        "-o",
+        str(tmp_path / "o.jpg"),
+        "--cert",
+        str(dev.cert_chain),
+        "--key",
+        str(dev.private_key),
+        "--model",
+        "m",
+    )
+    assert proc.returncode == 4, proc.stderr
+    assert_clean_failure(proc)
+    assert not (tmp_path / "o.jpg").exists()
+    assert sha256(path) == before
+
+
+def test_cli_verify_shared_fixtures_without_crash(shared_c2pa):
+    proc = run_cli("verify", *sorted(str(p) for p in shared_c2pa.iterdir()))
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stdout.splitlines() if not ln.startswith(" ")]
+    assert len(lines) == len(list(shared_c2pa.iterdir()))
+    assert proc.returncode == 3  # E-sig-CA.jpg and XCA.jpg are invalid
+
+
+def test_shared_fixture_folder_present_or_skipped():
+    if not (SHARED / "c2pa").is_dir():
+        pytest.skip("shared fixtures absent")
+    assert any((SHARED / "c2pa").iterdir())

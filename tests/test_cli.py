@@ -1,0 +1,160 @@
+"""The aimark command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from conftest import encode, natural_image, sha256
+from test_bad_input import assert_clean_failure, run_cli
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, dev):
+    d = tmp_path_factory.mktemp("cli")
+    (d / "plain.jpg").write_bytes(encode(natural_image(seed=5), "jpeg"))
+    return d
+
+
+def label_args(dev, src, dst, *extra):
+    return (
+        "label",
+        str(src),
+        "-o",
+        str(dst),
+        "--cert",
+        str(dev.cert_chain),
+        "--key",
+        str(dev.private_key),
+        "--model",
+        "cli-model",
+        "--model-version",
+        "3",
+        *extra,
+    )
+
+
+def test_label_then_verify_exit_codes(files, dev):
+    src, dst = files / "plain.jpg", files / "labelled.jpg"
+    before = sha256(src)
+    proc = run_cli(*label_args(dev, src, dst))
+    assert proc.returncode == 0, proc.stderr
+    assert "labelled (xmp, exif, c2pa)" in proc.stdout
+    assert sha256(src) == before
+
+    trusted = run_cli("verify", str(dst), "--trust", str(dev.root_cert))
+    assert trusted.returncode == 0
+    assert "labelled-trusted" in trusted.stdout and "cli-model 3" in trusted.stdout
+
+    untrusted = run_cli("verify", str(dst))
+    assert untrusted.returncode == 1
+    assert "labelled-untrusted" in untrusted.stdout
+    assert "no --trust anchors" in untrusted.stderr
+
+    plain = run_cli("verify", str(src), "--trust", str(dev.root_cert))
+    assert plain.returncode == 2 and "not-labelled" in plain.stdout
+
+    # several files: the highest code wins
+    both = run_cli("verify", str(dst), str(src), "--trust", str(dev.root_cert))
+    assert both.returncode == 2
+    assert both.stdout.count("\n") >= 2
+
+
+def test_verify_invalid_is_3(files, dev, labeler):
+    signed = bytearray(labeler.label_image(files / "plain.jpg").data)
+    signed[-200] ^= 0xFF
+    bad = files / "tampered.jpg"
+    bad.write_bytes(bytes(signed))
+    proc = run_cli("verify", str(bad), "--trust", str(dev.root_cert))
+    assert proc.returncode == 3
+    assert "invalid" in proc.stdout and "dataHash.mismatch" in proc.stdout
+
+
+def test_verify_json_lines(files, dev):
+    proc = run_cli("verify", "--json", str(files), "--trust", str(dev.root_cert))
+    reports = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert reports and all(r["schema"] == "aimark.report" for r in reports)
+    by_name = {os.path.basename(r["source"]): r for r in reports}
+    assert by_name["plain.jpg"]["verdict"]["status"] == "not-labelled"
+
+
+def test_label_in_place_and_json(files, dev, tmp_path):
+    src = tmp_path / "p.png"
+    src.write_bytes(encode(natural_image(), "png"))
+    refused = run_cli(*label_args(dev, src, src))
+    assert refused.returncode == 4
+    assert_clean_failure(refused)
+    proc = run_cli(
+        "label",
+        str(src),
+        "--in-place",
+        "--json",
+        "--cert",
+        str(dev.cert_chain),
+        "--key",
+        str(dev.private_key),
+        "--model",
+        "m",
+        "--no-training",
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["layers"] == ["xmp", "exif", "c2pa"] and out["content_id"].startswith("urn:uuid:")
+    assert run_cli("verify", str(src), "--trust", str(dev.root_cert)).returncode == 0
+
+
+def test_label_needs_credentials_and_output(files, monkeypatch):
+    monkeypatch.delenv("AIMARK_CERT", raising=False)
+    monkeypatch.delenv("AIMARK_KEY", raising=False)
+    proc = run_cli("label", str(files / "plain.jpg"), "-o", "x.jpg", "--model", "m")
+    assert proc.returncode == 64
+    assert "credentials dev" in proc.stderr
+    assert_clean_failure(proc)
+    proc = run_cli("label", str(files / "plain.jpg"), "--model", "m")
+    assert proc.returncode == 64
+
+
+def test_label_bad_source_type_and_wrong_key(files, dev, tmp_path):
+    proc = run_cli(*label_args(dev, files / "plain.jpg", tmp_path / "o.jpg", "--source-type", "x"))
+    assert proc.returncode == 64 and "unknown IPTC digital source type" in proc.stderr
+    other = run_cli("credentials", "dev", str(tmp_path / "other"))
+    assert other.returncode == 0
+    proc = run_cli(
+        "label",
+        str(files / "plain.jpg"),
+        "-o",
+        str(tmp_path / "o.jpg"),
+        "--cert",
+        str(dev.cert_chain),
+        "--key",
+        str(tmp_path / "other" / "dev-signer.key"),
+        "--model",
+        "m",
+    )
+    assert proc.returncode == 4 and "does not match" in proc.stderr
+    assert_clean_failure(proc)
+
+
+def test_credentials_dev(tmp_path):
+    target = tmp_path / "creds"
+    proc = run_cli("credentials", "dev", str(target))
+    assert proc.returncode == 0
+    assert "DEVELOPMENT ONLY" in proc.stdout and "--trust" in proc.stdout
+    key = target / "dev-signer.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert key.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    again = run_cli("credentials", "dev", str(target))
+    assert again.returncode == 4 and "refusing to overwrite" in again.stderr
+    assert run_cli("credentials", "dev", str(target), "--force", "--alg", "ed25519").returncode == 0
+
+
+def test_usage_errors_are_64():
+    assert run_cli().returncode == 64
+    assert run_cli("bogus").returncode == 64
+    assert run_cli("verify").returncode == 64
+    assert run_cli("credentials").returncode == 64
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("aimark ")

@@ -17,7 +17,7 @@ from PIL import Image
 from aimark.credentials import Credentials
 from aimark.errors import ImageTooLargeError, OutputError
 from aimark.generator import Generator, GeneratorLike
-from aimark.manifest.c2pa_io import ManifestSigner, may_carry_manifest
+from aimark.manifest.c2pa_io import ManifestSigner
 from aimark.manifest.definitions import ai_manifest
 from aimark.media import containers, image_io
 from aimark.media.limits import Limits
@@ -128,10 +128,11 @@ class Labeler:
         notes: list[str] = []
         enc = self._encoded(src, format, quality, content_id)
         data, fmt = enc.data, enc.format
-        parent = data if may_carry_manifest(data) else None
+        existing = containers.read_metadata(data, fmt)  # also checks the structure
+        parent = data if existing.c2pa else None
         layers = list(enc.layers)
         if self.metadata and not enc.layers:
-            data, written = self._with_metadata(data, fmt, enc.size, enc.alpha, content_id, notes)
+            data, written = self._with_metadata(enc, existing, content_id, notes)
             layers.extend(written)
         definition = ai_manifest(
             generator=self.generator,
@@ -198,21 +199,15 @@ class Labeler:
             )
         source = read_source(src, self.limits)
         info = image_io.probe(source.data, self.limits)
-        containers.check_structure(source.data, info.format)
         if info.format in (ImageFormat.AVIF, ImageFormat.HEIC, ImageFormat.TIFF):
             image_io.decode_check(source.data, self.limits)
         name = source.path.name if source.path else f"AI-generated image{info.format.extension}"
         return _Encoded(source.data, info.format, info.size, "A" in info.mode, name)
 
     def _with_metadata(
-        self,
-        data: bytes,
-        fmt: ImageFormat,
-        size: tuple[int, int],
-        alpha: bool,
-        content_id: str,
-        notes: list[str],
+        self, enc: _Encoded, existing: containers.Embedded, content_id: str, notes: list[str]
     ) -> tuple[bytes, list[str]]:
+        data, fmt = enc.data, enc.format
         label = self._xmp_label(content_id)
         if fmt is ImageFormat.TIFF:
             xmp_raw = image_io.probe(data, self.limits).info.get("tiff_tags", {}).get(700)
@@ -234,7 +229,6 @@ class Labeler:
                 "type (pass a PIL image to have the encoder write XMP/EXIF)"
             )
             return data, []
-        existing = containers.read_metadata(data, fmt)
         written: list[str] = []
         try:
             xmp: bytes | None = merge_xmp(existing.xmp, label)
@@ -250,7 +244,9 @@ class Labeler:
             except ExifError as exc:
                 notes.append(f"EXIF not written: {exc}; the existing EXIF was kept")
         try:
-            out = containers.write_metadata(data, fmt, xmp=xmp, exif=exif, size=size, alpha=alpha)
+            out = containers.write_metadata(
+                data, fmt, xmp=xmp, exif=exif, size=enc.size, alpha=enc.alpha
+            )
         except ValueError as exc:  # e.g. XMP larger than a JPEG segment
             notes.append(f"metadata not written: {exc}")
             return data, []

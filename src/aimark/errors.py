@@ -20,11 +20,12 @@ Errors raised by c2pa-python are translated in one place, ``aimark.manifest._err
 
 Example:
     >>> import aimark
+    >>> from aimark.media.source import read_source
     >>> try:
-    ...     aimark.label_image(b"", credentials=None)
+    ...     read_source(b"")
     ... except aimark.InputError as exc:
-    ...     print(type(exc).__name__)
-    EmptyInputError
+    ...     print(type(exc).__name__, "-", exc)
+    EmptyInputError - the input is empty (0 bytes)
 """
 
 from __future__ import annotations

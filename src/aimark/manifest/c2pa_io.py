@@ -4,8 +4,11 @@ Signing never writes to the source: it reads ``data`` and returns new bytes. Rea
 fetches remote manifests or OCSP responses (a hostile file must not make us call a URL).
 
 Example:
+    >>> import io
+    >>> from PIL import Image
     >>> from aimark.manifest.c2pa_io import ManifestReader
-    >>> ManifestReader().read(b"\\xff\\xd8\\xff\\xd9", "image/jpeg").state
+    >>> buf = io.BytesIO(); Image.new("RGB", (8, 8)).save(buf, "JPEG")
+    >>> ManifestReader().read(buf.getvalue(), "image/jpeg").state
     <C2paState.ABSENT: 'absent'>
 """
 
@@ -25,7 +28,7 @@ from aimark.manifest._errors import message_of, translate
 from aimark.manifest.definitions import CONTENT_ASSERTION, PARENT_INGREDIENT_ID
 from aimark.report import Action, C2paResult, C2paState, Failure, Signer
 
-__all__ = ["ManifestReader", "ManifestSigner", "may_carry_manifest"]
+__all__ = ["ManifestReader", "ManifestSigner"]
 
 _ALGS = {
     SigningAlg.ES256: c2pa.C2paSigningAlg.ES256,
@@ -35,14 +38,6 @@ _ALGS = {
     SigningAlg.ED25519: c2pa.C2paSigningAlg.ED25519,
 }
 _SAFE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
-
-
-def may_carry_manifest(data: bytes) -> bool:
-    """Cheap test: could ``data`` hold an embedded C2PA manifest store (a JUMBF ``c2pa`` box)?
-
-    False means certainly not; True means "look with a reader or keep it as an ingredient".
-    """
-    return b"jumb" in data and b"c2pa" in data
 
 
 class ManifestSigner:

@@ -31,10 +31,18 @@ _MAX_APP_PAYLOAD = 65533  # segment length field counts itself (2 bytes)
 
 @dataclass(frozen=True)
 class Embedded:
-    """The raw XMP packet and EXIF block (``Exif\\0\\0`` + TIFF) found in a container."""
+    """The raw XMP packet and EXIF block (``Exif\\0\\0`` + TIFF) found in a container, and
+    whether it holds an embedded C2PA manifest store."""
 
     xmp: bytes | None = None
     exif: bytes | None = None
+    c2pa: bool = False
+
+
+def may_carry_c2pa(data: bytes) -> bool:
+    """Cheap test for containers without a dedicated walker: could ``data`` hold a JUMBF
+    ``c2pa`` manifest store? False means certainly not."""
+    return b"jumb" in data and b"c2pa" in data
 
 
 # --------------------------------------------------------------------------- JPEG
@@ -78,13 +86,16 @@ def _jpeg_read(data: bytes) -> Embedded:
     segments, sos = _jpeg_segments(data)
     _jpeg_check_tail(data, sos)
     xmp = exif = None
+    c2pa = False
     for marker, start, end in segments:
         body = data[start + 4 : end]
         if marker == 0xE1 and body.startswith(_XMP_JPEG_ID) and xmp is None:
             xmp = body[len(_XMP_JPEG_ID) :]
         elif marker == 0xE1 and body.startswith(_EXIF_ID) and exif is None:
             exif = body
-    return Embedded(xmp=xmp, exif=exif)
+        elif marker == 0xEB and body.startswith(b"JP"):  # APP11 JUMBF
+            c2pa = True
+    return Embedded(xmp=xmp, exif=exif, c2pa=c2pa)
 
 
 def _app1(payload: bytes) -> bytes:
@@ -170,13 +181,15 @@ def _png_xmp_body(body: bytes) -> bytes | None:
 
 def _png_read(data: bytes) -> Embedded:
     xmp = exif = None
+    c2pa = False
     for ctype, start, end in _png_chunks(data):
-        body = data[start + 8 : end - 4]
         if ctype == b"iTXt" and xmp is None:
-            xmp = _png_xmp_body(body)
+            xmp = _png_xmp_body(data[start + 8 : end - 4])
         elif ctype == b"eXIf" and exif is None:
-            exif = _EXIF_ID + body
-    return Embedded(xmp=xmp, exif=exif)
+            exif = _EXIF_ID + data[start + 8 : end - 4]
+        elif ctype == b"caBX":
+            c2pa = True
+    return Embedded(xmp=xmp, exif=exif, c2pa=c2pa)
 
 
 def _png_write(data: bytes, xmp: bytes | None, exif: bytes | None) -> bytes:
@@ -232,6 +245,7 @@ def _riff_chunk(fourcc: bytes, body: bytes) -> bytes:
 
 def _webp_read(data: bytes) -> Embedded:
     xmp = exif = None
+    c2pa = False
     for fourcc, start, _end in _riff_chunks(data):
         (size,) = struct.unpack("<I", data[start + 4 : start + 8])
         body = data[start + 8 : start + 8 + size]
@@ -239,7 +253,9 @@ def _webp_read(data: bytes) -> Embedded:
             xmp = body
         elif fourcc == b"EXIF" and exif is None:
             exif = body if body.startswith(_EXIF_ID) else _EXIF_ID + body
-    return Embedded(xmp=xmp, exif=exif)
+        elif fourcc == b"C2PA":
+            c2pa = True
+    return Embedded(xmp=xmp, exif=exif, c2pa=c2pa)
 
 
 def _webp_write(
@@ -337,10 +353,14 @@ def _gif_blocks(data: bytes) -> tuple[int, list[tuple[str, int, int]]]:
 
 def _gif_read(data: bytes) -> Embedded:
     _, blocks = _gif_blocks(data)
+    xmp = None
+    c2pa = False
     for kind, start, end in blocks:
-        if kind == "xmp":
-            return Embedded(xmp=data[start + 14 : end - len(_GIF_MAGIC_TRAILER)])
-    return Embedded()
+        if kind == "xmp" and xmp is None:
+            xmp = data[start + 14 : end - len(_GIF_MAGIC_TRAILER)]
+        elif kind == "ext" and data[start + 1 : start + 11] == b"\xff\x0bC2PA_GIF":
+            c2pa = True
+    return Embedded(xmp=xmp, c2pa=c2pa)
 
 
 def _gif_write(data: bytes, xmp: bytes | None) -> bytes:
@@ -358,7 +378,8 @@ def _gif_write(data: bytes, xmp: bytes | None) -> bytes:
 
 
 def read_metadata(data: bytes, fmt: ImageFormat | str) -> Embedded:
-    """Return the raw XMP/EXIF of a JPEG, PNG, WebP or GIF; empty for other formats.
+    """Return the raw XMP/EXIF of a JPEG, PNG, WebP or GIF and whether it carries a C2PA
+    manifest store; for other formats only the (conservative) C2PA flag.
 
     Raises:
         CorruptInputError: the container's structure is broken (e.g. truncated).
@@ -372,7 +393,7 @@ def read_metadata(data: bytes, fmt: ImageFormat | str) -> Embedded:
         return _webp_read(data)
     if fmt is ImageFormat.GIF:
         return _gif_read(data)
-    return Embedded()
+    return Embedded(c2pa=may_carry_c2pa(data))
 
 
 def check_structure(data: bytes, fmt: ImageFormat | str) -> None:

@@ -4,11 +4,12 @@ The destination is either replaced whole or left as it was; the source is never 
 writing.
 
 Example:
-    >>> import os, tempfile
+    >>> import tempfile
+    >>> from pathlib import Path
     >>> from aimark.media.output import write_atomic
-    >>> p = os.path.join(tempfile.mkdtemp(), "out.bin")
+    >>> p = Path(tempfile.mkdtemp()) / "out.bin"
     >>> write_atomic(p, b"data")
-    >>> open(p, "rb").read()
+    >>> p.read_bytes()
     b'data'
 """
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
 __all__ = [
     "IPTC_DST_BASE",
@@ -151,11 +152,24 @@ def _serialize(root: ET.Element) -> bytes:
 
 
 def build_xmp(label: XmpLabel) -> bytes:
-    """Return a complete XMP packet holding ``label``."""
-    meta = ET.Element("{" + NS["x"] + "}xmpmeta")
-    rdf = ET.SubElement(meta, _RDF + "RDF")
-    rdf.append(_label_description(label))
-    return _serialize(meta)
+    """Return a complete XMP packet holding ``label`` (a template: this is on the hot path)."""
+    props = [
+        ("Iptc4xmpExt:DigitalSourceType", label.digital_source_type),
+        ("Iptc4xmpExt:AISystemUsed", label.ai_system),
+        ("Iptc4xmpExt:AISystemVersionUsed", label.ai_system_version),
+        ("xmp:CreatorTool", label.creator_tool),
+        ("xmpMM:DocumentID", label.content_id),
+        ("xmpMM:InstanceID", label.content_id),
+        ("plus:DataMining", label.data_mining),
+    ]
+    body = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in props if v)
+    names = ("x", "rdf", "Iptc4xmpExt", "xmp", "xmpMM", "plus")
+    xmlns = " ".join(f'xmlns:{p}="{NS[p]}"' for p in names[2:])
+    text = (
+        f'<x:xmpmeta xmlns:x="{NS["x"]}"><rdf:RDF xmlns:rdf="{NS["rdf"]}">'
+        f'<rdf:Description rdf:about="" {xmlns}>{body}</rdf:Description></rdf:RDF></x:xmpmeta>'
+    )
+    return _PACKET_HEAD + text.encode("utf-8") + _PACKET_TAIL
 
 
 def merge_xmp(existing: bytes | None, label: XmpLabel) -> bytes:

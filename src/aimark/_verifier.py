@@ -10,7 +10,13 @@ import os
 from typing import Any
 
 from aimark.credentials import TrustAnchors, TrustLike
-from aimark.errors import EmptyInputError, ImageTooLargeError, InputError
+from aimark.errors import (
+    AimarkError,
+    EmptyInputError,
+    ImageTooLargeError,
+    InputError,
+    MissingExtraError,
+)
 from aimark.manifest.c2pa_io import ManifestReader
 from aimark.media import containers, image_io
 from aimark.media.limits import Limits
@@ -76,7 +82,7 @@ class Verifier:
                     f"input is over the limit of {self.limits.max_bytes:,} bytes"
                 )
             info = image_io.probe(data, self.limits)
-        except InputError as exc:
+        except (InputError, MissingExtraError) as exc:
             return self._error_report(name, exc, size=len(data))
         problems: list[str] = []
         try:
@@ -104,7 +110,7 @@ class Verifier:
             trust_anchors=len(self.trust.subjects),
         )
 
-    def _error_report(self, name: str, exc: InputError, *, size: int) -> Report:
+    def _error_report(self, name: str, exc: AimarkError, *, size: int) -> Report:
         verdict = Verdict(
             status=Status.ERROR,
             ai_generated=False,

@@ -23,7 +23,7 @@ from typing import Any
 import c2pa
 
 from aimark.credentials import Credentials, SigningAlg, TrustAnchors
-from aimark.errors import SigningError
+from aimark.errors import CorruptInputError, SigningError
 from aimark.manifest._errors import message_of, translate
 from aimark.manifest.definitions import CONTENT_ASSERTION, PARENT_INGREDIENT_ID
 from aimark.report import Action, C2paResult, C2paState, Failure, Signer
@@ -88,6 +88,21 @@ class ManifestSigner:
             self._contexts[thumbnail] = ctx
         return ctx
 
+    @staticmethod
+    def _add_parent(builder: Any, parent: bytes, mime: str, definition: dict[str, Any]) -> None:
+        ingredient = {
+            "title": definition.get("title", "parent"),
+            "relationship": "parentOf",
+            "instance_id": PARENT_INGREDIENT_ID,
+        }
+        try:
+            builder.add_ingredient(json.dumps(ingredient), mime, io.BytesIO(parent))
+        except c2pa.C2paError as exc:
+            raise CorruptInputError(
+                f"the input's existing C2PA manifest cannot be read ({message_of(exc)}); "
+                "it would be lost, so nothing was signed (remove it first to relabel)"
+            ) from exc
+
     def sign(
         self,
         data: bytes,
@@ -112,12 +127,7 @@ class ManifestSigner:
                 builder = c2pa.Builder(json.dumps(definition), context=self._context(thumbnail))
                 with builder:
                     if parent is not None:
-                        ingredient = {
-                            "title": definition.get("title", "parent"),
-                            "relationship": "parentOf",
-                            "instance_id": PARENT_INGREDIENT_ID,
-                        }
-                        builder.add_ingredient(json.dumps(ingredient), mime, io.BytesIO(parent))
+                        self._add_parent(builder, parent, mime, definition)
                     builder.sign(self._signer, mime, io.BytesIO(data), out)
             except c2pa.C2paError as exc:
                 if self._callback_error is not None:

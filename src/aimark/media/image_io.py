@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, TiffImagePlugin, UnidentifiedImageError
 
 from aimark.errors import (
     CorruptInputError,
@@ -141,11 +141,25 @@ def probe(data: bytes, limits: Limits | None = None) -> ImageInfo:
         )
 
 
+def _check_total_pixels(im: Image.Image, limits: Limits) -> int:
+    """Return the frame count; refuse when all frames together exceed the pixel limit."""
+    frames = int(getattr(im, "n_frames", 1))
+    total = frames * im.size[0] * im.size[1]
+    if total > limits.max_pixels:
+        raise ImageTooLargeError(
+            f"{frames} pages/frames of {im.size[0]}×{im.size[1]} = {total:,} pixels to decode, "
+            f"over the limit of {limits.max_pixels:,}"
+        )
+    return frames
+
+
 def decode_check(data: bytes, limits: Limits | None = None) -> None:
     """Decode every pixel once; raise :class:`CorruptInputError` if the data is truncated."""
+    limits = limits or Limits()
     with open_image(data, limits) as im:
+        frames = _check_total_pixels(im, limits)
         try:
-            for i in range(int(getattr(im, "n_frames", 1))):
+            for i in range(frames):
                 im.seek(i)
                 im.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -211,10 +225,12 @@ def rewrite_tiff_metadata(
     Pixels are decoded and re-encoded, so this costs a full decode; the output decodes to the
     same pixels unless the TIFF used JPEG compression.
     """
+    limits = limits or Limits()
     with open_image(data, limits) as im:
+        count = _check_total_pixels(im, limits)
         try:
             frames = []
-            for i in range(int(getattr(im, "n_frames", 1))):
+            for i in range(count):
                 im.seek(i)
                 im.load()
                 frames.append(im.copy())
@@ -222,8 +238,6 @@ def rewrite_tiff_metadata(
             tags = dict(im.tag_v2)  # type: ignore[attr-defined]
         except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
             raise CorruptInputError(f"TIFF cannot be decoded: {exc}") from None
-    from PIL import TiffImagePlugin
-
     ifd = TiffImagePlugin.ImageFileDirectory_v2()
     for tag in (270, 271, 272, 306, 315, 33432):  # description, make, model, date, artist, (c)
         if tag in tags:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
 
-from aimark.errors import EmptyInputError, ImageTooLargeError
+from aimark.errors import EmptyInputError, ImageTooLargeError, InputError
 from aimark.media.limits import Limits
 
 __all__ = ["Source", "SourceLike", "read_source"]
@@ -47,7 +48,10 @@ def read_source(src: SourceLike, limits: Limits | None = None) -> Source:
     elif isinstance(src, (str, os.PathLike)):
         path = Path(src)
         name = str(path)
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{name} is not a regular file")
+        size = st.st_size
         if size > limits.max_bytes:
             raise ImageTooLargeError(
                 f"{size:,} bytes is over the limit of {limits.max_bytes:,} bytes"

@@ -68,7 +68,9 @@ class _Encoded:
 class Labeler:
     """Labels images as AI-generated with one configuration (credentials, generator, ...).
 
-    Reuse one Labeler for many images: the signer is set up once.
+    Reuse one Labeler for many images: the signer is set up once. Arguments are those of
+    :func:`aimark.label_image`, plus ``metadata=False`` to skip the XMP/EXIF layer (C2PA only)
+    and ``limits`` (:class:`~aimark.Limits`).
 
     Example:
         >>> import tempfile, aimark

@@ -166,6 +166,11 @@ def decode_check(data: bytes, limits: Limits | None = None) -> None:
             raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
 
 
+# Formats whose Pillow encoder writes XMP / EXIF itself (PNG ignores ``xmp=``: see containers).
+_ENCODER_XMP = {ImageFormat.JPEG, ImageFormat.WEBP, ImageFormat.AVIF, ImageFormat.HEIC}
+_ENCODER_EXIF = _ENCODER_XMP | {ImageFormat.PNG}
+
+
 def encode(
     image: Image.Image,
     fmt: ImageFormat,
@@ -190,17 +195,9 @@ def encode(
         params["quality"] = quality or 95
         if im.mode not in ("RGB", "RGBA", "L"):
             im = im.convert("RGBA" if "A" in im.mode else "RGB")
-    if xmp is not None and fmt in (ImageFormat.JPEG, ImageFormat.WEBP, ImageFormat.AVIF):
+    if xmp is not None and fmt in _ENCODER_XMP:
         params["xmp"] = xmp
-    if xmp is not None and fmt is ImageFormat.HEIC:
-        params["xmp"] = xmp
-    if exif is not None and fmt in (
-        ImageFormat.JPEG,
-        ImageFormat.WEBP,
-        ImageFormat.AVIF,
-        ImageFormat.HEIC,
-        ImageFormat.PNG,
-    ):
+    if exif is not None and fmt in _ENCODER_EXIF:
         params["exif"] = exif
     buf = io.BytesIO()
     try:

@@ -36,8 +36,10 @@ from aimark.errors import (
     OutputError,
     SigningError,
     UnsupportedFormatError,
+    WatermarkKeyError,
 )
 from aimark.generator import Generator
+from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat
 from aimark.metadata.digital_source_type import DigitalSourceType
@@ -90,6 +92,8 @@ __all__ = [
     "UnsupportedFormatError",
     "Verdict",
     "Verifier",
+    "WatermarkKey",
+    "WatermarkKeyError",
     "__version__",
     "create_dev_credentials",
     "label_image",

@@ -11,6 +11,7 @@ worked on at all (you asked to label a file that is not an image)::
     │   ├── CorruptInputError          truncated or malformed data
     │   └── ImageTooLargeError         over the byte or pixel limit (decompression bombs)
     ├── CredentialsError               signing credentials or trust anchors unusable
+    ├── WatermarkKeyError (ValueError) a watermark key is malformed or unreadable
     ├── SigningError                   the C2PA signer refused or failed
     ├── ManifestError                  a C2PA manifest could not be built or read
     ├── OutputError (OSError)          the destination cannot be written (nothing is lost)
@@ -42,6 +43,7 @@ __all__ = [
     "OutputError",
     "SigningError",
     "UnsupportedFormatError",
+    "WatermarkKeyError",
 ]
 
 
@@ -88,6 +90,12 @@ class CredentialsError(AimarkError):
     """Signing credentials or trust anchors could not be loaded or are unusable."""
 
     code = "credentials-error"
+
+
+class WatermarkKeyError(AimarkError, ValueError):
+    """A watermark key is malformed, missing or unreadable."""
+
+    code = "key-error"
 
 
 class SigningError(AimarkError):

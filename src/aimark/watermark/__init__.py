@@ -1,0 +1,1 @@
+"""Invisible watermarks. ``aimark.watermark.image``: a keyed, robust image watermark."""

@@ -1,0 +1,66 @@
+"""Array conventions shared by embed and detect: dtype ranges, channel layouts, luma."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_image_array", "luma", "reduced_luma", "value_scale"]
+
+
+def as_image_array(image: object) -> np.ndarray:
+    """Validate an image array: (H, W), (H, W, 1), (H, W, 3) or (H, W, 4); finite values."""
+    arr = np.asarray(image)
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"expected a numeric image array, not dtype {arr.dtype}")
+    if (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)) or arr.ndim not in (2, 3):
+        raise ValueError(
+            f"expected an array of shape (H, W), (H, W, 3) or (H, W, 4), not {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError("the image array is empty")
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        raise ValueError("the image array contains NaN or infinite values")
+    return arr
+
+
+def value_scale(dtype: np.dtype) -> float:
+    """Size of one 8-bit step in ``dtype`` units (uint8: 1, uint16: 257, float: 1/255)."""
+    if np.issubdtype(dtype, np.floating):
+        return 1.0 / 255.0
+    if dtype == np.uint16:
+        return 257.0
+    return 1.0
+
+
+def luma(arr: np.ndarray) -> np.ndarray:
+    """BT.601 luma as float32 in 8-bit units (alpha ignored)."""
+    scale = np.float32(1.0 / value_scale(arr.dtype))
+    if arr.ndim == 2:
+        return arr.astype(np.float32) * scale
+    if arr.shape[2] < 3:
+        return arr[..., 0].astype(np.float32) * scale
+    rgb = arr[..., :3].astype(np.float32)
+    y = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    return y * scale
+
+
+def reduced_luma(arr: np.ndarray, f: int) -> np.ndarray:
+    """Luma (8-bit units, float32) averaged over f×f blocks; fast C path for uint8."""
+    h, w = arr.shape[:2]
+    if arr.dtype == np.uint8 and (arr.ndim == 2 or arr.shape[2] in (1, 3, 4)):
+        from PIL import Image
+
+        a = arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr
+        mode = "L" if a.ndim == 2 else ("RGB" if a.shape[2] == 3 else "RGBA")
+        im = Image.fromarray(np.ascontiguousarray(a), mode)
+        if mode != "L":
+            im = im.convert("L")
+        if f > 1:
+            im = im.reduce(f)
+        return np.asarray(im, np.float32)
+    y = luma(arr)
+    if f > 1:
+        y = y[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+    return y.astype(np.float32)

@@ -300,6 +300,7 @@ def test_report_json_is_stable(labeler, trusted):
         "metadata",
         "trust_anchors",
         "error",
+        "watermark",
     ]
     assert d["verdict"]["status"] == "labelled-trusted"
     assert d["c2pa"]["state"] == "trusted"

@@ -7,11 +7,13 @@ are set up once.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from aimark._labeler import ImageSourceLike, Labeler, LabelResult
 from aimark._verifier import Verifier
 from aimark.credentials import Credentials, TrustLike
 from aimark.generator import GeneratorLike
+from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat
 from aimark.media.source import SourceLike
@@ -36,6 +38,8 @@ def label_image(
     content_id: str | None = None,
     quality: int | None = None,
     limits: Limits | None = None,
+    watermark_key: WatermarkKey | None = None,
+    watermark_strength: float = 1.0,
 ) -> LabelResult:
     """Label an image as AI-generated: IPTC Digital Source Type in XMP, EXIF ``Software`` /
     ``UserComment``, then a signed C2PA manifest (``c2pa.created`` with the digital source type
@@ -58,6 +62,12 @@ def label_image(
         thumbnail: embed a C2PA thumbnail (off by default: +~100 KB per file).
         title, content_id, quality: manifest title, a content id of yours (default a fresh
             ``urn:uuid:``), encoder quality for lossy formats when encoding a PIL image.
+        watermark_key: embed the invisible watermark of this :class:`WatermarkKey` in the
+            pixels first (the payload is a fresh 64-bit id; the content id becomes
+            ``urn:aimark:<16 hex>`` so it can be read back from the pixels), and record it in
+            the manifest as a ``c2pa.watermarked`` action and a ``c2pa.soft-binding``.
+            Encoded inputs are then re-encoded (JPEG with its own quantisation tables).
+        watermark_strength: amplitude multiplier (1.0: about 41 dB PSNR).
 
     Returns:
         :class:`LabelResult` with ``data`` (the signed bytes), ``content_id`` and ``layers``.
@@ -81,6 +91,8 @@ def label_image(
         allow_training=allow_training,
         thumbnail=thumbnail,
         limits=limits,
+        watermark_key=watermark_key,
+        watermark_strength=watermark_strength,
     )
     return labeler.label_image(
         src,
@@ -93,7 +105,13 @@ def label_image(
     )
 
 
-def verify(src: SourceLike, *, trust: TrustLike = None, limits: Limits | None = None) -> Report:
+def verify(
+    src: SourceLike,
+    *,
+    trust: TrustLike = None,
+    limits: Limits | None = None,
+    watermark_keys: Iterable[WatermarkKey] = (),
+) -> Report:
     """Verify an image's AI labels: C2PA manifest (validity and trust) and unsigned metadata.
 
     Args:
@@ -102,6 +120,7 @@ def verify(src: SourceLike, *, trust: TrustLike = None, limits: Limits | None = 
             :class:`TrustAnchors`. Without anchors a valid signature is reported as
             ``valid-untrusted`` -- never as trusted.
         limits: byte and pixel limits (:class:`Limits`).
+        watermark_keys: look for the invisible watermark of these keys (decodes the pixels).
 
     Returns:
         A :class:`Report`. Bad content (empty, not an image, truncated, a decompression bomb,
@@ -115,4 +134,4 @@ def verify(src: SourceLike, *, trust: TrustLike = None, limits: Limits | None = 
         >>> aimark.verify(b"\\x89PNG\\r\\n\\x1a\\n").verdict.status.value
         'error'
     """
-    return Verifier(trust=trust, limits=limits).verify(src)
+    return Verifier(trust=trust, limits=limits, watermark_keys=watermark_keys).verify(src)

@@ -5,18 +5,22 @@ Flow: pixels → encode (format) → metadata labels → C2PA sign → bytes out
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
+import numpy as np
 from PIL import Image
 
 from aimark.credentials import Credentials
 from aimark.errors import ImageTooLargeError, OutputError
 from aimark.generator import Generator, GeneratorLike
+from aimark.keys import WatermarkKey
 from aimark.manifest.c2pa_io import ManifestSigner
 from aimark.manifest.definitions import ai_manifest
 from aimark.media import containers, image_io
@@ -27,6 +31,7 @@ from aimark.media.source import SourceLike, read_source
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
 from aimark.metadata.xmp import DATA_MINING_PROHIBITED, XmpError, XmpLabel, merge_xmp
+from aimark.watermark.image import MIN_SIZE, SCHEME_ID, embed
 
 __all__ = ["LabelResult", "LabelWarning", "Labeler"]
 
@@ -50,6 +55,7 @@ class LabelResult:
     path: Path | None = None
     layers: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    watermark_payload: int | None = None
 
     def __bytes__(self) -> bytes:
         return self.data
@@ -63,6 +69,7 @@ class _Encoded:
     alpha: bool
     name: str
     layers: tuple[str, ...] = ()
+    original: bytes | None = None  # the input's bytes when the pixels were re-encoded
 
 
 class Labeler:
@@ -92,7 +99,11 @@ class Labeler:
         thumbnail: bool = False,
         metadata: bool = True,
         limits: Limits | None = None,
+        watermark_key: WatermarkKey | None = None,
+        watermark_strength: float = 1.0,
     ) -> None:
+        if watermark_key is not None and not isinstance(watermark_key, WatermarkKey):
+            raise TypeError("watermark_key must be an aimark.WatermarkKey")
         if not isinstance(credentials, Credentials):
             raise TypeError(
                 "credentials must be aimark.Credentials "
@@ -104,6 +115,8 @@ class Labeler:
         self.thumbnail = thumbnail
         self.metadata = metadata
         self.limits = limits or Limits()
+        self.watermark_key = watermark_key
+        self.watermark_strength = watermark_strength
         self._signer = ManifestSigner(credentials)
 
     # ------------------------------------------------------------------ public
@@ -126,14 +139,21 @@ class Labeler:
                 f"destination {dst} is the source; "
                 "pass overwrite=True (CLI: --in-place) to replace it"
             )
-        content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
         notes: list[str] = []
-        enc = self._encoded(src, format, quality, content_id)
+        payload = None
+        if self.watermark_key is not None:
+            payload = _payload_for(content_id)
+            content_id = content_id or content_id_for(payload)
+        content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
+        enc = self._encoded(src, format, quality, content_id, payload, notes)
+        if "watermark" not in enc.layers:
+            payload = None
         data, fmt = enc.data, enc.format
-        existing = containers.read_metadata(data, fmt)  # also checks the structure
-        parent = data if existing.c2pa else None
+        source = enc.original or data
+        existing = containers.read_metadata(source, fmt)  # also checks the structure
+        parent = source if existing.c2pa else None
         layers = list(enc.layers)
-        if self.metadata and not enc.layers:
+        if self.metadata and not {"xmp", "exif"} & set(enc.layers):
             data, written = self._with_metadata(enc, existing, content_id, notes)
             layers.extend(written)
         definition = ai_manifest(
@@ -144,6 +164,7 @@ class Labeler:
             mime=fmt.mime,
             allow_training=self.allow_training,
             parent=parent is not None,
+            watermark=None if payload is None else (SCHEME_ID, payload.to_bytes(8, "big")),
         )
         signed = self._signer.sign(
             data, fmt.mime, definition, thumbnail=self.thumbnail, parent=parent
@@ -155,7 +176,7 @@ class Labeler:
         if dst is not None:
             write_atomic(dst, signed)
             path = Path(dst)
-        return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes))
+        return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes), payload)
 
     # ------------------------------------------------------------------ steps
 
@@ -176,25 +197,72 @@ class Labeler:
             comment=f"AI-generated ({self.source_type.value}) by {self.generator.label}",
         )
 
-    def _encoded(self, src: Any, format: Any, quality: int | None, content_id: str) -> _Encoded:
-        """Encode a PIL image / array, or read and check encoded input."""
+    def _encoded(
+        self,
+        src: Any,
+        format: Any,
+        quality: int | None,
+        content_id: str,
+        payload: int | None,
+        notes: list[str],
+    ) -> _Encoded:
+        """Encode a PIL image / array, or read and check encoded input; watermark the pixels
+        first when a watermark key is set."""
         if hasattr(src, "__array_interface__") and not isinstance(src, Image.Image):
             src = Image.fromarray(src)
+        params: dict[str, Any] = {}
+        original: bytes | None = None
+        watermarked = False
+        name = None
+        if payload is not None and not isinstance(src, Image.Image):
+            if format is not None:
+                raise TypeError(
+                    "format= applies to PIL images and arrays; encoded inputs keep their format"
+                )
+            source = read_source(src, self.limits)
+            info = image_io.probe(source.data, self.limits)
+            containers.check_structure(source.data, info.format)
+            if info.format is ImageFormat.GIF:
+                notes.append("watermark not embedded: GIF's palette quantisation would destroy it")
+            elif min(info.size) < MIN_SIZE:
+                notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
+            else:
+                dec = image_io.decode(source.data, self.limits)
+                src = image_io.from_array(self._watermark(dec.pixels, payload), dec.mode)
+                params, original, format = dec.params, source.data, info.format
+                watermarked = True
+                name = source.path.name if source.path else None
+        elif payload is not None:
+            if min(src.size) < MIN_SIZE:
+                notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
+            else:
+                mode = (
+                    src.mode
+                    if src.mode in ("L", "RGB", "RGBA", "I;16")
+                    else ("RGBA" if "A" in src.getbands() else "RGB")
+                )
+                arr = np.asarray(src.convert(mode) if mode != src.mode else src)
+                src = Image.fromarray(self._watermark(arr, payload), mode)
+                watermarked = True
         if isinstance(src, Image.Image):
             fmt = ImageFormat.parse(format) if format else _format_of_pil(src)
             w, h = src.size
             if w * h > self.limits.max_pixels:
                 raise ImageTooLargeError(f"{w}×{h} image is over the pixel limit")
             xmp = exif = None
-            layers: tuple[str, ...] = ()
+            layers: tuple[str, ...] = ("watermark",) if watermarked else ()
+            if original is not None and containers.can_write_in_place(fmt):
+                # keep the input's own metadata through the re-encode; labels merge in later
+                kept = containers.read_metadata(original, fmt)
+                xmp, exif = kept.xmp, kept.exif
             if self.metadata and fmt in (ImageFormat.AVIF, ImageFormat.HEIC):
                 # No in-place writer for these: the encoder writes the metadata itself.
                 xmp = merge_xmp(None, self._xmp_label(content_id))
                 exif = merge_exif(None, self._exif_label())
-                layers = ("xmp", "exif")
-            data = image_io.encode(src, fmt, xmp=xmp, exif=exif, quality=quality)
-            name = f"AI-generated image{fmt.extension}"
-            return _Encoded(data, fmt, src.size, "A" in src.mode, name, layers)
+                layers += ("xmp", "exif")
+            data = image_io.encode(src, fmt, xmp=xmp, exif=exif, quality=quality, params=params)
+            name = name or f"AI-generated image{fmt.extension}"
+            return _Encoded(data, fmt, src.size, "A" in src.mode, name, layers, original)
         if format is not None:
             raise TypeError(
                 "format= applies to PIL images and arrays; encoded inputs keep their format"
@@ -206,13 +274,18 @@ class Labeler:
         name = source.path.name if source.path else f"AI-generated image{info.format.extension}"
         return _Encoded(source.data, info.format, info.size, "A" in info.mode, name)
 
+    def _watermark(self, pixels: np.ndarray, payload: int) -> np.ndarray:
+        assert self.watermark_key is not None
+        return embed(pixels, self.watermark_key, payload, strength=self.watermark_strength)
+
     def _with_metadata(
         self, enc: _Encoded, existing: containers.Embedded, content_id: str, notes: list[str]
     ) -> tuple[bytes, list[str]]:
         data, fmt = enc.data, enc.format
         label = self._xmp_label(content_id)
         if fmt is ImageFormat.TIFF:
-            xmp_raw = image_io.probe(data, self.limits).info.get("tiff_tags", {}).get(700)
+            tags = image_io.probe(enc.original or data, self.limits).info.get("tiff_tags", {})
+            xmp_raw = tags.get(700)
             try:
                 xmp = merge_xmp(
                     bytes(xmp_raw) if isinstance(xmp_raw, (bytes, tuple)) else None, label
@@ -253,6 +326,23 @@ class Labeler:
             notes.append(f"metadata not written: {exc}")
             return data, []
         return out, written
+
+
+def content_id_for(payload: int) -> str:
+    """The content id a watermark payload stands for (and can be recovered from pixels)."""
+    return f"urn:aimark:{payload:016x}"
+
+
+def _payload_for(content_id: str | None) -> int:
+    """A fresh random payload, or one derived from a caller's content id."""
+    if content_id is None:
+        return secrets.randbits(64)
+    if content_id.startswith("urn:aimark:") and len(content_id) == 27:
+        try:
+            return int(content_id[11:], 16)
+        except ValueError:
+            pass
+    return int.from_bytes(hashlib.sha256(content_id.encode()).digest()[:8], "big")
 
 
 def _format_of_pil(im: Image.Image) -> ImageFormat:

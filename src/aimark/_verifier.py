@@ -7,8 +7,10 @@ report; only an unreadable *path* raises.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
+from aimark._labeler import content_id_for
 from aimark.credentials import TrustAnchors, TrustLike
 from aimark.errors import (
     AimarkError,
@@ -17,6 +19,7 @@ from aimark.errors import (
     InputError,
     MissingExtraError,
 )
+from aimark.keys import WatermarkKey
 from aimark.manifest.c2pa_io import ManifestReader
 from aimark.media import containers, image_io
 from aimark.media.limits import Limits
@@ -35,7 +38,9 @@ from aimark.report import (
     Report,
     Status,
     Verdict,
+    WatermarkResult,
 )
+from aimark.watermark.image import DEFAULT_THRESHOLD, detect_batch
 
 __all__ = ["Verifier"]
 
@@ -55,9 +60,21 @@ class Verifier:
         'error'
     """
 
-    def __init__(self, *, trust: TrustLike = None, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        trust: TrustLike = None,
+        limits: Limits | None = None,
+        watermark_keys: Iterable[WatermarkKey] = (),
+        watermark_threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
         self.trust = TrustAnchors.coerce(trust)
         self.limits = limits or Limits()
+        self.watermark_keys = tuple(watermark_keys)
+        for k in self.watermark_keys:
+            if not isinstance(k, WatermarkKey):
+                raise TypeError("watermark_keys must be aimark.WatermarkKey objects")
+        self.watermark_threshold = watermark_threshold
         self._reader = ManifestReader(self.trust)
 
     def verify(self, src: SourceLike) -> Report:
@@ -101,13 +118,45 @@ class Verifier:
         )
         metadata = _metadata_layer(info, embedded)
         c2pa_result = self._reader.read(data, info.format.mime)
+        watermark = self._watermark_layer(data)
         return Report(
             source=name,
-            verdict=_verdict(c2pa_result, metadata, media),
+            verdict=_verdict(c2pa_result, metadata, media, watermark),
             media=media,
             c2pa=c2pa_result,
             metadata=metadata,
             trust_anchors=len(self.trust.subjects),
+            watermark=watermark,
+        )
+
+    def _watermark_layer(self, data: bytes) -> WatermarkResult:
+        """Decode the pixels once and look for the watermark of every key given."""
+        if not self.watermark_keys:
+            return WatermarkResult()
+        ids = tuple(k.key_id for k in self.watermark_keys)
+        try:
+            pixels = image_io.decode(data, self.limits).pixels
+        except (InputError, MissingExtraError) as exc:
+            return WatermarkResult(checked=False, keys=ids, status=f"undecodable: {exc}")
+        found = detect_batch(
+            [pixels], list(self.watermark_keys), threshold=self.watermark_threshold
+        )
+        best_i = min(range(len(found)), key=lambda i: found[i].p_value)
+        best = found[best_i]
+        hit = best.detected
+        return WatermarkResult(
+            checked=True,
+            keys=ids,
+            detected=hit,
+            key_id=ids[best_i] if hit else None,
+            scheme=best.scheme,
+            payload=f"{best.payload:016x}" if hit and best.payload is not None else None,
+            content_id=content_id_for(best.payload) if hit and best.payload is not None else None,
+            p_value=best.p_value,
+            confidence=best.confidence if hit else None,
+            threshold=best.threshold,
+            score=best.score,
+            status=best.status,
         )
 
     def _error_report(self, name: str, exc: AimarkError, *, size: int) -> Report:
@@ -174,7 +223,9 @@ def _dst_names(uris: tuple[str, ...]) -> str:
     return ", ".join(names)
 
 
-def _verdict(c2pa: C2paResult, meta: MetadataResult, media: MediaInfo) -> Verdict:
+def _verdict(
+    c2pa: C2paResult, meta: MetadataResult, media: MediaInfo, wm: WatermarkResult
+) -> Verdict:
     reasons: list[str] = []
     signer = (c2pa.signer.common_name or c2pa.signer.issuer) if c2pa.signer else None
     who = f" by {c2pa.software_agents[0]}" if c2pa.software_agents else ""
@@ -199,6 +250,18 @@ def _verdict(c2pa: C2paResult, meta: MetadataResult, media: MediaInfo) -> Verdic
         reasons.append(f"XMP names the AI system {meta.ai_system}")
     if meta.tc260_aigc:
         reasons.append("TC260 AIGC label in XMP")
+    if wm.detected:
+        where = f", content id {wm.content_id}" if wm.content_id else ""
+        reasons.append(
+            f"invisible watermark of key {wm.key_id} found (p = {wm.p_value:.1e}{where})"
+        )
+        bound = [v for alg, v in c2pa.soft_bindings if alg == wm.scheme]
+        if bound and wm.payload and wm.payload not in bound:
+            reasons.append("the watermark payload differs from the manifest's soft binding")
+        elif bound and wm.payload:
+            reasons.append("the watermark matches the manifest's soft binding")
+    elif wm.checked:
+        reasons.append(f"no watermark of the {len(wm.keys)} key(s) given ({wm.status})")
     reasons.extend(f"file problem: {p}" for p in media.problems)
 
     if c2pa.state is C2paState.INVALID:
@@ -215,6 +278,15 @@ def _verdict(c2pa: C2paResult, meta: MetadataResult, media: MediaInfo) -> Verdic
             True,
             Backing.TRUSTED_SIGNATURE,
             f"AI-generated{who}, declared by Content Credentials from a trusted signer",
+            tuple(reasons),
+        )
+    if wm.detected:
+        where = f" (content id {wm.content_id})" if wm.content_id else ""
+        return Verdict(
+            Status.LABELLED_WATERMARK,
+            True,
+            Backing.WATERMARK,
+            f"AI-labelled by an invisible watermark of your key {wm.key_id}{where}",
             tuple(reasons),
         )
     if c2pa.ai_declared and c2pa.state is C2paState.VALID_UNTRUSTED:

@@ -36,6 +36,7 @@ __all__ = [
     "Signer",
     "Status",
     "Verdict",
+    "WatermarkResult",
 ]
 
 SCHEMA_VERSION = 1
@@ -59,9 +60,11 @@ class C2paState(str, enum.Enum):
 
 
 class Backing(str, enum.Enum):
-    """How strongly an AI-generated declaration is backed, strongest first."""
+    """How strongly an AI-generated declaration is backed, strongest first. ``WATERMARK``: an
+    invisible watermark of one of *your* keys was found (the label survived stripping)."""
 
     TRUSTED_SIGNATURE = "trusted-signature"
+    WATERMARK = "watermark"
     UNTRUSTED_SIGNATURE = "untrusted-signature"
     UNSIGNED_METADATA = "unsigned-metadata"
     NONE = "none"
@@ -71,6 +74,7 @@ class Status(str, enum.Enum):
     """The one-word outcome of verifying a file."""
 
     LABELLED_TRUSTED = "labelled-trusted"
+    LABELLED_WATERMARK = "labelled-watermark"
     LABELLED_UNTRUSTED = "labelled-untrusted"
     LABELLED_UNSIGNED = "labelled-unsigned"
     NOT_LABELLED = "not-labelled"
@@ -151,6 +155,7 @@ class C2paResult:
     training_mining: dict[str, str] | None = None
     remote_url: str | None = None
     error: str | None = None
+    soft_bindings: tuple[tuple[str, str], ...] = ()
 
     @property
     def present(self) -> bool:
@@ -183,6 +188,7 @@ class C2paResult:
             "training_mining": self.training_mining,
             "remote_url": self.remote_url,
             "error": self.error,
+            "soft_bindings": [{"alg": a, "value": v} for a, v in self.soft_bindings],
         }
 
 
@@ -226,6 +232,46 @@ class MetadataResult:
             "markers": _plain(self.markers),
             "problems": list(self.problems),
         }
+
+
+@dataclass(frozen=True)
+class WatermarkResult:
+    """The invisible-watermark layer, checked with the keys the caller gave.
+
+    ``to_dict(include_scores=False)`` leaves out the raw sync score, so that a public
+    service does not hand out a detector oracle.
+    """
+
+    checked: bool = False
+    keys: tuple[str, ...] = ()  # ids of the keys tried
+    detected: bool = False
+    key_id: str | None = None
+    scheme: str | None = None
+    payload: str | None = None  # 16 hex digits
+    content_id: str | None = None
+    p_value: float | None = None
+    confidence: float | None = None
+    threshold: float | None = None
+    score: float | None = None
+    status: str = "not-checked"
+
+    def to_dict(self, *, include_scores: bool = True) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "checked": self.checked,
+            "status": self.status,
+            "keys": list(self.keys),
+            "detected": self.detected,
+            "key_id": self.key_id,
+            "scheme": self.scheme,
+            "payload": self.payload,
+            "content_id": self.content_id,
+            "p_value": self.p_value,
+            "confidence": self.confidence,
+            "threshold": self.threshold,
+        }
+        if include_scores:
+            d["score"] = self.score
+        return d
 
 
 @dataclass(frozen=True)
@@ -284,6 +330,7 @@ class Report:
     metadata: MetadataResult = field(default_factory=MetadataResult)
     error: dict[str, str] | None = None
     trust_anchors: int = 0
+    watermark: WatermarkResult = field(default_factory=WatermarkResult)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; keys and meanings are stable within ``schema_version``."""
@@ -298,6 +345,7 @@ class Report:
             "metadata": self.metadata.to_dict(),
             "trust_anchors": self.trust_anchors,
             "error": dict(self.error) if self.error else None,
+            "watermark": self.watermark.to_dict(),
         }
 
     def to_json(self, *, indent: int | None = None) -> str:

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -25,7 +26,11 @@ import c2pa
 from aimark.credentials import Credentials, SigningAlg, TrustAnchors
 from aimark.errors import CorruptInputError, SigningError
 from aimark.manifest._errors import message_of, translate
-from aimark.manifest.definitions import CONTENT_ASSERTION, PARENT_INGREDIENT_ID
+from aimark.manifest.definitions import (
+    CONTENT_ASSERTION,
+    PARENT_INGREDIENT_ID,
+    SOFT_BINDING_ASSERTION,
+)
 from aimark.report import Action, C2paResult, C2paState, Failure, Signer
 
 __all__ = ["ManifestReader", "ManifestSigner"]
@@ -189,6 +194,24 @@ def _training(m: dict[str, Any]) -> dict[str, str] | None:
     return {str(k): str(v.get("use")) for k, v in entries.items() if isinstance(v, dict)}
 
 
+def _soft_bindings(m: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(algorithm, value as hex) of every soft-binding block."""
+    out = []
+    for a in m.get("assertions") or []:
+        if not isinstance(a, dict) or not str(a.get("label", "")).startswith(
+            SOFT_BINDING_ASSERTION
+        ):
+            continue
+        data = a.get("data") or {}
+        for block in data.get("blocks") or []:
+            try:
+                value = base64.b64decode(str(block.get("value", "")), validate=True).hex()
+            except (ValueError, AttributeError):
+                continue
+            out.append((str(data.get("alg", "")), value))
+    return tuple(out)
+
+
 def _failures(report: dict[str, Any]) -> tuple[Failure, ...]:
     results = report.get("validation_results") or {}
     items = (results.get("activeManifest") or {}).get("failure")
@@ -288,4 +311,5 @@ class ManifestReader:
             if isinstance(content.get("content_id"), str)
             else None,
             training_mining=_training(m),
+            soft_bindings=_soft_bindings(m),
         )

@@ -12,16 +12,24 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any
 
 from aimark._version import __version__
 from aimark.generator import Generator
 
-__all__ = ["CONTENT_ASSERTION", "PARENT_INGREDIENT_ID", "TRAINING_MINING_ASSERTION", "ai_manifest"]
+__all__ = [
+    "CONTENT_ASSERTION",
+    "PARENT_INGREDIENT_ID",
+    "SOFT_BINDING_ASSERTION",
+    "TRAINING_MINING_ASSERTION",
+    "ai_manifest",
+]
 
 CONTENT_ASSERTION = "org.aimark.content"
 TRAINING_MINING_ASSERTION = "cawg.training-mining"
+SOFT_BINDING_ASSERTION = "c2pa.soft-binding"
 PARENT_INGREDIENT_ID = "aimark-parent"
 _TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining")
 
@@ -36,6 +44,7 @@ def ai_manifest(
     allow_training: bool | None = None,
     when: dt.datetime | None = None,
     parent: bool = False,
+    watermark: tuple[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """Return a manifest definition declaring the content created by ``generator``.
 
@@ -44,6 +53,8 @@ def ai_manifest(
     ``parent``: the asset already carries a manifest, which the signer adds as the parent
     ingredient (id :data:`PARENT_INGREDIENT_ID`): the actions become ``c2pa.opened`` (that
     parent) then ``c2pa.edited`` with the digital source type, so no provenance is lost.
+    ``watermark``: (algorithm id, payload bytes) of an invisible watermark embedded in the
+    pixels: recorded as a ``c2pa.watermarked`` action and a ``c2pa.soft-binding`` assertion.
     """
     when = when or dt.datetime.now(dt.timezone.utc)
     agent: dict[str, str] = {"name": generator.name}
@@ -63,6 +74,19 @@ def ai_manifest(
         {"label": "c2pa.actions", "data": {"actions": actions}},
         {"label": CONTENT_ASSERTION, "data": {"content_id": content_id}},
     ]
+    if watermark is not None:
+        alg, value = watermark
+        actions.append(
+            {
+                "action": "c2pa.watermarked",
+                "softwareAgent": {"name": "aimark", "version": __version__},
+                "parameters": {"description": f"invisible watermark {alg}"},
+            }
+        )
+        block = {"scope": {}, "value": base64.b64encode(value).decode("ascii")}
+        assertions.append(
+            {"label": SOFT_BINDING_ASSERTION, "data": {"alg": alg, "blocks": [block]}}
+        )
     if allow_training is not None:
         use = "allowed" if allow_training else "notAllowed"
         assertions.append(

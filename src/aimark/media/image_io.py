@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, TiffImagePlugin, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, TiffImagePlugin, UnidentifiedImageError
 
 from aimark.errors import (
     CorruptInputError,
@@ -178,6 +178,7 @@ def encode(
     xmp: bytes | None = None,
     exif: bytes | None = None,
     quality: int | None = None,
+    params: dict[str, Any] | None = None,
 ) -> bytes:
     """Encode a PIL image to ``fmt`` with XMP/EXIF written by the encoder where supported.
 
@@ -185,7 +186,8 @@ def encode(
     chosen); PNG, TIFF and GIF are lossless for the modes they support.
     """
     _require_format_support(fmt)
-    params: dict[str, Any] = {}
+    extra = dict(params or {})
+    params = {}
     im = image
     if fmt is ImageFormat.JPEG:
         if im.mode not in ("L", "RGB", "CMYK"):
@@ -199,6 +201,9 @@ def encode(
         params["xmp"] = xmp
     if exif is not None and fmt in _ENCODER_EXIF:
         params["exif"] = exif
+    if "qtables" in extra:
+        params.pop("quality", None)
+    params.update(extra)
     buf = io.BytesIO()
     try:
         im.save(buf, fmt.pillow_name, **params)
@@ -257,3 +262,60 @@ def rewrite_tiff_metadata(
     buf = io.BytesIO()
     frames[0].save(buf, "TIFF", save_all=len(frames) > 1, append_images=frames[1:], **params)
     return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Pixels of the first frame as an array, with what is needed to re-encode alike."""
+
+    pixels: Any  # numpy.ndarray (H, W) or (H, W, C), uint8 or uint16
+    mode: str
+    format: ImageFormat
+    params: dict[str, Any]  # encoder parameters that keep the look (icc profile, JPEG tables)
+
+
+_ARRAY_MODES = {"L", "RGB", "RGBA", "I;16"}
+
+
+def decode(data: bytes, limits: Limits | None = None) -> Decoded:
+    """Decode the first frame into a numpy array (modes L, RGB, RGBA, I;16; others are
+    converted to RGB or RGBA).
+
+    Raises:
+        CorruptInputError, ImageTooLargeError, UnsupportedFormatError, MissingExtraError.
+    """
+    import numpy as np
+
+    limits = limits or Limits()
+    fmt = sniff_image(data)
+    with open_image(data, limits) as im:
+        try:
+            im.load()
+            params: dict[str, Any] = {}
+            if im.info.get("icc_profile"):
+                params["icc_profile"] = im.info["icc_profile"]
+            if fmt is ImageFormat.JPEG:
+                # the source's quantisation tables and chroma subsampling: same quality
+                tables = getattr(im, "quantization", None)
+                if tables:
+                    params["qtables"] = [list(t) for _, t in sorted(tables.items())]
+                sampling = JpegImagePlugin.get_sampling(im)
+                if sampling >= 0:
+                    params["subsampling"] = sampling
+            if fmt is ImageFormat.TIFF and im.info.get("compression") not in (None, "raw"):
+                params["compression"] = im.info["compression"]
+            work = im
+            if im.mode not in _ARRAY_MODES:
+                work = im.convert(
+                    "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"
+                )
+            pixels = np.array(work)
+            mode = work.mode
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
+    return Decoded(pixels=pixels, mode=mode, format=fmt, params=params)
+
+
+def from_array(pixels: Any, mode: str) -> Image.Image:
+    """A PIL image from an array produced by :func:`decode` (same mode)."""
+    return Image.fromarray(pixels, mode)

@@ -48,6 +48,21 @@ def natural_image(
     return im.convert(mode) if mode != "RGB" else im
 
 
+def pink_image(height: int = 384, width: int = 512, seed: int = 0) -> np.ndarray:
+    """An RGB uint8 image with natural-image statistics (1/f^1.3 amplitude spectrum)."""
+    rng = np.random.default_rng(seed)
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.rfftfreq(width)[None, :]
+    amp = np.maximum(np.hypot(fx, fy), 1.0 / max(height, width)) ** -1.3
+    chans = []
+    for _ in range(3):
+        phase = np.exp(2j * np.pi * rng.random(amp.shape))
+        chans.append(np.fft.irfft2(amp * phase, s=(height, width)))
+    img = np.stack(chans, -1)
+    img = (img - img.mean()) / img.std() * 35 + 120
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 def encode(im: Image.Image, fmt: str, **params) -> bytes:
     buf = io.BytesIO()
     if fmt == "gif":

@@ -194,11 +194,17 @@ def align(r: np.ndarray, basis: np.ndarray, sync: np.ndarray, *, refine: int = 1
     return Alignment(inv, flip, shift, _flip(_fold(values, _coords(r.shape, inv).idx), flip))
 
 
-def chips(al: Alignment) -> np.ndarray:
-    """The (CHIPS, CHIPS) chip values of the aligned tile (sub-bin translation applied)."""
+def chips(al: Alignment, template: np.ndarray | None = None) -> np.ndarray:
+    """The (CHIPS, CHIPS) chip values of the aligned tile (sub-bin translation applied).
+
+    ``template``: the key's sync template on the fold grid (BINS, BINS); its least-squares
+    share of the aligned fold is removed first, so it does not interfere with the chips.
+    """
     sy, sx = al.shift
     ky = np.fft.fftfreq(BINS)[:, None]
     kx = np.fft.rfftfreq(BINS)[None, :]
     spec = np.fft.rfft2(al.fold) * np.exp(2j * np.pi * (ky * sy + kx * sx))
     aligned = np.fft.irfft2(spec, s=al.fold.shape)
+    if template is not None:
+        aligned = aligned - template * (np.sum(aligned * template) / np.sum(template * template))
     return _PY.T @ aligned @ _PX

@@ -35,11 +35,11 @@ DEFAULT_STRENGTH = 1.0
 MIN_SIZE = 128  # shortest side that can carry the mark
 TARGET_PSNR = 41.0  # dB at strength 1 (the mask decides where the energy goes)
 MIN_PERIOD = 3 * CHIPS  # at least 3 px per chip
-TILES_PER_SIDE = 8  # the period is about this fraction of the short side
+TILES_PER_SIDE = 6  # the period is about this fraction of the short side
 
 
 def period_for(height: int, width: int) -> int:
-    """Tile period in pixels: about 1/8 of the short side, at least 3 px per chip."""
+    """Tile period in pixels: about 1/6 of the short side, at least 3 px per chip."""
     return max(MIN_PERIOD, round(min(height, width) / TILES_PER_SIDE))
 
 

@@ -100,18 +100,20 @@ def _template_harmonics(raw: bytes) -> np.ndarray:
     ]
     order = _permutation(raw, len(cands))
     chosen: list[tuple[int, int]] = []
-    for i in order:
-        kx, ky = cands[i]
-        ang = np.arctan2(ky, kx)
-        # keep the peaks at least 12 degrees apart so rotations cannot confuse them
-        if all(
-            abs((ang - np.arctan2(b, a) + np.pi / 2) % np.pi - np.pi / 2) > np.radians(12)
-            for a, b in chosen
-        ):
-            chosen.append((kx, ky))
-        if len(chosen) == TEMPLATE_PEAKS:
-            break
-    return np.array(chosen, np.int64)
+    # keep the peaks apart in angle so rotations cannot confuse them; relax the spacing if
+    # the keyed order leaves fewer than TEMPLATE_PEAKS (every key must get all of them)
+    for spacing in (12, 9, 6, 3, 0):
+        for i in order:
+            kx, ky = cands[i]
+            ang = np.arctan2(ky, kx)
+            if (kx, ky) not in chosen and all(
+                abs((ang - np.arctan2(b, a) + np.pi / 2) % np.pi - np.pi / 2) > np.radians(spacing)
+                for a, b in chosen
+            ):
+                chosen.append((kx, ky))
+            if len(chosen) == TEMPLATE_PEAKS:
+                return np.array(chosen, np.int64)
+    raise AssertionError("the template ring holds too few harmonics")  # pragma: no cover
 
 
 @lru_cache(maxsize=32)

@@ -158,3 +158,32 @@ def test_usage_errors_are_64():
     assert run_cli("credentials").returncode == 64
     version = run_cli("--version")
     assert version.returncode == 0 and version.stdout.startswith("aimark ")
+
+
+def test_keys_generate_and_watermark_round_trip(dev, tmp_path):
+    from PIL import Image
+
+    from conftest import pink_image
+
+    key = tmp_path / "wm.key"
+    proc = run_cli("keys", "generate", str(key))
+    assert proc.returncode == 0 and "mode 0600" in proc.stdout
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    again = run_cli("keys", "generate", str(key))
+    assert again.returncode == 4 and "refusing to overwrite" in again.stderr
+    src = tmp_path / "in.jpg"
+    Image.fromarray(pink_image(360, 480, seed=9)).save(src, quality=92)
+    out = tmp_path / "out.jpg"
+    proc = run_cli(*label_args(dev, src, out, "--watermark-key", str(key)))
+    assert proc.returncode == 0, proc.stderr
+    assert "labelled (watermark, xmp, exif, c2pa)" in proc.stdout
+    stripped = tmp_path / "stripped.jpg"
+    Image.open(out).save(stripped, quality=80)
+    found = run_cli("verify", str(stripped), "--watermark-key", str(key))
+    assert found.returncode == 1
+    assert "labelled-watermark" in found.stdout and "content id urn:aimark:" in found.stdout
+    plain = run_cli("verify", str(src), "--watermark-key", str(key))
+    assert plain.returncode == 2 and "watermark: not-detected" in plain.stdout
+    bad = run_cli("verify", str(src), "--watermark-key", str(tmp_path / "missing.key"))
+    assert bad.returncode == 4
+    assert_clean_failure(bad)

@@ -48,6 +48,9 @@ def ensure_installed() -> Path:
         print("dev.py: installing aimark and its test dependencies ...", flush=True)
         _run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
         _run(python, "-m", "pip", "install", "--quiet", "-e", ".[test]")
+        # the reference encoder of Stable Diffusion's public watermark, for the tests only
+        # (its own dependencies would pull GUI OpenCV and torch; the [test] extra has the rest)
+        _run(python, "-m", "pip", "install", "--quiet", "--no-deps", "invisible-watermark==0.2.0")
         stamp.write_text(digest)
     return python
 

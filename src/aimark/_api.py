@@ -111,6 +111,7 @@ def verify(
     trust: TrustLike = None,
     limits: Limits | None = None,
     watermark_keys: Iterable[WatermarkKey] = (),
+    public_watermarks: bool = False,
 ) -> Report:
     """Verify an image's AI labels: C2PA manifest (validity and trust) and unsigned metadata.
 
@@ -121,6 +122,8 @@ def verify(
             ``valid-untrusted`` -- never as trusted.
         limits: byte and pixel limits (:class:`Limits`).
         watermark_keys: look for the invisible watermark of these keys (decodes the pixels).
+        public_watermarks: also look for public watermarks of other generators (Stable
+            Diffusion 1.x/2.x/XL's invisible-watermark marks).
 
     Returns:
         A :class:`Report`. Bad content (empty, not an image, truncated, a decompression bomb,
@@ -134,4 +137,10 @@ def verify(
         >>> aimark.verify(b"\\x89PNG\\r\\n\\x1a\\n").verdict.status.value
         'error'
     """
-    return Verifier(trust=trust, limits=limits, watermark_keys=watermark_keys).verify(src)
+    verifier = Verifier(
+        trust=trust,
+        limits=limits,
+        watermark_keys=watermark_keys,
+        public_watermarks=public_watermarks,
+    )
+    return verifier.verify(src)

@@ -10,6 +10,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from aimark._labeler import content_id_for
 from aimark.credentials import TrustAnchors, TrustLike
 from aimark.errors import (
@@ -41,6 +43,7 @@ from aimark.report import (
     WatermarkResult,
 )
 from aimark.watermark.image import DEFAULT_THRESHOLD, detect_batch
+from aimark.watermark.public import PublicDetection, detect_public
 
 __all__ = ["Verifier"]
 
@@ -67,6 +70,7 @@ class Verifier:
         limits: Limits | None = None,
         watermark_keys: Iterable[WatermarkKey] = (),
         watermark_threshold: float = DEFAULT_THRESHOLD,
+        public_watermarks: bool = False,
     ) -> None:
         self.trust = TrustAnchors.coerce(trust)
         self.limits = limits or Limits()
@@ -75,6 +79,7 @@ class Verifier:
             if not isinstance(k, WatermarkKey):
                 raise TypeError("watermark_keys must be aimark.WatermarkKey objects")
         self.watermark_threshold = watermark_threshold
+        self.public_watermarks = public_watermarks
         self._reader = ManifestReader(self.trust)
 
     def verify(self, src: SourceLike) -> Report:
@@ -130,14 +135,20 @@ class Verifier:
         )
 
     def _watermark_layer(self, data: bytes) -> WatermarkResult:
-        """Decode the pixels once and look for the watermark of every key given."""
-        if not self.watermark_keys:
+        """Decode the pixels once; look for the watermark of every key given, and for the
+        public watermarks of other generators when asked."""
+        if not self.watermark_keys and not self.public_watermarks:
             return WatermarkResult()
         ids = tuple(k.key_id for k in self.watermark_keys)
         try:
             pixels = image_io.decode(data, self.limits).pixels
         except (InputError, MissingExtraError) as exc:
             return WatermarkResult(checked=False, keys=ids, status=f"undecodable: {exc}")
+        public: tuple[PublicDetection, ...] = ()
+        if self.public_watermarks and pixels.ndim == 3 and pixels.dtype == np.uint8:
+            public = tuple(detect_public(pixels))
+        if not self.watermark_keys:
+            return WatermarkResult(checked=True, status="no keys given", public=public)
         found = detect_batch(
             [pixels], list(self.watermark_keys), threshold=self.watermark_threshold
         )
@@ -157,6 +168,7 @@ class Verifier:
             threshold=best.threshold,
             score=best.score,
             status=best.status,
+            public=public,
         )
 
     def _error_report(self, name: str, exc: AimarkError, *, size: int) -> Report:
@@ -260,8 +272,9 @@ def _verdict(
             reasons.append("the watermark payload differs from the manifest's soft binding")
         elif bound and wm.payload:
             reasons.append("the watermark matches the manifest's soft binding")
-    elif wm.checked:
+    elif wm.keys:
         reasons.append(f"no watermark of the {len(wm.keys)} key(s) given ({wm.status})")
+    reasons.extend(f"public invisible watermark: {n}" for n in wm.public_detected)
     reasons.extend(f"file problem: {p}" for p in media.problems)
 
     if c2pa.state is C2paState.INVALID:
@@ -304,6 +317,15 @@ def _verdict(
             True,
             Backing.UNSIGNED_METADATA,
             "AI-generated according to unsigned metadata (easily forged or removed)",
+            tuple(reasons),
+        )
+    if wm.public_detected:
+        return Verdict(
+            Status.LABELLED_UNSIGNED,
+            True,
+            Backing.PUBLIC_WATERMARK,
+            f"AI-generated according to a public invisible watermark ({wm.public_detected[0]}; "
+            "anyone can add or remove it)",
             tuple(reasons),
         )
     if c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):

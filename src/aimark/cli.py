@@ -142,6 +142,11 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="KEYFILE",
         help="look for the invisible watermark of this key; repeatable",
     )
+    ver.add_argument(
+        "--public-watermarks",
+        action="store_true",
+        help="also look for public watermarks of other generators (Stable Diffusion)",
+    )
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
 
@@ -277,6 +282,8 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         )
     elif w.keys:
         lines.append(f"    watermark: {w.status} ({len(w.keys)} key(s) tried)")
+    if w.public_detected:
+        lines.append("    public watermark: " + ", ".join(w.public_detected))
     m = report.metadata
     meta = []
     if m.digital_source_types:
@@ -295,7 +302,9 @@ def _describe(report: Report, verbose: bool) -> list[str]:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     keys = [WatermarkKey.load(p) for p in args.watermark_key]
-    verifier = Verifier(trust=args.trust or None, watermark_keys=keys)
+    verifier = Verifier(
+        trust=args.trust or None, watermark_keys=keys, public_watermarks=args.public_watermarks
+    )
     worst = 0
     for path in _expand(args.paths):
         try:

@@ -22,6 +22,7 @@ from typing import Any
 from aimark._version import __version__
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.markers import Marker
+from aimark.watermark.public import PublicDetection
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -67,6 +68,7 @@ class Backing(str, enum.Enum):
     WATERMARK = "watermark"
     UNTRUSTED_SIGNATURE = "untrusted-signature"
     UNSIGNED_METADATA = "unsigned-metadata"
+    PUBLIC_WATERMARK = "public-watermark"
     NONE = "none"
 
 
@@ -254,6 +256,12 @@ class WatermarkResult:
     threshold: float | None = None
     score: float | None = None
     status: str = "not-checked"
+    public: tuple[PublicDetection, ...] = ()
+
+    @property
+    def public_detected(self) -> tuple[str, ...]:
+        """Names of the public watermarks found (e.g. Stable Diffusion's)."""
+        return tuple(p.name for p in self.public if p.detected)
 
     def to_dict(self, *, include_scores: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -268,6 +276,7 @@ class WatermarkResult:
             "p_value": self.p_value,
             "confidence": self.confidence,
             "threshold": self.threshold,
+            "public": [p.to_dict() for p in self.public],
         }
         if include_scores:
             d["score"] = self.score

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PIL import Image, JpegImagePlugin, TiffImagePlugin, UnidentifiedImageError
 
 from aimark.errors import (
@@ -284,8 +285,6 @@ def decode(data: bytes, limits: Limits | None = None) -> Decoded:
     Raises:
         CorruptInputError, ImageTooLargeError, UnsupportedFormatError, MissingExtraError.
     """
-    import numpy as np
-
     limits = limits or Limits()
     fmt = sniff_image(data)
     with open_image(data, limits) as im:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aimark.watermark.image._pattern import CHIPS
+from aimark.watermark.image._pattern import CHIPS, interpolation_matrix
+from aimark.watermark.image._peaks import parabolic_offset
 
 __all__ = ["Alignment", "align"]
 
@@ -21,23 +22,7 @@ _FLIPS = ((False, False), (True, False), (False, True), (True, True))
 _REGIONS = 3  # regions per side used to refine the lattice
 
 
-def projection(phase_x: float = 0.0, phase_y: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """(BINS, CHIPS) bilinear weights of each chip at each bin centre, for both axes."""
-
-    def one(phase: float) -> np.ndarray:
-        u = (np.arange(BINS) + 0.5) * CHIPS / BINS - 0.5 + phase
-        i0 = np.floor(u).astype(np.int64)
-        f = u - i0
-        m = np.zeros((BINS, CHIPS))
-        rows = np.arange(BINS)
-        m[rows, i0 % CHIPS] += 1 - f
-        m[rows, (i0 + 1) % CHIPS] += f
-        return m
-
-    return one(phase_x), one(phase_y)
-
-
-_PX, _PY = projection()
+_PX = _PY = interpolation_matrix(BINS).astype(np.float64)  # chip weights at each fold bin
 
 
 def reference(sync: np.ndarray) -> np.ndarray:
@@ -93,13 +78,8 @@ def _peak(c: np.ndarray) -> tuple[float, float, float]:
     """Sub-bin (sy, sx) of the circular maximum of ``c`` and its value."""
     iy, ix = np.unravel_index(int(np.argmax(c)), c.shape)
     n = c.shape[0]
-
-    def vertex(a: float, b: float, cc: float) -> float:
-        d = a - 2 * b + cc
-        return 0.0 if d >= 0 else float(np.clip(0.5 * (a - cc) / d, -0.5, 0.5))
-
-    dy = vertex(c[(iy - 1) % n, ix], c[iy, ix], c[(iy + 1) % n, ix])
-    dx = vertex(c[iy, (ix - 1) % n], c[iy, ix], c[iy, (ix + 1) % n])
+    dy = parabolic_offset(c[(iy - 1) % n, ix], c[iy, ix], c[(iy + 1) % n, ix])
+    dx = parabolic_offset(c[iy, (ix - 1) % n], c[iy, ix], c[iy, (ix + 1) % n])
     return iy + dy, ix + dx, float(c[iy, ix])
 
 
@@ -139,13 +119,8 @@ def _local_peak(
     win = c[np.ix_(ys, xs)]
     iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
     py, px = ys[iy], xs[ix]
-
-    def vertex(a: float, b: float, cc: float) -> float:
-        d = a - 2 * b + cc
-        return 0.0 if d >= 0 else float(np.clip(0.5 * (a - cc) / d, -0.5, 0.5))
-
-    dy = vertex(c[(py - 1) % n, px], c[py, px], c[(py + 1) % n, px])
-    dx = vertex(c[py, (px - 1) % n], c[py, px], c[py, (px + 1) % n])
+    dy = parabolic_offset(c[(py - 1) % n, px], c[py, px], c[(py + 1) % n, px])
+    dx = parabolic_offset(c[py, (px - 1) % n], c[py, px], c[py, (px + 1) % n])
     return cy + (iy - radius) + dy, cx + (ix - radius) + dx, float(c[py, px])
 
 

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from aimark.watermark.image._mask import box_mean
+from aimark.watermark.image._peaks import parabolic_offset
 
 __all__ = ["lattice_candidates"]
 
@@ -102,15 +103,11 @@ def _local_peak(pw: np.ndarray, f: np.ndarray, radius: int = 2) -> tuple[np.ndar
     iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
     r, c = rows[iy], cols[ix]
 
-    def vertex(a: float, b: float, cc: float) -> float:
-        d = a - 2 * b + cc
-        return 0.0 if d >= 0 else float(np.clip(0.5 * (a - cc) / d, -0.5, 0.5))
-
     def lg(rr: int, cc: int) -> float:
         return math.log(float(pw[rr % h, cc]) + 1e-9)
 
-    dx = vertex(lg(r, c - 1), lg(r, c), lg(r, c + 1)) if 0 < c < w2 - 1 else 0.0
-    dy = vertex(lg(r - 1, c), lg(r, c), lg(r + 1, c))
+    dx = parabolic_offset(lg(r, c - 1), lg(r, c), lg(r, c + 1)) if 0 < c < w2 - 1 else 0.0
+    dy = parabolic_offset(lg(r - 1, c), lg(r, c), lg(r + 1, c))
     row_freq = ((r + dy + h / 2) % h - h / 2) / h
     return sign * np.array([(c + dx) / width, row_freq]), float(pw[r, c])
 

@@ -10,8 +10,8 @@ def parabolic_offset(left: float, centre: float, right: float) -> float:
     maximum (0 when the samples are not concave).
 
     Example:
-        >>> parabolic_offset(1.0, 2.0, 1.0)
-        0.0
+        >>> parabolic_offset(1.0, 2.0, 1.0) == 0
+        True
         >>> round(parabolic_offset(1.0, 2.0, 1.5), 3)
         0.167
     """

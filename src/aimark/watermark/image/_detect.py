@@ -145,6 +145,7 @@ def _too_small(threshold: float) -> Detection:
 
 def _detect_key(y: np.ndarray, r: np.ndarray, key: WatermarkKey, threshold: float) -> Detection:
     layout = layout_for(key)
+    template = layout.template(BINS)
     best_z, payload, confidence = -np.inf, None, 0.0
     periods = (_MIN_PERIOD, min(_MAX_PERIOD, min(y.shape) / 1.5))
     for basis in lattice_candidates(
@@ -152,7 +153,7 @@ def _detect_key(y: np.ndarray, r: np.ndarray, key: WatermarkKey, threshold: floa
     ):
         if abs(np.linalg.det(basis)) < 1.0:
             continue
-        g = chips(align(r, basis, layout.sync), layout.template(BINS))
+        g = chips(align(r, basis, layout.sync), template)
         z = _sync_z(g, layout.sync)
         best_z = max(best_z, z)
         dec = decode_payload(_soft_bits(g, layout))

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Developer entry point; needs only python3 (with pip). Installs what it needs, then runs.
 
-    python3 dev.py demo     label a sample, then verify the samples folder
+    python3 dev.py demo     label a sample (signed and watermarked), strip a copy, then
+                            verify the samples folder and both files
     python3 dev.py test     run the whole test suite (extra arguments go to pytest)
 
 Everything is installed into ./.venv (created on first use) from pyproject.toml; the install is
@@ -56,37 +57,53 @@ def ensure_installed() -> Path:
 
 
 def demo() -> int:
-    """Label samples/generated.png with development credentials, then verify samples/."""
+    """Label samples/generated.png (signed and watermarked) with development credentials,
+    strip a copy the way an upload platform would, then verify samples/ and both files."""
     python = ensure_installed()
     aimark = [python, "-m", "aimark"]
     creds = DEMO / "dev-credentials"
     if not (creds / "dev-signer.key").exists():
         _run(*aimark, "credentials", "dev", creds, "--force")
-    labelled = DEMO / "generated.labelled.png"
+    wm_key = DEMO / "demo-watermark.key"
+    if not wm_key.exists():
+        _run(*aimark, "keys", "generate", wm_key)
+    labelled = DEMO / "generated.labelled.jpg"
     print(f"\n$ aimark label samples/generated.png -o {labelled.relative_to(ROOT)} ...", flush=True)
+    signer = ["--cert", creds / "dev-signer-chain.pem", "--key", creds / "dev-signer.key"]
+    model = ["--model", "example-diffusion", "--model-version", "1.0", "--no-training"]
     _run(
         *aimark,
         "label",
         "samples/generated.png",
         "-o",
         labelled,
-        "--cert",
-        creds / "dev-signer-chain.pem",
-        "--key",
-        creds / "dev-signer.key",
-        "--model",
-        "example-diffusion",
-        "--model-version",
-        "1.0",
-        "--no-training",
+        *signer,
+        *model,
+        "--watermark-key",
+        wm_key,
     )
+    # what an upload platform does: re-encode, which drops the metadata and the manifest
+    stripped = DEMO / "generated.stripped.jpg"
+    resave = (
+        "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2], quality=80)"
+    )
+    _run(python, "-c", resave, labelled, stripped)
     print(
-        f"\n$ aimark verify samples {labelled.relative_to(ROOT)} "
-        f"--trust {(creds / 'dev-root-ca.pem').relative_to(ROOT)}",
+        f"\n$ aimark verify samples {labelled.relative_to(ROOT)} {stripped.relative_to(ROOT)} "
+        "--trust dev-root-ca.pem --watermark-key demo-watermark.key",
         flush=True,
     )
     code = _run(
-        *aimark, "verify", "samples", labelled, "--trust", creds / "dev-root-ca.pem", check=False
+        *aimark,
+        "verify",
+        "samples",
+        labelled,
+        stripped,
+        "--trust",
+        creds / "dev-root-ca.pem",
+        "--watermark-key",
+        wm_key,
+        check=False,
     )
     # verify's exit code reflects the worst file (the samples include an unlabelled photo and
     # a tampered manifest on purpose); only 4 and above mean the demo itself went wrong.

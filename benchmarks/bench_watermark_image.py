@@ -2,7 +2,7 @@
 calibration, and speed -- aimark against its peers, measured in the same run.
 
     pip install -r benchmarks/requirements-watermark.txt     # peers and test photos
-    python benchmarks/bench_watermark_image.py [--fp 5000] [--out docs/watermark-image-results.md]
+    python benchmarks/bench_watermark_image.py [--fp 5000] [--out docs/watermark-image.md]
 
 Peers (each skipped with a note if it cannot be imported): invisible-watermark dwtDct and
 dwtDctSvd (the Stable Diffusion watermark), its RivaGAN (32 bits, ONNX, needs onnxruntime),
@@ -385,7 +385,11 @@ def _binom_ci(k: int, n: int) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fp", type=int, default=5000, help="false-positive trials (default 5000)")
-    ap.add_argument("--out", default="docs/watermark-image-results.md")
+    ap.add_argument(
+        "--out",
+        default="docs/watermark-image.md",
+        help="file to write; a block between result markers is replaced in place",
+    )
     ap.add_argument("--no-slow-peers", action="store_true", help="skip blind-watermark")
     args = ap.parse_args()
 
@@ -497,8 +501,22 @@ def main() -> None:
 
     text = "\n".join(lines)
     print(text)
-    Path(args.out).write_text(text + "\n")
+    write_results(Path(args.out), text)
     print(f"\nwritten to {args.out}", file=sys.stderr)
+
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def write_results(path: Path, text: str) -> None:
+    """Replace the block between the result markers of ``path`` (or write the whole file)."""
+    old = path.read_text() if path.exists() else ""
+    if START in old and END in old:
+        head, rest = old.split(START, 1)
+        tail = rest.split(END, 1)[1]
+        path.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+    else:
+        path.write_text(text + "\n")
 
 
 if __name__ == "__main__":

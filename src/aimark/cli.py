@@ -124,7 +124,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "verify",
         help="verify the AI labels of images",
         description="Verify C2PA Content Credentials and AI metadata labels. "
-        "Exit code: 0 trusted AI label, 1 untrusted/unsigned AI label, "
+        "Exit code: 0 trusted AI label, 1 AI label from your watermark, an untrusted signer or "
+        "unsigned metadata, "
         "2 no AI label, 3 invalid manifest, 4 input error (highest over files).",
     )
     ver.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")

@@ -296,3 +296,18 @@ def test_small_images_and_gifs_skip_the_watermark_with_a_warning(creds):
     with pytest.warns(aimark.LabelWarning, match="GIF"):
         out = labeler.label_image(gif.getvalue())
     assert "watermark" not in out.layers
+
+
+def test_sixteen_bit_and_palette_inputs(creds):
+    key = aimark.WatermarkKey.generate()
+    labeler = aimark.Labeler(creds, generator="m", watermark_key=key)
+    gray16 = pink_image(300, 400, seed=8)[..., 0].astype(np.uint16) * 257
+    png16 = io.BytesIO()
+    Image.fromarray(gray16).save(png16, "PNG")
+    out = labeler.label_image(png16.getvalue())
+    assert out.layers[0] == "watermark"
+    assert Image.open(io.BytesIO(out.data)).mode == "I;16"  # still 16-bit
+    assert aimark.verify(out.data, watermark_keys=[key]).watermark.detected
+    with pytest.warns(aimark.LabelWarning, match="GIF"):
+        gif = labeler.label_image(Image.fromarray(pink_image(300, 400)), format="gif")
+    assert "watermark" not in gif.layers

@@ -233,7 +233,10 @@ class Labeler:
                 watermarked = True
                 name = source.path.name if source.path else None
         elif payload is not None:
-            if min(src.size) < MIN_SIZE:
+            target = ImageFormat.parse(format) if format else _format_of_pil(src)
+            if target is ImageFormat.GIF:
+                notes.append("watermark not embedded: GIF's palette quantisation would destroy it")
+            elif min(src.size) < MIN_SIZE:
                 notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
             else:
                 mode = (
@@ -242,7 +245,7 @@ class Labeler:
                     else ("RGBA" if "A" in src.getbands() else "RGB")
                 )
                 arr = np.asarray(src.convert(mode) if mode != src.mode else src)
-                src = Image.fromarray(self._watermark(arr, payload), mode)
+                src = image_io.from_array(self._watermark(arr, payload), mode)
                 watermarked = True
         if isinstance(src, Image.Image):
             fmt = ImageFormat.parse(format) if format else _format_of_pil(src)

@@ -316,5 +316,8 @@ def decode(data: bytes, limits: Limits | None = None) -> Decoded:
 
 
 def from_array(pixels: Any, mode: str) -> Image.Image:
-    """A PIL image from an array produced by :func:`decode` (same mode)."""
-    return Image.fromarray(pixels, mode)
+    """A PIL image from an array produced by :func:`decode` (``mode`` is checked)."""
+    image = Image.fromarray(pixels)  # Pillow infers L / RGB / RGBA / I;16 from the array
+    if image.mode != mode:
+        image = image.convert(mode)
+    return image

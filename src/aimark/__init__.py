@@ -13,7 +13,7 @@ Example:
     True
 """
 
-from aimark._api import label_image, verify
+from aimark._api import label_image, label_text, verify
 from aimark._labeler import Labeler, LabelResult, LabelWarning
 from aimark._verifier import Verifier
 from aimark._version import __version__
@@ -97,5 +97,6 @@ __all__ = [
     "__version__",
     "create_dev_credentials",
     "label_image",
+    "label_text",
     "verify",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from aimark._labeler import ImageSourceLike, Labeler, LabelResult
 from aimark._verifier import Verifier
@@ -20,7 +21,7 @@ from aimark.media.source import SourceLike
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.report import Report
 
-__all__ = ["label_image", "verify"]
+__all__ = ["label_image", "label_text", "verify"]
 
 
 def label_image(
@@ -105,6 +106,73 @@ def label_image(
     )
 
 
+def label_text(
+    text: str | bytes,
+    *,
+    credentials: Credentials,
+    generator: GeneratorLike,
+    source_type: DigitalSourceType | str = DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA,
+    allow_training: bool | None = None,
+    title: str | None = None,
+    content_id: str | None = None,
+    watermark: Any = None,
+    replace: bool = False,
+    limits: Limits | None = None,
+) -> str:
+    """Label a text as AI-generated: return it with a signed C2PA manifest appended in the
+    C2PA unstructured-text wrapper (invisible Unicode variation selectors after U+FEFF).
+
+    The manifest is the one :func:`label_image` signs (``c2pa.created`` with the digital
+    source type and the generator as ``softwareAgent``, a content id, an optional training
+    preference), hard-bound to the text by a ``c2pa.hash.data`` over its UTF-8 bytes. The text
+    is signed in Unicode **NFC**: the returned string is the NFC form of ``text`` plus the
+    wrapper (a ~3 KB manifest becomes ~15 KB of invisible characters). Any later change to the
+    text (a word, a line ending, NFD normalisation) makes it verify as invalid; removing the
+    wrapper removes the label.
+
+    Args:
+        text: the text (``str``, or UTF-8 ``bytes``). Never modified.
+        credentials, generator, source_type, allow_training, title, content_id: as for
+            :func:`label_image` (default title "AI-generated text").
+        watermark: the statistical text watermark the text was generated with, if any: an
+            object with a ``describe()`` method returning its parameters as a dict (key id,
+            mode, ...; never the key), or that dict. Recorded as a ``c2pa.watermarked`` action
+            and an ``org.aimark.text-watermark`` assertion; :func:`verify` reports it in
+            ``report.c2pa.text_watermark``.
+        replace: the text already carries a C2PA wrapper: sign it anew, dropping the old
+            manifest (without it: :class:`InputError`).
+        limits: byte limit (:class:`Limits`).
+
+    Returns:
+        The labelled text (``str``).
+
+    Raises:
+        InputError (EmptyInputError, UnsupportedFormatError for non-UTF-8 bytes or binary
+        control characters, ImageTooLargeError over the byte limit, or an existing wrapper),
+        CredentialsError, SigningError, TypeError.
+
+    Example:
+        >>> import tempfile, aimark
+        >>> dev = aimark.create_dev_credentials(tempfile.mkdtemp())
+        >>> out = aimark.label_text("A poem about the sea.", credentials=dev.credentials(),
+        ...                         generator="my-llm 3")
+        >>> out.startswith("A poem about the sea.\ufeff")
+        True
+        >>> aimark.verify(out, trust=dev.root_cert).verdict.status.value
+        'labelled-trusted'
+    """
+    labeler = Labeler(
+        credentials,
+        generator=generator,
+        source_type=source_type,
+        allow_training=allow_training,
+        limits=limits,
+    )
+    return labeler.label_text(
+        text, title=title, content_id=content_id, watermark=watermark, replace=replace
+    )
+
+
 def verify(
     src: SourceLike,
     *,
@@ -113,10 +181,15 @@ def verify(
     watermark_keys: Iterable[WatermarkKey] = (),
     public_watermarks: bool = False,
 ) -> Report:
-    """Verify an image's AI labels: C2PA manifest (validity and trust) and unsigned metadata.
+    """Verify an image's or a text's AI labels: C2PA manifest (validity and trust) and
+    unsigned metadata.
 
     Args:
-        src: a path, bytes or a binary file object. Never modified.
+        src: a path, bytes or a binary file object (an image, or UTF-8 text such as a
+            ``.txt`` file: judged by the bytes, never the name), or a ``str`` of text. A
+            ``str`` is a path unless it holds U+FEFF (every labelled text does), a line
+            break, or is longer than a path can be; for any other short string use
+            :meth:`Verifier.verify_text`. Never modified.
         trust: your trust anchors: PEM bytes, a path, several paths or a
             :class:`TrustAnchors`. Without anchors a valid signature is reported as
             ``valid-untrusted`` -- never as trusted.

@@ -6,10 +6,12 @@ Flow: pixels → encode (format) → metadata labels → C2PA sign → bytes out
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import uuid
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -18,16 +20,18 @@ import numpy as np
 from PIL import Image
 
 from aimark.credentials import Credentials
-from aimark.errors import ImageTooLargeError, OutputError
+from aimark.errors import ImageTooLargeError, InputError, OutputError
 from aimark.generator import Generator, GeneratorLike
 from aimark.keys import WatermarkKey
 from aimark.manifest.c2pa_io import ManifestSigner
 from aimark.manifest.definitions import ai_manifest
+from aimark.manifest.text import find_wrappers, sign_text, strip_wrappers
 from aimark.media import containers, image_io
 from aimark.media.limits import Limits
 from aimark.media.output import same_file, write_atomic
 from aimark.media.sniff import ImageFormat
 from aimark.media.source import SourceLike, read_source
+from aimark.media.text_io import TEXT_MIME, check_text, decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
 from aimark.metadata.xmp import DATA_MINING_PROHIBITED, XmpError, XmpLabel, merge_xmp
@@ -73,11 +77,13 @@ class _Encoded:
 
 
 class Labeler:
-    """Labels images as AI-generated with one configuration (credentials, generator, ...).
+    """Labels images (and texts) as AI-generated with one configuration (credentials,
+    generator, ...).
 
     Reuse one Labeler for many images: the signer is set up once. Arguments are those of
     :func:`aimark.label_image`, plus ``metadata=False`` to skip the XMP/EXIF layer (C2PA only)
-    and ``limits`` (:class:`~aimark.Limits`).
+    and ``limits`` (:class:`~aimark.Limits`). :meth:`label_text` signs plain text
+    (:func:`aimark.label_text`).
 
     Example:
         >>> import tempfile, aimark
@@ -177,6 +183,39 @@ class Labeler:
             write_atomic(dst, signed)
             path = Path(dst)
         return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes), payload)
+
+    def label_text(
+        self,
+        text: str | bytes,
+        *,
+        title: str | None = None,
+        content_id: str | None = None,
+        watermark: Any = None,
+        replace: bool = False,
+    ) -> str:
+        """Label one text; see :func:`aimark.label_text` for the arguments."""
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            text = decode_text(bytes(text), self.limits)
+        check_text(text, self.limits)
+        if find_wrappers(text):
+            if not replace:
+                raise InputError(
+                    "the text already carries a C2PA manifest (a text wrapper); pass "
+                    "replace=True (CLI: --replace) to sign it anew: the old manifest is "
+                    "dropped, not kept as an ingredient"
+                )
+            text = strip_wrappers(text)
+            check_text(text, self.limits)
+        definition = ai_manifest(
+            generator=self.generator,
+            content_id=content_id or f"urn:uuid:{uuid.uuid4()}",
+            source_type_uri=self.source_type.uri,
+            title=title or "AI-generated text",
+            mime=TEXT_MIME,
+            allow_training=self.allow_training,
+            text_watermark=_describe_watermark(watermark),
+        )
+        return sign_text(self._signer, text, definition)
 
     # ------------------------------------------------------------------ steps
 
@@ -329,6 +368,22 @@ class Labeler:
             notes.append(f"metadata not written: {exc}")
             return data, []
         return out, written
+
+
+def _describe_watermark(watermark: Any) -> dict[str, Any] | None:
+    """The parameters a text watermark scheme records (its ``describe()``), checked."""
+    if watermark is None:
+        return None
+    describe = getattr(watermark, "describe", None)
+    params = describe() if callable(describe) else watermark
+    if not isinstance(params, Mapping):
+        raise TypeError("watermark must have a describe() method returning a dict")
+    params = {str(k): v for k, v in params.items()}
+    try:
+        json.dumps(params, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the watermark description is not plain JSON: {exc}") from None
+    return params
 
 
 def content_id_for(payload: int) -> str:

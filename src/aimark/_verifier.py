@@ -7,6 +7,7 @@ report; only an unreadable *path* raises.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,10 +24,12 @@ from aimark.errors import (
 )
 from aimark.keys import WatermarkKey
 from aimark.manifest.c2pa_io import ManifestReader
+from aimark.manifest.text import read_text
 from aimark.media import containers, image_io
 from aimark.media.limits import Limits
-from aimark.media.sniff import ImageFormat
+from aimark.media.sniff import ImageFormat, sniff
 from aimark.media.source import SourceLike, read_source
+from aimark.media.text_io import TEXT_MIME, check_text, decode_text, is_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import read_exif
 from aimark.metadata.markers import find_markers
@@ -84,6 +87,8 @@ class Verifier:
 
     def verify(self, src: SourceLike) -> Report:
         """Verify one input; see :func:`aimark.verify`."""
+        if isinstance(src, str) and _is_text_str(src):
+            return self.verify_text(src)
         try:
             source = read_source(src, self.limits)
         except InputError as exc:
@@ -94,8 +99,16 @@ class Verifier:
             return self._error_report(name, exc, size=0)
         return self.verify_bytes(source.data, name=source.name)
 
+    def verify_text(self, text: str, *, name: str = "<text>") -> Report:
+        """Verify a text held as a ``str`` (its C2PA manifest in the text wrapper)."""
+        try:
+            data = check_text(text, self.limits)
+        except InputError as exc:
+            return self._error_report(name, exc, size=len(text))
+        return self._text_report(text, data, name)
+
     def verify_bytes(self, data: bytes, *, name: str = "<bytes>") -> Report:
-        """Verify bytes already in memory (e.g. an upload)."""
+        """Verify bytes already in memory (e.g. an upload): an image, or UTF-8 text."""
         try:
             if not data:
                 raise EmptyInputError("the input is empty (0 bytes)")
@@ -103,6 +116,8 @@ class Verifier:
                 raise ImageTooLargeError(
                     f"input is over the limit of {self.limits.max_bytes:,} bytes"
                 )
+            if sniff(data) is None and is_text(data):
+                return self._text_report(decode_text(data, self.limits), data, name)
             info = image_io.probe(data, self.limits)
         except (InputError, MissingExtraError) as exc:
             return self._error_report(name, exc, size=len(data))
@@ -124,6 +139,29 @@ class Verifier:
         metadata = _metadata_layer(info, embedded)
         c2pa_result = self._reader.read(data, info.format.mime)
         watermark = self._watermark_layer(data)
+        return Report(
+            source=name,
+            verdict=_verdict(c2pa_result, metadata, media, watermark),
+            media=media,
+            c2pa=c2pa_result,
+            metadata=metadata,
+            trust_anchors=len(self.trust.subjects),
+            watermark=watermark,
+        )
+
+    def _text_report(self, text: str, data: bytes, name: str) -> Report:
+        problems = []
+        if not unicodedata.is_normalized("NFC", text):
+            problems.append(
+                "the text is not in Unicode NFC (aimark signs NFC text; normalising a signed "
+                "text to another form breaks its hard binding)"
+            )
+        media = MediaInfo(format="text", mime=TEXT_MIME, bytes=len(data), problems=tuple(problems))
+        c2pa_result = read_text(self._reader, text, data)
+        watermark = WatermarkResult()
+        if self.watermark_keys:  # image watermark keys: nothing to decode in a text
+            watermark = WatermarkResult(status="not checked: image watermarks do not apply to text")
+        metadata = MetadataResult()
         return Report(
             source=name,
             verdict=_verdict(c2pa_result, metadata, media, watermark),
@@ -186,6 +224,11 @@ class Verifier:
             error={"code": exc.code, "message": str(exc)},
             trust_anchors=len(self.trust.subjects),
         )
+
+
+def _is_text_str(src: str) -> bool:
+    """A ``str`` given to verify is text, not a path, if no path could look like it."""
+    return "\ufeff" in src or "\n" in src or "\r" in src or len(src) > 4096
 
 
 def _as_bytes(value: Any) -> bytes | None:

@@ -5,7 +5,7 @@ within a version. ``docs/python-api.md`` documents every field.
 
 Example:
     >>> import aimark
-    >>> report = aimark.verify(b"not an image")
+    >>> report = aimark.verify(b"\\x00\\x01 neither an image nor text")
     >>> report.verdict.status
     <Status.ERROR: 'error'>
     >>> report.to_dict()["schema_version"]
@@ -141,7 +141,13 @@ class Action:
 
 @dataclass(frozen=True)
 class C2paResult:
-    """The C2PA layer: the active manifest and its validation."""
+    """The C2PA layer: the active manifest and its validation.
+
+    For plain text: ``text_wrapper`` says what was found where the manifest lives (``"found"``,
+    ``"duplicated"``, ``"truncated"``, ``"malformed"``; None when there is no wrapper, and for
+    images) and ``text_watermark`` holds the statistical text watermark parameters the manifest
+    records (key id, mode, ...), if any.
+    """
 
     state: C2paState = C2paState.ABSENT
     manifest: str | None = None
@@ -158,6 +164,8 @@ class C2paResult:
     remote_url: str | None = None
     error: str | None = None
     soft_bindings: tuple[tuple[str, str], ...] = ()
+    text_wrapper: str | None = None
+    text_watermark: dict[str, Any] | None = None
 
     @property
     def present(self) -> bool:
@@ -191,6 +199,8 @@ class C2paResult:
             "remote_url": self.remote_url,
             "error": self.error,
             "soft_bindings": [{"alg": a, "value": v} for a, v in self.soft_bindings],
+            "text_wrapper": self.text_wrapper,
+            "text_watermark": self.text_watermark,
         }
 
 

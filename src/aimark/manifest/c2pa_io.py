@@ -19,12 +19,14 @@ import io
 import json
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import c2pa
 
 from aimark.credentials import Credentials, SigningAlg, TrustAnchors
-from aimark.errors import CorruptInputError, SigningError
+from aimark.errors import AimarkError, CorruptInputError, SigningError
+from aimark.manifest import _native
 from aimark.manifest._errors import message_of, translate
 from aimark.manifest.definitions import (
     CONTENT_ASSERTION,
@@ -142,6 +144,48 @@ class ManifestSigner:
                 raise translate(exc, signing=True) from exc
             return out.getvalue()
 
+    def sign_data_hashed(
+        self,
+        definition: dict[str, Any],
+        binding: Callable[[int], dict[str, Any]],
+        *,
+        fmt: str = "application/c2pa",
+    ) -> bytes:
+        """Sign ``definition`` with a hard binding the caller computes, for content c2pa cannot
+        embed into itself (plain text). Returns the bare manifest store (JUMBF).
+
+        ``binding(size)`` gets the exact size of the signed store (known in advance from a
+        placeholder) and returns the ``c2pa.hash.data`` JSON; the native calls live in
+        :mod:`aimark.manifest._native`.
+
+        Raises:
+            SigningError, CredentialsError, ManifestError.
+        """
+        with self._lock:
+            self._callback_error = None
+            try:
+                builder = c2pa.Builder(json.dumps(definition), context=self._context(False))
+                with builder:
+                    size = len(
+                        _native.data_hashed_placeholder(
+                            builder, _native.reserve_size(self._signer), fmt
+                        )
+                    )
+                    store = _native.sign_data_hashed(builder, self._signer, binding(size), fmt)
+            except (c2pa.C2paError, AimarkError) as exc:
+                if self._callback_error is not None:
+                    raise SigningError(
+                        f"the signing callback failed: {self._callback_error!r}"
+                    ) from self._callback_error
+                if isinstance(exc, AimarkError):
+                    raise
+                raise translate(exc, signing=True) from exc
+            if len(store) != size:
+                raise SigningError(
+                    f"c2pa returned a {len(store)}-byte manifest for a {size}-byte placeholder"
+                )
+            return store
+
 
 def _agent_text(agent: Any) -> str | None:
     if isinstance(agent, str):
@@ -224,6 +268,31 @@ def _failures(report: dict[str, Any]) -> tuple[Failure, ...]:
     )
 
 
+def _drop_failures(report: dict[str, Any], ignore: Callable[[dict[str, Any]], bool]) -> int:
+    """Remove the failures ``ignore`` accepts from ``report`` (in place); return how many."""
+    dropped = 0
+    results = report.get("validation_results") or {}
+    active = results.get("activeManifest") or {}
+    for holder, key in ((active, "failure"), (report, "validation_status")):
+        items = holder.get(key)
+        if isinstance(items, list):
+            kept = [f for f in items if not (isinstance(f, dict) and ignore(f))]
+            dropped = max(dropped, len(items) - len(kept))
+            holder[key] = kept
+    return dropped
+
+
+def _state_from_codes(report: dict[str, Any]) -> str:
+    """c2pa's validation state from the codes left: any failure but an untrusted signer is
+    Invalid; a trusted signing credential is Trusted; otherwise Valid."""
+    results = (report.get("validation_results") or {}).get("activeManifest") or {}
+    failures = {f.get("code") for f in results.get("failure") or [] if isinstance(f, dict)}
+    if failures - {"signingCredential.untrusted"}:
+        return "Invalid"
+    success = {f.get("code") for f in results.get("success") or [] if isinstance(f, dict)}
+    return "Trusted" if "signingCredential.trusted" in success else "Valid"
+
+
 _REMOTE_URL = re.compile(r"(https?://\S+)")
 
 
@@ -262,6 +331,47 @@ class ManifestReader:
             except (c2pa.C2paError, ValueError) as exc:
                 return C2paResult(state=C2paState.INVALID, error=f"unreadable manifest: {exc}")
         return self._result(report, state_text)
+
+    def read_manifest_data(
+        self,
+        manifest: bytes,
+        asset: bytes,
+        *,
+        ignore: Callable[[dict[str, Any]], bool] = lambda failure: False,
+        fmt: str = "application/c2pa",
+    ) -> tuple[C2paResult, dict[str, Any]]:
+        """Validate a manifest store held apart from c2pa's view of the asset (plain text carries
+        it in a wrapper c2pa does not parse): signature, trust, assertion hashes; c2pa also
+        hashes ``asset`` with the store's ``c2pa.hash.data`` exclusions.
+
+        ``ignore(failure)`` drops validation failures the caller knows to be spurious (and
+        checks itself); when only such failures made c2pa say "Invalid", the state is
+        re-derived from the remaining codes. Returns the result and the active manifest's
+        assertion store (label -> data, from the detailed report; empty when unreadable).
+        Never raises for bad content.
+        """
+        try:
+            reader = c2pa.Reader(
+                fmt, io.BytesIO(asset), manifest_data=manifest, context=self._context
+            )
+        except c2pa.C2paError as exc:
+            return C2paResult(state=C2paState.INVALID, error=str(translate(exc))), {}
+        with reader:
+            try:
+                report = json.loads(reader.json())
+                detailed = json.loads(reader.detailed_json())
+                state_text = reader.get_validation_state()
+            except (c2pa.C2paError, ValueError) as exc:
+                return C2paResult(state=C2paState.INVALID, error=f"unreadable manifest: {exc}"), {}
+        dropped = _drop_failures(report, ignore)
+        if dropped and state_text == "Invalid":
+            state_text = _state_from_codes(report)
+        manifests = detailed.get("manifests") or {}
+        active = (
+            manifests.get(detailed.get("active_manifest")) if isinstance(manifests, dict) else None
+        )
+        store = (active or {}).get("assertion_store") if isinstance(active, dict) else None
+        return self._result(report, state_text), store if isinstance(store, dict) else {}
 
     def _result(self, report: dict[str, Any], state_text: str | None) -> C2paResult:
         manifests = report.get("manifests") or {}

@@ -23,6 +23,7 @@ __all__ = [
     "CONTENT_ASSERTION",
     "PARENT_INGREDIENT_ID",
     "SOFT_BINDING_ASSERTION",
+    "TEXT_WATERMARK_ASSERTION",
     "TRAINING_MINING_ASSERTION",
     "ai_manifest",
 ]
@@ -30,6 +31,7 @@ __all__ = [
 CONTENT_ASSERTION = "org.aimark.content"
 TRAINING_MINING_ASSERTION = "cawg.training-mining"
 SOFT_BINDING_ASSERTION = "c2pa.soft-binding"
+TEXT_WATERMARK_ASSERTION = "org.aimark.text-watermark"
 PARENT_INGREDIENT_ID = "aimark-parent"
 _TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining")
 
@@ -45,6 +47,7 @@ def ai_manifest(
     when: dt.datetime | None = None,
     parent: bool = False,
     watermark: tuple[str, bytes] | None = None,
+    text_watermark: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return a manifest definition declaring the content created by ``generator``.
 
@@ -55,6 +58,9 @@ def ai_manifest(
     parent) then ``c2pa.edited`` with the digital source type, so no provenance is lost.
     ``watermark``: (algorithm id, payload bytes) of an invisible watermark embedded in the
     pixels: recorded as a ``c2pa.watermarked`` action and a ``c2pa.soft-binding`` assertion.
+    ``text_watermark``: the parameters of a statistical text watermark woven into the text while
+    it was generated (key id, mode, ...; never the key): recorded as a ``c2pa.watermarked``
+    action and an ``org.aimark.text-watermark`` assertion.
     """
     when = when or dt.datetime.now(dt.timezone.utc)
     agent: dict[str, str] = {"name": generator.name}
@@ -87,6 +93,15 @@ def ai_manifest(
         assertions.append(
             {"label": SOFT_BINDING_ASSERTION, "data": {"alg": alg, "blocks": [block]}}
         )
+    if text_watermark is not None:
+        actions.append(
+            {
+                "action": "c2pa.watermarked",
+                "softwareAgent": {"name": "aimark", "version": __version__},
+                "parameters": {"description": "statistical text watermark in the token choices"},
+            }
+        )
+        assertions.append({"label": TEXT_WATERMARK_ASSERTION, "data": dict(text_watermark)})
     if allow_training is not None:
         use = "allowed" if allow_training else "notAllowed"
         assertions.append(

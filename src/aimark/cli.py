@@ -1,4 +1,4 @@
-"""The ``aimark`` command line: label, verify, credentials.
+"""The ``aimark`` command line: label, label-text, verify, credentials.
 
 Exit codes (``aimark verify``: the highest over all files):
 
@@ -11,7 +11,8 @@ Exit codes (``aimark verify``: the highest over all files):
     64  usage error (bad arguments)
     70  internal error (a bug: please report it)
 
-``aimark label`` and ``aimark credentials dev`` exit 0 on success, 4 or 64 on failure.
+``aimark label``, ``aimark label-text`` and ``aimark credentials dev`` exit 0 on success, 4 or 64
+on failure.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,6 +32,9 @@ from aimark._version import __version__
 from aimark.credentials import Credentials, SigningAlg, create_dev_credentials
 from aimark.errors import AimarkError, InputError
 from aimark.keys import WatermarkKey
+from aimark.media.output import same_file, write_atomic
+from aimark.media.source import read_source
+from aimark.media.text_io import decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.report import C2paState, Report, Status
 
@@ -58,7 +63,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="aimark", description="Label AI-generated images and verify labels.")
+    p = _Parser(
+        prog="aimark", description="Label AI-generated images and texts, and verify labels."
+    )
     p.add_argument("--version", action="version", version=f"aimark {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -120,9 +127,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     lab.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    _add_label_text_parser(sub)
+
     ver = sub.add_parser(
         "verify",
-        help="verify the AI labels of images",
+        help="verify the AI labels of images and texts",
         description="Verify C2PA Content Credentials and AI metadata labels. "
         "Exit code: 0 trusted AI label, 1 AI label from your watermark, an untrusted signer or "
         "unsigned metadata, "
@@ -170,6 +179,67 @@ def _build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
     dev.add_argument("--force", action="store_true", help="overwrite existing files")
     return p
+
+
+def _add_label_text_parser(sub: argparse._SubParsersAction) -> None:
+    lt = sub.add_parser(
+        "label-text",
+        help="label a text as AI-generated (signed C2PA manifest in the text)",
+        description="Append a signed C2PA manifest to a UTF-8 text, in the C2PA "
+        "unstructured-text wrapper (invisible characters). The text is signed in Unicode NFC. "
+        "Reads stdin and writes stdout by default.",
+    )
+    lt.add_argument("src", nargs="?", default="-", help="UTF-8 text file, or - for stdin")
+    out = lt.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", default="-", help="where to write (default -: stdout)")
+    out.add_argument(
+        "--in-place",
+        action="store_true",
+        help="replace SRC (atomically: SRC is untouched if anything fails)",
+    )
+    lt.add_argument(
+        "--cert",
+        default=os.environ.get("AIMARK_CERT"),
+        help="PEM certificate chain, signer first (default: $AIMARK_CERT)",
+    )
+    lt.add_argument(
+        "--key", default=os.environ.get("AIMARK_KEY"), help="PEM private key (default: $AIMARK_KEY)"
+    )
+    lt.add_argument(
+        "--key-password-env",
+        metavar="VAR",
+        help="name of the environment variable holding the key's password",
+    )
+    lt.add_argument("--tsa-url", help="RFC 3161 timestamp authority URL (optional)")
+    lt.add_argument("--model", required=True, help="name of the model that wrote the text")
+    lt.add_argument("--model-version", help="version of the model")
+    lt.add_argument(
+        "--source-type",
+        default="trainedAlgorithmicMedia",
+        help="IPTC digital source type (default trainedAlgorithmicMedia)",
+    )
+    train = lt.add_mutually_exclusive_group()
+    train.add_argument(
+        "--no-training",
+        dest="allow_training",
+        action="store_false",
+        default=None,
+        help="declare that the text may not be used for AI training or data mining",
+    )
+    train.add_argument(
+        "--allow-training",
+        dest="allow_training",
+        action="store_true",
+        help="declare that AI training and data mining are allowed",
+    )
+    lt.add_argument(
+        "--replace",
+        action="store_true",
+        help="the text already has a C2PA manifest: sign it anew (the old one is dropped)",
+    )
+    lt.add_argument(
+        "--json", action="store_true", help="print the result as JSON (needs -o FILE or --in-place)"
+    )
 
 
 # ----------------------------------------------------------------------------- label
@@ -237,6 +307,64 @@ def _cmd_label(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_label_text(args: argparse.Namespace) -> int:
+    to_stdout = not args.in_place and args.output == "-"
+    if args.in_place and args.src == "-":
+        raise _UsageError("--in-place needs a file, not stdin")
+    if args.json and to_stdout:
+        raise _UsageError("--json needs -o FILE or --in-place (stdout carries the text)")
+    creds = _load_credentials(args)
+    try:
+        source_type = DigitalSourceType.parse(args.source_type)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    generator = (args.model, args.model_version) if args.model_version else (args.model, None)
+    labeler = Labeler(
+        creds, generator=generator, source_type=source_type, allow_training=args.allow_training
+    )
+    dst = args.src if args.in_place else args.output
+    name = "<stdin>" if args.src == "-" else args.src
+    if args.src == "-":
+        data = sys.stdin.buffer.read(labeler.limits.max_bytes + 1)
+    else:
+        if not Path(args.src).is_file():
+            raise AimarkError(f"{args.src}: no such file")
+        if not to_stdout and not args.in_place and same_file(args.src, dst):
+            raise AimarkError(f"destination {dst} is the source; use --in-place to replace it")
+        data = read_source(args.src, labeler.limits).data
+    content_id = f"urn:uuid:{uuid.uuid4()}"
+    try:
+        text = decode_text(data, labeler.limits)
+        out = labeler.label_text(text, content_id=content_id, replace=args.replace)
+    except InputError as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+    encoded = out.encode("utf-8")
+    if to_stdout:
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:  # pragma: no cover - a text-only stdout
+            sys.stdout.write(out)
+        else:
+            sys.stdout.flush()
+            stream.write(encoded)
+        sys.stdout.flush()
+        return 0
+    write_atomic(dst, encoded)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": str(dst),
+                    "content_id": content_id,
+                    "layers": ["c2pa"],
+                    "bytes": len(encoded),
+                }
+            )
+        )
+    else:
+        print(f"{dst}: labelled (c2pa) · content id {content_id}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- verify
 
 
@@ -275,7 +403,12 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         if c.state is C2paState.INVALID:
             codes = [f.code for f in c.failures] or [c.error or "unreadable"]
             bits.append("failures: " + ", ".join(codes))
+        if c.text_wrapper not in (None, "found"):
+            bits.append(f"text wrapper: {c.text_wrapper}")
         lines.append("    " + " · ".join(bits))
+        if c.text_watermark:
+            params = ", ".join(f"{k} {v}" for k, v in c.text_watermark.items())
+            lines.append(f"    text watermark (recorded in the manifest): {params}")
     w = report.watermark
     if w.detected:
         lines.append(
@@ -386,6 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         handler = {
             "label": _cmd_label,
+            "label-text": _cmd_label_text,
             "verify": _cmd_verify,
             "keys": _cmd_keys,
             "credentials": _cmd_credentials,

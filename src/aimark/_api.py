@@ -136,8 +136,8 @@ def label_text(
             :func:`label_image` (default title "AI-generated text").
         watermark: the statistical text watermark the text was generated with, if any: an
             object with a ``describe()`` method returning its parameters as a dict (key id,
-            mode, ...; never the key), or that dict. Recorded as a ``c2pa.watermarked`` action
-            and an ``org.aimark.text-watermark`` assertion; :func:`verify` reports it in
+            mode, ...; never the key), or that dict. Recorded as an
+            ``org.aimark.text-watermark`` assertion; :func:`verify` reports it in
             ``report.c2pa.text_watermark``.
         replace: the text already carries a C2PA wrapper: sign it anew, dropping the old
             manifest (without it: :class:`InputError`).

@@ -324,16 +324,17 @@ def _cmd_label_text(args: argparse.Namespace) -> int:
     )
     dst = args.src if args.in_place else args.output
     name = "<stdin>" if args.src == "-" else args.src
-    if args.src == "-":
-        data = sys.stdin.buffer.read(labeler.limits.max_bytes + 1)
-    else:
+    if args.src != "-":
         if not Path(args.src).is_file():
             raise AimarkError(f"{args.src}: no such file")
         if not to_stdout and not args.in_place and same_file(args.src, dst):
             raise AimarkError(f"destination {dst} is the source; use --in-place to replace it")
-        data = read_source(args.src, labeler.limits).data
     content_id = f"urn:uuid:{uuid.uuid4()}"
     try:
+        if args.src == "-":
+            data = sys.stdin.buffer.read(labeler.limits.max_bytes + 1)
+        else:
+            data = read_source(args.src, labeler.limits).data
         text = decode_text(data, labeler.limits)
         out = labeler.label_text(text, content_id=content_id, replace=args.replace)
     except InputError as exc:

@@ -59,8 +59,8 @@ def ai_manifest(
     ``watermark``: (algorithm id, payload bytes) of an invisible watermark embedded in the
     pixels: recorded as a ``c2pa.watermarked`` action and a ``c2pa.soft-binding`` assertion.
     ``text_watermark``: the parameters of a statistical text watermark woven into the text while
-    it was generated (key id, mode, ...; never the key): recorded as a ``c2pa.watermarked``
-    action and an ``org.aimark.text-watermark`` assertion.
+    it was generated (key id, mode, ...; never the key): recorded as an
+    ``org.aimark.text-watermark`` assertion.
     """
     when = when or dt.datetime.now(dt.timezone.utc)
     agent: dict[str, str] = {"name": generator.name}
@@ -94,13 +94,8 @@ def ai_manifest(
             {"label": SOFT_BINDING_ASSERTION, "data": {"alg": alg, "blocks": [block]}}
         )
     if text_watermark is not None:
-        actions.append(
-            {
-                "action": "c2pa.watermarked",
-                "softwareAgent": {"name": "aimark", "version": __version__},
-                "parameters": {"description": "statistical text watermark in the token choices"},
-            }
-        )
+        # no c2pa.watermarked action: c2pa requires it to point at a soft-binding assertion,
+        # and a statistical watermark has no payload to bind
         assertions.append({"label": TEXT_WATERMARK_ASSERTION, "data": dict(text_watermark)})
     if allow_training is not None:
         use = "allowed" if allow_training else "notAllowed"

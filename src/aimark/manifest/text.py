@@ -129,8 +129,6 @@ class Wrapper:
 
 
 def _parse(raw: bytes) -> tuple[bytes | None, str | None, str]:
-    if len(raw) < _HEADER:
-        return None, "truncated", f"the wrapper header is cut short ({len(raw)} of 13 bytes)"
     version, length = raw[8], int.from_bytes(raw[9:13], "big")
     if version != VERSION:
         return None, "malformed", f"unsupported wrapper version {version}"
@@ -148,18 +146,16 @@ def _parse(raw: bytes) -> tuple[bytes | None, str | None, str]:
 
 
 def find_wrappers(text: str) -> tuple[Wrapper, ...]:
-    """Every C2PA text wrapper in ``text``, complete or damaged (a run of variation selectors
-    after U+FEFF that starts with, or is cut inside, the ``C2PATXT`` magic). Other uses of
-    U+FEFF and of variation selectors are not wrappers."""
+    """Every C2PA text wrapper in ``text``, complete or damaged: a run of variation selectors
+    after U+FEFF holding at least the 13-byte header (``C2PATXT\\0``, version, length). Other
+    uses of U+FEFF and of variation selectors are not wrappers, nor is a wrapper cut inside its
+    header: like the independent verifier encypher-c2pa, aimark reads that as no manifest."""
     found: list[Wrapper] = []
     for m in _RUN.finditer(text):
         raw = bytes(_byte(c) for c in m.group(1))
-        if raw.startswith(MAGIC):
-            store, problem, detail = _parse(raw)
-        elif len(raw) >= 2 and MAGIC.startswith(raw):
-            store, problem, detail = None, "truncated", "the wrapper is cut inside its magic"
-        else:
+        if len(raw) < _HEADER or not raw.startswith(MAGIC):
             continue
+        store, problem, detail = _parse(raw)
         byte_start = len(text[: m.start()].encode("utf-8", "surrogatepass"))
         byte_length = len(m.group(0).encode("utf-8"))
         found.append(Wrapper(m.start(), m.end(), byte_start, byte_length, store, problem, detail))

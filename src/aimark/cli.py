@@ -1,4 +1,4 @@
-"""The ``aimark`` command line: label, label-text, verify, credentials.
+"""The ``aimark`` command line: label, label-text, verify, detect-text, keys, credentials.
 
 Exit codes (``aimark verify``: the highest over all files):
 
@@ -10,6 +10,9 @@ Exit codes (``aimark verify``: the highest over all files):
     4   input, credentials or output error (file missing, not an image, corrupt, too large, ...)
     64  usage error (bad arguments)
     70  internal error (a bug: please report it)
+
+``aimark detect-text`` uses the same codes: 1 your text watermark was found, 2 it was not (or
+the text is too short to tell), 4 input error.
 
 ``aimark label``, ``aimark label-text`` and ``aimark credentials dev`` exit 0 on success, 4 or 64
 on failure.
@@ -160,6 +163,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
 
+    _add_detect_text_parser(sub)
+
     keys = sub.add_parser("keys", help="watermark keys")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", parser_class=_Parser)
     gen = keys_sub.add_parser("generate", help="create a new 256-bit watermark key file (0600)")
@@ -240,6 +245,35 @@ def _add_label_text_parser(sub: argparse._SubParsersAction) -> None:
     lt.add_argument(
         "--json", action="store_true", help="print the result as JSON (needs -o FILE or --in-place)"
     )
+
+
+def _add_detect_text_parser(sub: argparse._SubParsersAction) -> None:
+    dt = sub.add_parser(
+        "detect-text",
+        help="look for your statistical watermark in texts",
+        description="Tokenize each text with the generating model's tokenizer and test it for "
+        "the text watermark of each key (exact p-value; repeated token pairs count once). "
+        "Exit code: 1 found, 2 not found or too short to tell, 4 input error (highest over "
+        "files).",
+    )
+    dt.add_argument("paths", nargs="*", default=["-"], metavar="PATH", help="text files or -")
+    dt.add_argument("--key", action="append", required=True, metavar="KEYFILE", help="repeatable")
+    dt.add_argument(
+        "--tokenizer",
+        required=True,
+        metavar="SPEC",
+        help="tokenizer.json, a .gguf model file, a local model folder, or tiktoken:NAME",
+    )
+    dt.add_argument("--vocab-size", type=int, help="default: the tokenizer's size")
+    dt.add_argument("--mode", choices=["bias", "gumbel"], default="bias")
+    dt.add_argument("--context-width", type=int, default=1)
+    dt.add_argument("--green-fraction", type=float, default=0.25)
+    dt.add_argument("--fpr", type=float, default=1e-3, help="false-positive bound (1e-3)")
+    dt.add_argument(
+        "--spans", action="store_true", help="also find watermarked stretches in mixed text"
+    )
+    dt.add_argument("--window", type=int, default=50, help="span window in tokens (50)")
+    dt.add_argument("--json", action="store_true", help="print one JSON object per file")
 
 
 # ----------------------------------------------------------------------------- label
@@ -470,6 +504,95 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return worst
 
 
+# ----------------------------------------------------------------------------- detect-text
+
+
+def _cmd_detect_text(args: argparse.Namespace) -> int:
+    from aimark.watermark.text import TextWatermark
+    from aimark.watermark.text.tokenize import (
+        detect_text,
+        find_text_spans,
+        load_tokenizer,
+        vocab_size_of,
+    )
+
+    if not 0 < args.fpr < 1:
+        raise _UsageError("--fpr must be between 0 and 1")
+    tokenizer = load_tokenizer(args.tokenizer)
+    vocab = args.vocab_size or vocab_size_of(tokenizer)
+    if not vocab:
+        raise _UsageError("the tokenizer does not say its vocabulary size: give --vocab-size")
+    try:
+        marks = [
+            TextWatermark(
+                WatermarkKey.load(k),
+                vocab,
+                mode=args.mode,
+                context_width=args.context_width,
+                green_fraction=args.green_fraction,
+            )
+            for k in args.key
+        ]
+    except ValueError as exc:
+        if isinstance(exc, AimarkError):
+            raise
+        raise _UsageError(str(exc)) from None
+    worst = 0
+    for name in args.paths:
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            text = decode_text(data)
+            results = [(wm, detect_text(text, wm, tokenizer, fpr=args.fpr)) for wm in marks]
+            spans = {
+                wm.key_id: find_text_spans(text, wm, tokenizer, window=args.window, fpr=args.fpr)
+                for wm in marks
+                if args.spans
+            }
+        except (OSError, AimarkError, ValueError) as exc:
+            msg = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if args.json:
+                print(json.dumps({"source": name, "error": {"message": msg}}))
+            else:
+                print(f"{name}: error — {msg}")
+            worst = max(worst, EXIT_INPUT)
+            continue
+        found = any(d.detected for _, d in results)
+        worst = max(worst, 1 if found else 2)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "source": name,
+                        "watermarked": found,
+                        "detections": [
+                            {
+                                **d.to_dict(),
+                                "spans": [s.to_dict() for s in spans.get(wm.key_id, [])],
+                            }
+                            for wm, d in results
+                        ],
+                    }
+                )
+            )
+            continue
+        for wm, d in results:
+            head = {
+                "watermarked": "WATERMARKED",
+                "not-watermarked": "not watermarked",
+                "too-short": "too short to tell",
+            }[d.verdict.value]
+            print(
+                f"{name}: {head} (key {wm.key_id}, {wm.mode.value}) p={d.p_value:.3g} "
+                f"z={d.z_score:.2f}, {d.tokens_scored} of {d.tokens_total} tokens scored"
+                + (f", need {d.min_tokens}" if d.too_short else "")
+            )
+            for s in spans.get(wm.key_id, []):
+                where = f"chars {s.start_char}-{s.end_char}" if s.start_char is not None else ""
+                print(f"    span tokens {s.start}-{s.end} {where} p={s.p_value:.3g}")
+        sys.stdout.flush()
+    return worst
+
+
 # ----------------------------------------------------------------------------- keys
 
 
@@ -522,6 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "label": _cmd_label,
             "label-text": _cmd_label_text,
             "verify": _cmd_verify,
+            "detect-text": _cmd_detect_text,
             "keys": _cmd_keys,
             "credentials": _cmd_credentials,
         }[args.command]

@@ -28,7 +28,14 @@ from aimark.errors import MissingExtraError
 from aimark.watermark.text.detect import TextDetection, TextSpan
 from aimark.watermark.text.scheme import DEFAULT_FPR, TextWatermark
 
-__all__ = ["TokenizerLike", "detect_text", "encode_text", "find_text_spans", "load_tokenizer"]
+__all__ = [
+    "TokenizerLike",
+    "detect_text",
+    "encode_text",
+    "find_text_spans",
+    "load_tokenizer",
+    "vocab_size_of",
+]
 
 TokenizerLike = Union[Callable[[str], Sequence[int]], Any]
 
@@ -46,6 +53,11 @@ def encode_text(text: str, tokenizer: TokenizerLike) -> tuple[np.ndarray, np.nda
     text = _strip_invisible(text)
     encode = getattr(tokenizer, "encode", None)
     offsets = None
+    if getattr(tokenizer, "is_fast", False) and callable(tokenizer):  # transformers, with offsets
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids = np.asarray(enc["input_ids"], dtype=np.int64)
+        offsets = np.asarray(enc["offset_mapping"], dtype=np.int64).reshape(-1, 2)
+        return ids, offsets if offsets.shape == (ids.size, 2) else None
     if encode is None:
         if not callable(tokenizer):
             raise TypeError("tokenizer must have .encode(text) or be a callable text -> ids")
@@ -140,3 +152,17 @@ def load_tokenizer(spec: str) -> Any:
         folder, name = os.path.split(os.path.abspath(spec))
         return AutoTokenizer.from_pretrained(folder, gguf_file=name, local_files_only=True)
     return AutoTokenizer.from_pretrained(spec, local_files_only=True)
+
+
+def vocab_size_of(tokenizer: TokenizerLike) -> int | None:
+    """The number of token ids a tokenizer can produce, when it says (else None)."""
+    for attr in ("n_vocab",):  # tiktoken
+        if isinstance(getattr(tokenizer, attr, None), int):
+            return int(getattr(tokenizer, attr))
+    get = getattr(tokenizer, "get_vocab_size", None)  # tokenizers
+    if callable(get):
+        return int(get(with_added_tokens=True))
+    try:
+        return len(tokenizer)  # transformers
+    except TypeError:
+        return None

@@ -216,8 +216,10 @@ class TextWatermark:
         """(batch, vocab) float32 keyed Gumbel noise ``-log(-log r)`` (gumbel mode).
 
         ``r`` is the top 16 bits of the keyed value (bin midpoints), so the noise is a table
-        lookup: no logarithms per token at generation time. The quantisation moves the sampling
-        distribution by a total variation below 1e-4 (measured in the tests).
+        lookup: no logarithms per token at generation time. The quantisation rounds the noise
+        within 1/65,536 bins of ``r`` and caps it near 11.8; the tests check the resulting
+        sampling distribution against the model's (total variation under 0.015 over 40,000
+        draws, i.e. within sampling error).
         """
         prev = np.asarray(prev_ids)
         prev = prev[None, :] if prev.ndim == 1 else prev

@@ -12,7 +12,7 @@ generation has exactly the requested length. Generations are cached in ``build/t
 
 Measured per method: TPR at p ≤ 1e-3 on the generated ids (200 tokens, and their first 50
 tokens — a prefix of a sampled sequence is a sample of the shorter length), after 30 % and 40 %
-random token substitution; FPR on ≥ 5,000 windows of 200 tokens of human text with a new key
+random token substitution; FPR on 15,000 windows of 200 tokens of human text with a new key
 every 50 windows; detection throughput on 1,000 × 200 ids; generation overhead per step at
 vocabulary 50k and 150k (batch 1, random logits); perplexity of the generations under the
 plain model. Detection and overhead timings run on one thread (pools pinned to 1 before numpy
@@ -417,9 +417,9 @@ def rate_cell(k: int, n: int) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small smoke run (minutes)")
-    ap.add_argument("--prompts", type=int, default=64, help="generations per method")
+    ap.add_argument("--prompts", type=int, default=128, help="generations per method")
     ap.add_argument("--tokens", type=int, default=200, help="tokens per generation")
-    ap.add_argument("--fp-windows", type=int, default=5000, help="human windows for FPR")
+    ap.add_argument("--fp-windows", type=int, default=15000, help="human windows for FPR")
     ap.add_argument("--per-key", type=int, default=50, help="FPR windows per key")
     ap.add_argument(
         "--peer-fp-windows",

@@ -139,6 +139,16 @@ class Verifier:
         metadata = _metadata_layer(info, embedded)
         c2pa_result = self._reader.read(data, info.format.mime)
         watermark = self._watermark_layer(data)
+        return self._report(name, media, c2pa_result, metadata, watermark)
+
+    def _report(
+        self,
+        name: str,
+        media: MediaInfo,
+        c2pa_result: C2paResult,
+        metadata: MetadataResult,
+        watermark: WatermarkResult,
+    ) -> Report:
         return Report(
             source=name,
             verdict=_verdict(c2pa_result, metadata, media, watermark),
@@ -162,15 +172,7 @@ class Verifier:
         if self.watermark_keys:  # image watermark keys: nothing to decode in a text
             watermark = WatermarkResult(status="not checked: image watermarks do not apply to text")
         metadata = MetadataResult()
-        return Report(
-            source=name,
-            verdict=_verdict(c2pa_result, metadata, media, watermark),
-            media=media,
-            c2pa=c2pa_result,
-            metadata=metadata,
-            trust_anchors=len(self.trust.subjects),
-            watermark=watermark,
-        )
+        return self._report(name, media, c2pa_result, metadata, watermark)
 
     def _watermark_layer(self, data: bytes) -> WatermarkResult:
         """Decode the pixels once; look for the watermark of every key given, and for the

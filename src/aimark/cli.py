@@ -86,41 +86,12 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace SRC (atomically: SRC is untouched if anything fails)",
     )
-    lab.add_argument(
-        "--cert",
-        default=os.environ.get("AIMARK_CERT"),
-        help="PEM certificate chain, signer first (default: $AIMARK_CERT)",
-    )
-    lab.add_argument(
-        "--key", default=os.environ.get("AIMARK_KEY"), help="PEM private key (default: $AIMARK_KEY)"
-    )
-    lab.add_argument(
-        "--key-password-env",
-        metavar="VAR",
-        help="name of the environment variable holding the key's password",
-    )
-    lab.add_argument("--tsa-url", help="RFC 3161 timestamp authority URL (optional)")
-    lab.add_argument("--model", required=True, help="name of the model that made the image")
-    lab.add_argument("--model-version", help="version of the model")
-    lab.add_argument(
-        "--source-type",
-        default="trainedAlgorithmicMedia",
-        help="IPTC digital source type (default trainedAlgorithmicMedia; e.g. "
+    _add_signing_args(
+        lab,
+        "image",
+        "made",
+        source_type_help="(default trainedAlgorithmicMedia; e.g. "
         "compositeWithTrainedAlgorithmicMedia)",
-    )
-    train = lab.add_mutually_exclusive_group()
-    train.add_argument(
-        "--no-training",
-        dest="allow_training",
-        action="store_false",
-        default=None,
-        help="declare that the image may not be used for AI training or data mining",
-    )
-    train.add_argument(
-        "--allow-training",
-        dest="allow_training",
-        action="store_true",
-        help="declare that AI training and data mining are allowed",
     )
     lab.add_argument("--thumbnail", action="store_true", help="embed a C2PA thumbnail")
     lab.add_argument(
@@ -186,6 +157,48 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_signing_args(
+    p: argparse.ArgumentParser, noun: str, verb: str, *, source_type_help: str = ""
+) -> None:
+    """Credentials, model and declaration options shared by ``label`` and ``label-text``."""
+    p.add_argument(
+        "--cert",
+        default=os.environ.get("AIMARK_CERT"),
+        help="PEM certificate chain, signer first (default: $AIMARK_CERT)",
+    )
+    p.add_argument(
+        "--key", default=os.environ.get("AIMARK_KEY"), help="PEM private key (default: $AIMARK_KEY)"
+    )
+    p.add_argument(
+        "--key-password-env",
+        metavar="VAR",
+        help="name of the environment variable holding the key's password",
+    )
+    p.add_argument("--tsa-url", help="RFC 3161 timestamp authority URL (optional)")
+    p.add_argument("--model", required=True, help=f"name of the model that {verb} the {noun}")
+    p.add_argument("--model-version", help="version of the model")
+    p.add_argument(
+        "--source-type",
+        default="trainedAlgorithmicMedia",
+        help="IPTC digital source type "
+        + (source_type_help or "(default trainedAlgorithmicMedia)"),
+    )
+    train = p.add_mutually_exclusive_group()
+    train.add_argument(
+        "--no-training",
+        dest="allow_training",
+        action="store_false",
+        default=None,
+        help=f"declare that the {noun} may not be used for AI training or data mining",
+    )
+    train.add_argument(
+        "--allow-training",
+        dest="allow_training",
+        action="store_true",
+        help="declare that AI training and data mining are allowed",
+    )
+
+
 def _add_label_text_parser(sub: argparse._SubParsersAction) -> None:
     lt = sub.add_parser(
         "label-text",
@@ -202,41 +215,7 @@ def _add_label_text_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace SRC (atomically: SRC is untouched if anything fails)",
     )
-    lt.add_argument(
-        "--cert",
-        default=os.environ.get("AIMARK_CERT"),
-        help="PEM certificate chain, signer first (default: $AIMARK_CERT)",
-    )
-    lt.add_argument(
-        "--key", default=os.environ.get("AIMARK_KEY"), help="PEM private key (default: $AIMARK_KEY)"
-    )
-    lt.add_argument(
-        "--key-password-env",
-        metavar="VAR",
-        help="name of the environment variable holding the key's password",
-    )
-    lt.add_argument("--tsa-url", help="RFC 3161 timestamp authority URL (optional)")
-    lt.add_argument("--model", required=True, help="name of the model that wrote the text")
-    lt.add_argument("--model-version", help="version of the model")
-    lt.add_argument(
-        "--source-type",
-        default="trainedAlgorithmicMedia",
-        help="IPTC digital source type (default trainedAlgorithmicMedia)",
-    )
-    train = lt.add_mutually_exclusive_group()
-    train.add_argument(
-        "--no-training",
-        dest="allow_training",
-        action="store_false",
-        default=None,
-        help="declare that the text may not be used for AI training or data mining",
-    )
-    train.add_argument(
-        "--allow-training",
-        dest="allow_training",
-        action="store_true",
-        help="declare that AI training and data mining are allowed",
-    )
+    _add_signing_args(lt, "text", "wrote")
     lt.add_argument(
         "--replace",
         action="store_true",

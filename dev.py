@@ -70,7 +70,7 @@ def demo() -> int:
     wm_key = DEMO / "demo-watermark.key"
     if not wm_key.exists():
         _run(*aimark, "keys", "generate", wm_key)
-    labelled = DEMO / "generated.labelled.jpg"
+    labelled = DEMO / "generated.labelled.png"
     print(f"\n$ aimark label samples/generated.png -o {labelled.relative_to(ROOT)} ...", flush=True)
     signer = ["--cert", creds / "dev-signer-chain.pem", "--key", creds / "dev-signer.key"]
     model = ["--model", "example-diffusion", "--model-version", "1.0", "--no-training"]

@@ -82,6 +82,14 @@ def test_verify_json_lines(files, dev):
     assert by_name["plain.jpg"]["verdict"]["status"] == "not-labelled"
 
 
+def test_label_notes_an_output_name_that_names_another_format(files, dev, tmp_path):
+    mismatched = run_cli(*label_args(dev, files / "plain.jpg", tmp_path / "out.png"))
+    assert mismatched.returncode == 0
+    assert "holds JPEG data" in mismatched.stderr and "for PNG" in mismatched.stderr
+    matching = run_cli(*label_args(dev, files / "plain.jpg", tmp_path / "out.jpeg"))
+    assert matching.returncode == 0 and "holds" not in matching.stderr
+
+
 def test_label_in_place_and_json(files, dev, tmp_path):
     src = tmp_path / "p.png"
     src.write_bytes(encode(natural_image(), "png"))

@@ -317,7 +317,28 @@ def _cmd_label(args: argparse.Namespace) -> int:
         )
         for w in result.warnings:
             print(f"  note: {w}", file=sys.stderr)
+    named = _SUFFIX_FORMAT.get(Path(dst).suffix.lower())
+    if named and named != result.format.value:
+        print(
+            f"  note: {dst} holds {result.format.value.upper()} data (labelling keeps the input's "
+            f"format and pixels); convert the image first for {named.upper()}",
+            file=sys.stderr,
+        )
     return 0
+
+
+_SUFFIX_FORMAT = {
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".png": "png",
+    ".webp": "webp",
+    ".gif": "gif",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".avif": "avif",
+    ".heic": "heic",
+    ".heif": "heic",
+}
 
 
 def _cmd_label_text(args: argparse.Namespace) -> int:

@@ -133,7 +133,14 @@ def load_tokenizer(spec: str) -> Any:
             raise MissingExtraError(
                 "tiktoken tokenizers need tiktoken: pip install tiktoken"
             ) from None
-        return tiktoken.get_encoding(spec.split(":", 1)[1])
+        name = spec.split(":", 1)[1]
+        try:
+            return tiktoken.get_encoding(name)
+        except Exception as exc:  # tiktoken downloads encodings on first use
+            raise MissingExtraError(
+                f"cannot load the tiktoken encoding {name!r} ({type(exc).__name__}); offline, "
+                "give a tokenizer.json or model file instead"
+            ) from None
     if not os.path.exists(spec):
         raise FileNotFoundError(f"tokenizer not found: {spec}")
     if os.path.isfile(spec) and spec.endswith(".json"):

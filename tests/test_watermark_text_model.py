@@ -52,7 +52,9 @@ def model_and_tokenizer():
     return model, tok, path
 
 
-def _generate(model, tok, processors, n=100, do_sample=True):
+def _generate(model, tok, processors, n=200, do_sample=True):
+    # 200 tokens: the length at which the benchmark measured TPR 1.00 in both modes (128/128);
+    # at 50-60 tokens a real model's low-entropy answers are sometimes missed (TPR 0.91-0.98)
     chats = [[{"role": "user", "content": p}] for p in PROMPTS]
     tok.padding_side = "left"
     enc = tok.apply_chat_template(
@@ -136,5 +138,5 @@ def test_gumbel_processor_is_a_keyed_one_hot(model_and_tokenizer):
 def test_greedy_decoding_with_gumbel_still_samples_and_marks(model_and_tokenizer):
     model, tok, _ = model_and_tokenizer
     wm = TextWatermark(KEY, model.config.vocab_size, mode="gumbel")
-    ids, _ = _generate(model, tok, [WatermarkLogitsProcessor(wm)], n=60, do_sample=False)
+    ids, _ = _generate(model, tok, [WatermarkLogitsProcessor(wm)], do_sample=False)
     assert all(d.detected for d in wm.detect_batch(list(ids)))

@@ -19,8 +19,8 @@ from PIL import Image
 
 import aimark
 from aimark.errors import OutputError
-from aimark.scan.html import _JS, HtmlReport
-from aimark.scan.thumbnail import make_thumbnail
+from aimark.scanner.html import _JS, HtmlReport
+from aimark.scanner.thumbnail import make_thumbnail
 from conftest import REPO, encode, natural_image
 
 SAMPLES = REPO / "samples"

@@ -13,7 +13,7 @@ Example:
     True
 """
 
-from aimark._api import label_image, label_text, verify
+from aimark._api import label_image, label_text, scan, verify
 from aimark._labeler import Labeler, LabelResult, LabelWarning
 from aimark._verifier import Verifier
 from aimark._version import __version__
@@ -49,6 +49,7 @@ from aimark.report import (
     C2paResult,
     C2paState,
     Failure,
+    FileInfo,
     MediaInfo,
     MetadataResult,
     Report,
@@ -70,6 +71,7 @@ __all__ = [
     "DigitalSourceType",
     "EmptyInputError",
     "Failure",
+    "FileInfo",
     "Generator",
     "ImageFormat",
     "ImageTooLargeError",
@@ -98,5 +100,6 @@ __all__ = [
     "create_dev_credentials",
     "label_image",
     "label_text",
+    "scan",
     "verify",
 ]

@@ -7,8 +7,8 @@ are set up once.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 from aimark._labeler import ImageSourceLike, Labeler, LabelResult
 from aimark._verifier import Verifier
@@ -21,7 +21,10 @@ from aimark.media.source import SourceLike
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.report import Report
 
-__all__ = ["label_image", "label_text", "verify"]
+if TYPE_CHECKING:
+    from aimark.scanner.run import ScanRun
+
+__all__ = ["label_image", "label_text", "scan", "verify"]
 
 
 def label_image(
@@ -217,3 +220,102 @@ def verify(
         public_watermarks=public_watermarks,
     )
     return verifier.verify(src)
+
+
+def scan(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    watermark_keys: Iterable[WatermarkKey] = (),
+    trust: TrustLike = None,
+    limits: Limits | None = None,
+    public_watermarks: bool = False,
+    kinds: Iterable[str] = ("image", "text"),
+    workers: int | None = None,
+    client: Any = None,
+    output: str | os.PathLike[str] | None = None,
+    csv: str | os.PathLike[str] | None = None,
+    html: str | os.PathLike[str] | None = None,
+    resume: bool = True,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    hidden: bool = False,
+    follow_symlinks: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    chunk_size: int = 8,
+    progress: bool | TextIO | None = False,
+) -> ScanRun:
+    """Scan files, folders and object-store URLs for AI labels, in parallel.
+
+    Every file under ``paths`` is read once, read-only; its bytes (not its name) decide
+    whether it is an image, a text, or something to skip. Each image or text gets the
+    :class:`Report` that :func:`verify` would give, with ``report.file`` saying what the file
+    was when read (size, mtime, etag).
+
+    Args:
+        paths: files, folders (walked recursively) or fsspec URLs (``s3://bucket/prefix``,
+            ``file:///data``; extra ``aimark[s3]``).
+        watermark_keys, trust, limits, public_watermarks: as for :func:`verify`.
+        kinds: what to look at: ``"image"``, ``"text"`` or both (default).
+        workers: processes to use (default: one per core; 0 scans in this process).
+        client: a ``dask.distributed.Client``: run on its cluster instead (``aimark[dask]``).
+            The workers must see the same paths (a shared filesystem, or URLs).
+        output: JSON Lines file, one report per line, written as the scan goes. A scan with
+            the same output resumes: files already reported (same path, size and mtime or
+            etag) are skipped, changed ones are scanned again and their old line replaced.
+        csv, html: also write a CSV file (one row per file) and a self-contained HTML report;
+            both are written atomically when the scan ends (interrupted or not).
+        resume: False starts ``output`` afresh.
+        include, exclude: glob patterns (a pattern without ``/`` matches names, with ``/``
+            the path under the root); ``exclude`` prunes folders too.
+        hidden: also scan names starting with a dot.
+        follow_symlinks: follow links out of the tree too (by default only links whose
+            target lies inside a root are followed); loops are always detected.
+        storage_options: fsspec options for URLs (e.g. ``{"endpoint_url": ...}``).
+        chunk_size: files sent to a worker at a time.
+        progress: True (or a text stream) for a progress line with files/s and ETA; None
+            shows it only when stderr is a terminal.
+
+    Returns:
+        A :class:`~aimark.scanner.ScanRun`: iterate over it for this run's reports, in the
+        order they complete (files skipped as already reported are not yielded); its
+        ``summary`` counts every report in the outputs, and is final once iteration ends.
+        ``run()`` scans without handing out the reports.
+
+    Raises:
+        InputError: a path does not exist. OutputError: an output cannot be written, or
+        ``output`` is not a scan's JSON Lines file. MissingExtraError: a URL or ``client``
+        needs an extra that is not installed.
+
+    Example:
+        >>> import aimark, pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "notes.txt").write_text("written by hand\\n")
+        >>> run = aimark.scan(folder, workers=0)
+        >>> [r.verdict.status.value for r in run]
+        ['not-labelled']
+        >>> run.summary.files
+        1
+    """
+    from aimark.scanner.run import ScanRun
+
+    return ScanRun(
+        paths,
+        watermark_keys=watermark_keys,
+        trust=trust,
+        limits=limits,
+        public_watermarks=public_watermarks,
+        kinds=kinds,
+        workers=workers,
+        client=client,
+        output=output,
+        csv=csv,
+        html=html,
+        resume=resume,
+        include=include,
+        exclude=exclude,
+        hidden=hidden,
+        follow_symlinks=follow_symlinks,
+        storage_options=storage_options,
+        chunk_size=chunk_size,
+        progress=progress,
+    )

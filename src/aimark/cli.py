@@ -136,6 +136,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     _add_detect_text_parser(sub)
 
+    from aimark.scanner.cli import add_parser as _add_scan_parser
+
+    _add_scan_parser(sub, _UsageError)
+
     keys = sub.add_parser("keys", help="watermark keys")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", parser_class=_Parser)
     gen = keys_sub.add_parser("generate", help="create a new 256-bit watermark key file (0600)")
@@ -630,6 +634,15 @@ and verify with the development root as your trust anchor:
     return 0
 
 
+# ----------------------------------------------------------------------------- scan
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from aimark.scanner.cli import run_command
+
+    return run_command(args, _UsageError)
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -646,6 +659,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "label-text": _cmd_label_text,
             "verify": _cmd_verify,
             "detect-text": _cmd_detect_text,
+            "scan": _cmd_scan,
             "keys": _cmd_keys,
             "credentials": _cmd_credentials,
         }[args.command]

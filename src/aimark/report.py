@@ -31,6 +31,7 @@ __all__ = [
     "C2paResult",
     "C2paState",
     "Failure",
+    "FileInfo",
     "MediaInfo",
     "MetadataResult",
     "Report",
@@ -318,6 +319,20 @@ class MediaInfo:
 
 
 @dataclass(frozen=True)
+class FileInfo:
+    """Where a scanned file's bytes came from, as they were when read: its ``size`` in bytes,
+    its modification time (``mtime_ns``, nanoseconds since the epoch) and, for object stores,
+    its ``etag``. A scan uses these to skip files already reported when it is resumed."""
+
+    size: int
+    mtime_ns: int | None = None
+    etag: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"size": self.size, "mtime_ns": self.mtime_ns, "etag": self.etag}
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The overall answer: does the file declare itself AI-generated, how strongly is that
     backed, and why."""
@@ -350,6 +365,7 @@ class Report:
     error: dict[str, str] | None = None
     trust_anchors: int = 0
     watermark: WatermarkResult = field(default_factory=WatermarkResult)
+    file: FileInfo | None = None  # set by aimark.scan
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; keys and meanings are stable within ``schema_version``."""
@@ -365,6 +381,7 @@ class Report:
             "trust_anchors": self.trust_anchors,
             "error": dict(self.error) if self.error else None,
             "watermark": self.watermark.to_dict(),
+            "file": self.file.to_dict() if self.file else None,
         }
 
     def to_json(self, *, indent: int | None = None) -> str:

@@ -14,17 +14,30 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from aimark.errors import EmptyInputError, ImageTooLargeError, UnsupportedFormatError
 from aimark.media.limits import Limits
 
-__all__ = ["TEXT_MIME", "check_text", "decode_text", "is_text"]
+__all__ = ["TEXT_MIME", "check_text", "decode_text", "is_text", "is_text_prefix"]
 
 TEXT_MIME = "text/plain"
 
 # C0 controls other than tab, line feed, vertical tab, form feed, carriage return and escape
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def is_text_prefix(head: bytes) -> bool:
+    """True if ``head``, the first bytes of a file, can start a text: like :func:`is_text`,
+    but a character cut off at the end of ``head`` is allowed."""
+    if not head:
+        return False
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(bytes(head), final=False)
+    except UnicodeDecodeError:
+        return False
+    return _BINARY.search(text) is None
 
 
 def is_text(data: bytes) -> bool:

@@ -9,7 +9,7 @@ orientation is applied and transparency is flattened onto white.
 Example:
     >>> import io
     >>> from PIL import Image
-    >>> from aimark.scan.thumbnail import make_thumbnail
+    >>> from aimark.scanner.thumbnail import make_thumbnail
     >>> buf = io.BytesIO(); Image.new("RGB", (1024, 768), "teal").save(buf, "JPEG")
     >>> thumb = make_thumbnail(buf.getvalue(), size=96)
     >>> thumb[:3] == b"\\xff\\xd8\\xff"  # a JPEG

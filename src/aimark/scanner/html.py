@@ -17,7 +17,7 @@ generator sets it.
 Example:
     >>> import aimark, tempfile
     >>> from pathlib import Path
-    >>> from aimark.scan.html import HtmlReport
+    >>> from aimark.scanner.html import HtmlReport
     >>> out = Path(tempfile.mkdtemp()) / "report.html"
     >>> with HtmlReport(out, title="Uploads") as page:
     ...     page.add(aimark.verify(b"GIF89a").to_dict())
@@ -46,7 +46,7 @@ from urllib.parse import quote
 
 from aimark._version import __version__
 from aimark.errors import OutputError
-from aimark.scan.rows import row_for
+from aimark.scanner.rows import row_for
 
 __all__ = ["HtmlReport"]
 
@@ -427,7 +427,7 @@ class HtmlReport:
         """Count one report (a ``Report.to_dict()``, maybe with a ``"file"`` key) and add its
         row to the table while fewer than ``max_rows`` rows are kept.
 
-        ``thumbnail`` (JPEG bytes, e.g. from :func:`aimark.scan.thumbnail.make_thumbnail`) is
+        ``thumbnail`` (JPEG bytes, e.g. from :func:`aimark.scanner.thumbnail.make_thumbnail`) is
         shown only for labelled files, for the first ``max_thumbnails`` of them.
         """
         if self._state != "open":

@@ -1,0 +1,546 @@
+"""Run a scan: walk → chunks → workers (in-process, processes or Dask) → reports → outputs.
+
+Memory stays bounded whatever the tree's size: the walk streams into a bounded queue, at most a
+few chunks per worker are in flight, and reports go straight to the output files. The files
+already reported by an earlier run with the same JSON Lines output are skipped.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> from aimark.scanner.run import ScanRun
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "broken.jpg").write_bytes(b"\\xff\\xd8\\xff\\xe0 cut")
+    8
+    >>> run = ScanRun([folder], workers=0)
+    >>> [r.verdict.status.value for r in run], run.summary.errors
+    (['error'], 1)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from array import array
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TextIO
+
+import numpy as np
+
+from aimark.credentials import TrustAnchors, TrustLike
+from aimark.errors import InputError, MissingExtraError
+from aimark.keys import WatermarkKey
+from aimark.media.limits import Limits
+from aimark.report import Backing, FileInfo, MediaInfo, Report, Status, Verdict
+from aimark.scanner.resume import ResumeIndex, identity, path_hash, read_reports
+from aimark.scanner.summary import ScanSummary
+from aimark.scanner.walk import FileRef, WalkIssue, WalkOptions, is_url, walk
+from aimark.scanner.worker import KINDS, Outcome, ScanConfig, scan_files
+from aimark.scanner.writers import CsvWriter, JsonlWriter
+
+__all__ = ["ScanRun"]
+
+_END = object()
+
+
+def _error_report(path: str, code: str, message: str, info: FileInfo | None = None) -> Report:
+    return Report(
+        source=path,
+        verdict=Verdict(
+            status=Status.ERROR,
+            ai_generated=False,
+            backing=Backing.NONE,
+            summary=f"cannot verify: {message}",
+            reasons=(message,),
+        ),
+        media=MediaInfo(bytes=info.size if info else 0, problems=(message,)),
+        error={"code": code, "message": message},
+        file=info,
+    )
+
+
+class _Walker(threading.Thread):
+    """Runs the walk in a thread, ahead of the workers, into a bounded queue."""
+
+    def __init__(self, roots: list[str], options: WalkOptions, maxsize: int = 10_000) -> None:
+        super().__init__(name="aimark-scan-walk", daemon=True)
+        self.roots, self.options = roots, options
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize)
+        self.found = 0
+        self.finished = False
+        self.error: BaseException | None = None
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            for item in walk(self.roots, self.options):
+                if isinstance(item, FileRef):
+                    self.found += 1
+                while not self._stop_event.is_set():
+                    try:
+                        self.queue.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop_event.is_set():
+                    return
+        except BaseException as exc:  # handed to the main thread
+            self.error = exc
+        finally:
+            self.finished = True
+            with contextlib.suppress(queue.Full):
+                self.queue.put(_END, timeout=1)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+class _Progress:
+    """One self-rewriting status line on a terminal; silent otherwise."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+        self._last = 0.0
+        self._t0 = time.monotonic()
+        self._width = 0
+
+    def update(self, done: int, queued: int, listing: bool, force: bool = False) -> None:
+        if self.stream is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < 0.25:
+            return
+        self._last = now
+        elapsed = max(now - self._t0, 1e-9)
+        rate = done / elapsed
+        if listing:
+            eta = "listing files…"
+        elif rate > 0:
+            left = int(max(queued - done, 0) / rate)
+            eta = f"ETA {left // 3600}:{left % 3600 // 60:02d}:{left % 60:02d}"
+        else:
+            eta = ""
+        line = f"scanning: {done:,}/{queued:,} files · {rate:,.1f} files/s · {eta}"
+        pad = max(self._width - len(line), 0)
+        self._width = len(line)
+        self.stream.write("\r" + line + " " * pad)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
+class _Chunks:
+    """Cuts the walk into chunks of files to scan, leaving out those already reported."""
+
+    def __init__(self, walker: _Walker, index: ResumeIndex, size: int, summary: ScanSummary):
+        self.walker, self.index, self.size, self.summary = walker, index, size, summary
+        self.issues: deque[Outcome] = deque()  # walk errors, reported without a worker
+        self.queued = 0
+        self.exhausted = False
+        self._chunk: list[FileRef] = []
+
+    def next(self, *, block: bool) -> list[FileRef] | None:
+        """A chunk; ``None`` if none is ready now (or ever: see :attr:`exhausted`)."""
+        while not self.exhausted:
+            try:
+                item = self.walker.queue.get(timeout=0.05 if block else 0.0005)
+            except queue.Empty:
+                if self._chunk and (block or self.walker.finished):
+                    return self._take()
+                if not block:
+                    return None
+                continue
+            if item is _END:
+                self.exhausted = True
+                if self.walker.error is not None:
+                    raise self.walker.error
+                break
+            if isinstance(item, WalkIssue):
+                if item.error:
+                    report = _error_report(item.path, item.reason, item.message or item.reason)
+                    self.issues.append(Outcome(FileRef(item.path, 0), report=report))
+                else:
+                    self.summary.skipped[item.reason] += 1
+                continue
+            if identity(item.path, item.size, item.mtime_ns, item.etag) in self.index:
+                continue
+            self._chunk.append(item)
+            self.queued += 1
+            if len(self._chunk) >= self.size:
+                return self._take()
+        return self._take() if self._chunk else None
+
+    def _take(self) -> list[FileRef]:
+        chunk, self._chunk = self._chunk, []
+        return chunk
+
+
+def _ignore_sigint() -> None:  # pool workers: Ctrl-C is the main process's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _crash_outcomes(chunk: list[FileRef], message: str) -> list[Outcome]:
+    return [
+        Outcome(
+            ref,
+            report=_error_report(
+                ref.path, "worker-crash", message, FileInfo(ref.size, ref.mtime_ns, ref.etag)
+            ),
+        )
+        for ref in chunk
+    ]
+
+
+def _run_in_process(chunks: _Chunks, config: ScanConfig) -> Iterator[Outcome]:
+    while True:
+        chunk = chunks.next(block=True)
+        while chunks.issues:
+            yield chunks.issues.popleft()
+        if chunk is None:
+            if chunks.exhausted:
+                return
+            continue
+        yield from scan_files(chunk, config)
+
+
+def _run_processes(chunks: _Chunks, config: ScanConfig, workers: int) -> Iterator[Outcome]:
+    """Scan on a pool of processes. A worker that dies (a crash in a native library, the OOM
+    killer) breaks the pool: the pool is rebuilt and the files that were in flight are scanned
+    again one at a time, alone, so that the file that kills a worker is found and reported as
+    an error while every other file gets its report."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint)
+
+    pool = new_pool()
+    pending: dict[Future[list[Outcome]], list[FileRef]] = {}
+    suspects: deque[FileRef] = deque()
+    alone: Future[list[Outcome]] | None = None  # a suspect running by itself
+    window = 2 * workers
+    try:
+        while True:
+            while chunks.issues:
+                yield chunks.issues.popleft()
+            if suspects:
+                if not pending:
+                    ref = suspects.popleft()
+                    alone = pool.submit(scan_files, [ref], config)
+                    pending[alone] = [ref]
+            else:
+                while len(pending) < window and not chunks.exhausted:
+                    chunk = chunks.next(block=not pending)
+                    if chunk is None:
+                        break
+                    pending[pool.submit(scan_files, chunk, config)] = chunk
+            if not pending:
+                if chunks.exhausted and not chunks.issues:
+                    return
+                continue
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            broken: list[list[FileRef]] = []
+            rebuild = False
+            for fut in done:
+                chunk = pending.pop(fut)
+                try:
+                    outcomes = fut.result()
+                except BrokenProcessPool:
+                    rebuild = True
+                    if fut is alone:
+                        yield from _crash_outcomes(
+                            chunk,
+                            "the file crashed the verifier's process (a fault in a "
+                            "native library, or out of memory)",
+                        )
+                    else:
+                        broken.append(chunk)
+                    continue
+                yield from outcomes
+            if rebuild:
+                for fut, chunk in list(pending.items()):  # the pool is gone: all of them
+                    broken.append(chunk)
+                    pending.pop(fut)
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = new_pool()
+                for chunk in broken:
+                    suspects.extend(chunk)
+            if alone is not None and alone in done:
+                alone = None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_dask(chunks: _Chunks, config: ScanConfig, client: Any) -> Iterator[Outcome]:
+    try:
+        from distributed import as_completed
+    except ImportError:
+        raise MissingExtraError(
+            "scanning on Dask needs distributed: pip install 'aimark[dask]'"
+        ) from None
+    threads = sum(client.nthreads().values()) or 1
+    window = 2 * threads
+    remote_config = client.scatter(config, broadcast=True, hash=False)
+    pending: dict[Any, list[FileRef]] = {}
+    completed = as_completed()
+    try:
+        while True:
+            while chunks.issues:
+                yield chunks.issues.popleft()
+            while len(pending) < window and not chunks.exhausted:
+                chunk = chunks.next(block=not pending)
+                if chunk is None:
+                    break
+                fut = client.submit(scan_files, chunk, remote_config, pure=False)
+                pending[fut] = chunk
+                completed.add(fut)
+            if not pending:
+                if chunks.exhausted and not chunks.issues:
+                    return
+                continue
+            fut = next(completed)
+            chunk = pending.pop(fut)
+            try:
+                outcomes = fut.result()
+            except Exception as exc:  # a worker died more often than Dask allows, etc.
+                outcomes = _crash_outcomes(chunk, f"the Dask task failed: {exc}")
+            fut.release()
+            yield from outcomes
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+class ScanRun:
+    """One scan: iterate over it for the reports of this run; :attr:`summary` has the
+    totals (complete once iteration ends). See :func:`aimark.scan` for the arguments."""
+
+    def __init__(
+        self,
+        paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+        *,
+        watermark_keys: Iterable[WatermarkKey] = (),
+        trust: TrustLike = None,
+        limits: Limits | None = None,
+        public_watermarks: bool = False,
+        kinds: Iterable[str] = KINDS,
+        workers: int | None = None,
+        client: Any = None,
+        output: str | os.PathLike[str] | None = None,
+        csv: str | os.PathLike[str] | None = None,
+        html: str | os.PathLike[str] | None = None,
+        resume: bool = True,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        hidden: bool = False,
+        follow_symlinks: bool = False,
+        storage_options: Mapping[str, Any] | None = None,
+        chunk_size: int = 8,
+        progress: bool | TextIO | None = False,
+    ) -> None:
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        self.roots = [os.fspath(p) for p in paths]
+        if not self.roots:
+            raise ValueError("give at least one file, folder or URL to scan")
+        for root in self.roots:
+            local = root[len("file://") :] if root.startswith("file://") else root
+            if not is_url(local) and not os.path.lexists(local):
+                raise InputError(f"no such file or folder: {root}")
+        storage = dict(storage_options or {})
+        self.config = ScanConfig(
+            trust=TrustAnchors.coerce(trust),
+            watermark_keys=tuple(watermark_keys),
+            limits=limits or Limits(),
+            public_watermarks=public_watermarks,
+            kinds=tuple(kinds),
+            thumbnails=html is not None,
+            storage_options=storage,
+        )
+        self.walk_options = WalkOptions(
+            hidden=hidden,
+            follow_symlinks=follow_symlinks,
+            include=tuple(include),
+            exclude=tuple(exclude),
+            storage_options=storage,
+        )
+        if workers is not None and workers < 0:
+            raise ValueError("workers must be 0 (in this process) or more")
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.client = client
+        self.output, self.csv, self.html = output, csv, html
+        self.resume = resume
+        self.chunk_size = chunk_size
+        if progress is True:
+            self._progress_stream: TextIO | None = sys.stderr
+        elif progress is None:
+            self._progress_stream = sys.stderr if sys.stderr.isatty() else None
+        elif progress is False:
+            self._progress_stream = None
+        else:
+            self._progress_stream = progress
+        self.summary = ScanSummary(roots=tuple(self.roots))
+        self._started = False
+
+    def __iter__(self) -> Iterator[Report]:
+        if self._started:
+            raise RuntimeError("a ScanRun can be iterated once; make a new one to scan again")
+        self._started = True
+        return self._reports()
+
+    def run(self) -> ScanSummary:
+        """Scan everything without looking at the reports; return the summary."""
+        for _ in self:
+            pass
+        return self.summary
+
+    # -- the scan itself ---------------------------------------------------------------------
+
+    def _open_outputs(self) -> tuple[ResumeIndex, JsonlWriter | None, list[Any]]:
+        index = ResumeIndex.empty()
+        jsonl = None
+        if self.output is not None:
+            if self.resume and os.path.exists(self.output):
+                index = ResumeIndex.load(self.output)
+            jsonl = JsonlWriter(self.output, start=index.end)
+        sinks: list[Any] = []
+        try:
+            if self.csv is not None:
+                sinks.append(CsvWriter(self.csv))
+            if self.html is not None:
+                from aimark.scanner.html import HtmlReport
+
+                sinks.append(HtmlReport(self.html))
+        except BaseException:
+            for s in sinks:
+                s.abort()
+            if jsonl is not None:
+                jsonl.close()
+            raise
+        return index, jsonl, sinks
+
+    def _backend(self, chunks: _Chunks) -> Iterator[Outcome]:
+        if self.client is not None:
+            return _run_dask(chunks, self.config, self.client)
+        if self.workers == 0:
+            return _run_in_process(chunks, self.config)
+        return _run_processes(chunks, self.config, self.workers)
+
+    def _reports(self) -> Iterator[Report]:
+        index, jsonl, sinks = self._open_outputs()
+        walker = _Walker(self.roots, self.walk_options)
+        chunks = _Chunks(walker, index, self.chunk_size, self.summary)
+        progress = _Progress(self._progress_stream)
+        rescanned = array("Q")  # paths reported by this run (they supersede older reports)
+        interrupted = True
+        failed = False
+        walker.start()
+        try:
+            for done, outcome in enumerate(self._backend(chunks), 1):
+                if outcome.report is None:
+                    self.summary.skipped[outcome.skipped or "not-media"] += 1
+                else:
+                    report = outcome.report
+                    d = report.to_dict()
+                    self.summary.add(d, new=True)
+                    if index.has_path(report.source):
+                        rescanned.append(path_hash(report.source))
+                    if jsonl is not None:
+                        jsonl.add(d)
+                    for sink in sinks:
+                        sink.add(d, outcome.thumbnail)
+                    yield report
+                progress.update(done, chunks.queued, not walker.finished)
+            interrupted = False
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            walker.stop()
+            progress.close()
+            try:
+                self._finish(index, jsonl, sinks, rescanned, interrupted)
+            except BaseException:
+                if not failed:
+                    raise
+
+    def _finish(
+        self,
+        index: ResumeIndex,
+        jsonl: JsonlWriter | None,
+        sinks: list[Any],
+        rescanned: array,
+        interrupted: bool,
+    ) -> None:
+        """Add the earlier run's reports to the totals, the CSV and the HTML report (leaving
+        out those this run superseded), drop superseded lines from the JSON Lines file, and
+        move the files into place."""
+        try:
+            if jsonl is not None:
+                jsonl.flush()
+            if index.lines and self.output is not None:
+                newer = np.unique(np.frombuffer(rescanned, dtype=np.uint64))
+                kept = 0
+                for d in read_reports(self.output, end=index.end):
+                    h = np.uint64(path_hash(str(d.get("source", ""))))
+                    i = int(np.searchsorted(newer, h))
+                    if i < newer.size and newer[i] == h:
+                        self.summary.superseded += 1
+                        continue
+                    kept += 1
+                    self.summary.add(d, new=False)
+                    for sink in sinks:
+                        sink.add(d, None)
+                if self.summary.superseded and jsonl is not None:
+                    jsonl.close()
+                    _drop_superseded(self.output, index.end, newer)
+            self.summary.finish(interrupted=interrupted)
+            if jsonl is not None:
+                jsonl.close()
+            for sink in sinks:
+                sink.close(self.summary.to_dict())
+        except BaseException:
+            for sink in sinks:
+                sink.abort()
+            if jsonl is not None:
+                jsonl.abort()
+            raise
+
+
+def _drop_superseded(path: str | os.PathLike[str], end: int, newer: np.ndarray) -> None:
+    """Rewrite the JSON Lines file without the earlier lines that newer reports replace."""
+    from aimark.scanner.writers import AtomicFile
+
+    with AtomicFile(path, binary=True) as out, open(path, "rb") as f:
+        pos = 0
+        for line in f:
+            pos += len(line)
+            if pos <= end:
+                d = _loads(line)
+                if d is not None:
+                    h = np.uint64(path_hash(str(d.get("source", ""))))
+                    i = int(np.searchsorted(newer, h))
+                    if i < newer.size and newer[i] == h:
+                        continue
+            out.file.write(line)
+
+
+def _loads(line: bytes) -> dict[str, Any] | None:
+    try:
+        d = json.loads(line)
+    except ValueError:
+        return None
+    return d if isinstance(d, dict) else None

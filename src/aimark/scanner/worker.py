@@ -1,0 +1,228 @@
+"""The work done for one file of a scan, in whichever process or Dask worker runs it.
+
+:class:`ScanConfig` is everything a worker needs (trust anchors, watermark keys, limits) in a
+picklable form; :func:`scan_files` turns a chunk of :class:`FileRef` into :class:`Outcome`
+values. A file is read once, read-only; its first bytes decide whether it is media at all, so
+a large video or archive in the tree costs one small read.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> from aimark.scanner.walk import FileRef
+    >>> from aimark.scanner.worker import ScanConfig, scan_files
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "clip.bin"
+    >>> path.write_bytes(b"\\x00\\x01\\x02 not media")
+    13
+    >>> scan_files([FileRef(str(path), 14)], ScanConfig())[0].skipped
+    'not-media'
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aimark._verifier import Verifier
+from aimark.credentials import TrustAnchors
+from aimark.errors import AimarkError, ImageTooLargeError, InputError
+from aimark.keys import WatermarkKey
+from aimark.media.limits import Limits
+from aimark.media.sniff import sniff
+from aimark.media.text_io import is_text_prefix
+from aimark.report import FileInfo, Report
+from aimark.scanner.walk import FileRef, filesystem_for
+
+__all__ = ["KINDS", "Outcome", "ScanConfig", "scan_files"]
+
+#: What a scan can look at: images (by magic bytes) and UTF-8 text.
+KINDS = ("image", "text")
+
+_HEAD = 4096
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """The verification settings a scan sends to its workers (picklable)."""
+
+    trust: TrustAnchors = field(default_factory=TrustAnchors)
+    watermark_keys: tuple[WatermarkKey, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    public_watermarks: bool = False
+    kinds: tuple[str, ...] = KINDS
+    thumbnails: bool = False
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown or not self.kinds:
+            raise ValueError(f"kinds must be a non-empty subset of {KINDS}, not {self.kinds}")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one file: a ``report``, or the reason it was ``skipped`` (not media)."""
+
+    ref: FileRef
+    report: Report | None = None
+    skipped: str | None = None
+    thumbnail: bytes | None = None
+
+
+class _ReadError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _ScanInputError(InputError):
+    """An input error with a code of the scan's own (vanished, unreadable, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# one Verifier per process and configuration (a chunk's config arrives as a new, equal copy)
+_verifiers: list[tuple[ScanConfig, Verifier]] = []
+
+
+def _verifier_for(config: ScanConfig) -> Verifier:
+    for known, verifier in _verifiers:
+        if known is config or known == config:
+            return verifier
+    verifier = Verifier(
+        trust=config.trust,
+        limits=config.limits,
+        watermark_keys=config.watermark_keys,
+        public_watermarks=config.public_watermarks,
+    )
+    _verifiers[:] = [*_verifiers[-3:], (config, verifier)]
+    return verifier
+
+
+#: files this process has scanned (for tests and monitoring: shows how work was spread)
+files_scanned = 0
+
+
+def scan_files(refs: Sequence[FileRef], config: ScanConfig) -> list[Outcome]:
+    """Scan a chunk of files; never raises for a file's content or for I/O errors."""
+    global files_scanned
+    verifier = _verifier_for(config)
+    files_scanned += len(refs)
+    return [_scan_one(ref, config, verifier) for ref in refs]
+
+
+def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
+    try:
+        data, info = _read(ref, config)
+    except _ReadError as exc:
+        if exc.code == "not-media":
+            return Outcome(ref, skipped=str(exc))
+        error = _ScanInputError(exc.code, str(exc))
+        report = verifier._error_report(ref.path, error, size=ref.size)
+        return Outcome(ref, report=replace(report, file=FileInfo(ref.size, ref.mtime_ns, ref.etag)))
+    is_image = sniff(data) is not None
+    if is_image and "image" not in config.kinds:
+        return Outcome(ref, skipped="not-media")
+    if not is_image and "text" not in config.kinds:
+        return Outcome(ref, skipped="not-media")
+    try:
+        report = verifier.verify_bytes(data, name=ref.path)
+    except AimarkError as exc:  # defensive: verify_bytes reports content problems itself
+        report = verifier._error_report(ref.path, exc, size=len(data))
+    report = replace(report, file=info)
+    thumbnail = None
+    if config.thumbnails and is_image and report.verdict.ai_generated:
+        from aimark.scanner.thumbnail import make_thumbnail
+
+        thumbnail = make_thumbnail(data, limits=config.limits)
+    return Outcome(ref, report=report, thumbnail=thumbnail)
+
+
+def _media_head(head: bytes, kinds: tuple[str, ...]) -> bool:
+    if sniff(head) is not None:
+        return True
+    if "text" not in kinds:
+        return False
+    return is_text_prefix(head)
+
+
+def _read(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
+    if ref.is_url:
+        return _read_url(ref, config)
+    limit = config.limits.max_bytes
+    try:
+        fd = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise _ReadError("vanished", "the file was removed before it could be read") from None
+    except PermissionError as exc:
+        raise _ReadError("unreadable", f"permission denied ({exc.strerror})") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _ReadError("unreadable", "a symlink loop") from None
+        raise _ReadError("unreadable", exc.strerror or str(exc)) from None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise _ReadError("not-media", "special-file")
+            info = FileInfo(st.st_size, st.st_mtime_ns)
+            if st.st_size == 0:
+                raise _ReadError("not-media", "empty")
+            head = f.read(_HEAD)
+            if not _media_head(head, config.kinds):
+                raise _ReadError("not-media", "not-media")
+            if st.st_size > limit:
+                raise _ReadError(
+                    ImageTooLargeError.code,
+                    f"{st.st_size:,} bytes is over the limit of {limit:,} bytes",
+                )
+            data = head + f.read(limit + 1 - len(head))
+    except OSError as exc:
+        raise _ReadError("unreadable", exc.strerror or str(exc)) from None
+    if len(data) > limit:
+        raise _ReadError(
+            ImageTooLargeError.code, f"the file grew over the limit of {limit:,} bytes"
+        )
+    return data, info
+
+
+_filesystems: dict[str, Any] = {}
+
+
+def _read_url(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
+    protocol = ref.path.split("://", 1)[0]
+    fs = _filesystems.get(protocol)
+    if fs is None:
+        fs, _ = filesystem_for(ref.path, config.storage_options)
+        _filesystems[protocol] = fs
+    path = fs._strip_protocol(ref.path)
+    limit = config.limits.max_bytes
+    info = FileInfo(ref.size, ref.mtime_ns, ref.etag)
+    if ref.size == 0:
+        raise _ReadError("not-media", "empty")
+    try:
+        with fs.open(path, "rb") as f:
+            head = f.read(_HEAD)
+            if not _media_head(head, config.kinds):
+                raise _ReadError("not-media", "not-media")
+            if ref.size > limit:
+                raise _ReadError(
+                    ImageTooLargeError.code,
+                    f"{ref.size:,} bytes is over the limit of {limit:,} bytes",
+                )
+            data = head + f.read(limit + 1 - len(head))
+    except FileNotFoundError:
+        raise _ReadError("vanished", "the object was removed before it could be read") from None
+    except PermissionError as exc:
+        raise _ReadError("unreadable", f"permission denied ({exc})") from None
+    except OSError as exc:
+        raise _ReadError("unreadable", str(exc)) from None
+    if len(data) > limit:
+        raise _ReadError(
+            ImageTooLargeError.code, f"the object is over the limit of {limit:,} bytes"
+        )
+    return data, info

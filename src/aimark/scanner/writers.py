@@ -1,0 +1,171 @@
+"""The output files of a scan: JSON Lines (the resumable record) and CSV.
+
+The JSON Lines file is written as the scan goes, one complete report per line, flushed
+regularly, so that an interrupted scan can resume from it. The CSV (like the HTML report) is
+written to a temporary file beside its destination and moved into place when the scan ends,
+so a reader never sees half of one.
+
+Example:
+    >>> import os, pathlib, tempfile, aimark
+    >>> from aimark.scanner.writers import CsvWriter
+    >>> out = os.path.join(tempfile.mkdtemp(), "scan.csv")
+    >>> with CsvWriter(out) as csv_out:
+    ...     csv_out.add(aimark.verify(b"GIF89a").to_dict())
+    >>> pathlib.Path(out).read_text().splitlines()[0].split(",")[:3]
+    ['path', 'type', 'verdict']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aimark.errors import OutputError
+from aimark.scanner.rows import COLUMNS, row_for
+
+__all__ = ["AtomicFile", "CsvWriter", "JsonlWriter"]
+
+
+class AtomicFile:
+    """A file written beside ``path`` and moved onto it by :meth:`commit`; :meth:`abort`
+    (or leaving a ``with`` block by an exception) removes it and leaves ``path`` untouched.
+    ``file`` is the open text (or, with ``binary=True``, binary) file to write to."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, newline: str | None = None, binary: bool = False
+    ) -> None:
+        self.path = Path(path)
+        folder = self.path.parent if str(self.path.parent) else Path(".")
+        if self.path.is_dir():
+            raise OutputError(f"{self.path} is a directory")
+        try:
+            fd, self._tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=folder
+            )
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self.file: Any = (
+            open(fd, "wb")  # noqa: SIM115
+            if binary
+            else open(fd, "w", encoding="utf-8", newline=newline)  # noqa: SIM115
+        )
+
+    def commit(self) -> None:
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.chmod(self._tmp, 0o644)
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+class CsvWriter:
+    """One row per report (columns :data:`aimark.scanner.rows.COLUMNS`), written atomically."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._out = AtomicFile(path, newline="")
+        self._csv = csv.DictWriter(self._out.file, fieldnames=COLUMNS)
+        self._csv.writeheader()
+
+    def add(self, report: dict[str, Any], thumbnail: bytes | None = None) -> None:
+        self._csv.writerow(row_for(report))
+
+    def close(self, summary: dict[str, Any] | None = None) -> None:
+        self._out.commit()
+
+    def abort(self) -> None:
+        self._out.abort()
+
+    def __enter__(self) -> CsvWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class JsonlWriter:
+    """Appends one report per line; flushes to disk at least every ``flush_every`` seconds.
+
+    ``start`` is the byte offset to append at (the end of the complete lines of an earlier
+    run; 0 starts a new file, replacing any old one)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, start: int = 0, flush_every: float = 1.0
+    ) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise OutputError(f"{self.path} is a directory")
+        try:
+            self._f = open(self.path, "r+b" if start else "wb")  # noqa: SIM115
+            self._f.seek(start)
+            self._f.truncate()
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self._flush_every = flush_every
+        self._last_flush = time.monotonic()
+        self.lines = 0
+
+    def add(self, report: dict[str, Any], thumbnail: bytes | None = None) -> None:
+        line = json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n"
+        try:
+            raw = line.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: keep it exact, escaped
+            raw = (json.dumps(report, separators=(",", ":")) + "\n").encode("ascii")
+        try:
+            self._f.write(raw)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self.lines += 1
+        now = time.monotonic()
+        if now - self._last_flush >= self._flush_every:
+            self.flush()
+            self._last_flush = now
+
+    def flush(self) -> None:
+        try:
+            self._f.flush()
+            os.fsync(self._f.fileno())
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def close(self, summary: dict[str, Any] | None = None) -> None:
+        if not self._f.closed:
+            self.flush()
+            self._f.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self.close()

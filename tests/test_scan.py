@@ -1,0 +1,424 @@
+"""aimark.scan / aimark scan: a folder with known ground truth gives exactly the expected
+records, in-process and on processes; resuming after a kill; outputs that agree; a worker
+that dies; files never modified."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import aimark
+from aimark.scanner.rows import row_for
+from conftest import REPO, encode, natural_image, sha256
+from test_bad_input import _png_header_only
+
+SAMPLES = REPO / "samples"
+
+# relative path -> expected verdict status (with the dev root trusted and the key given)
+EXPECTED = {
+    "labelled.png": "labelled-trusted",
+    "nested/deeper/stripped.jpg": "labelled-watermark",
+    "plain.jpg": "not-labelled",
+    "nested/inside-link.jpg": "not-labelled",
+    "a1111.png": "labelled-unsigned",
+    "tampered.jpg": "invalid",
+    "truncated.jpg": "not-labelled",  # what is there is read; the report names the problem
+    "cut-header.jpg": "error",
+    "nested/bomb.png": "error",
+    "signed-notes.txt": "labelled-trusted",
+    "readme.txt": "not-labelled",
+}
+SKIPPED = {
+    "not-media": 1,  # data.bin
+    "empty": 1,  # empty.jpg
+    "hidden": 1,  # .hidden.png
+    "symlink-loop": 1,  # nested/loop -> ..
+    "symlink-outside": 1,  # outside.png -> a file outside the tree
+}
+
+
+@pytest.fixture(scope="module")
+def key() -> aimark.WatermarkKey:
+    return aimark.WatermarkKey.generate()
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory, creds, key) -> Path:
+    root = tmp_path_factory.mktemp("scan") / "tree"
+    (root / "nested" / "deeper").mkdir(parents=True)
+    labelled = aimark.label_image(
+        natural_image(320, 240, seed=1),
+        credentials=creds,
+        generator=("scan-test-model", "2.0"),
+        format="png",
+        watermark_key=key,
+    )
+    (root / "labelled.png").write_bytes(labelled.data)
+    # what a platform does to an upload: re-encode (metadata and manifest gone)
+    stripped = encode(aimark_image(labelled.data), "jpeg", quality=90)
+    (root / "nested" / "deeper" / "stripped.jpg").write_bytes(stripped)
+    plain = encode(natural_image(320, 240, seed=2), "jpeg", quality=90)
+    (root / "plain.jpg").write_bytes(plain)
+    os.symlink("../plain.jpg", root / "nested" / "inside-link.jpg")
+    shutil.copy(SAMPLES / "a1111-parameters.png", root / "a1111.png")
+    shutil.copy(SAMPLES / "c2pa-adobe-test-tampered-XCA.jpg", root / "tampered.jpg")
+    (root / "truncated.jpg").write_bytes(plain[: len(plain) // 2])
+    (root / "cut-header.jpg").write_bytes(plain[:120])
+    (root / "nested" / "bomb.png").write_bytes(_png_header_only(60000, 60000))
+    notes = aimark.label_text(
+        "Notes written by a model.\nSecond line.", credentials=creds, generator=("scan-llm", "1")
+    )
+    (root / "signed-notes.txt").write_text(notes, encoding="utf-8")
+    (root / "readme.txt").write_text("written by a person\n", encoding="utf-8")
+    (root / "data.bin").write_bytes(os.urandom(5000))
+    (root / "empty.jpg").write_bytes(b"")
+    (root / ".hidden.png").write_bytes(labelled.data)
+    os.symlink("..", root / "nested" / "loop")
+    outside = root.parent / "outside.png"
+    outside.write_bytes(labelled.data)
+    os.symlink(outside, root / "outside.png")
+    return root
+
+
+def aimark_image(data: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _rel(root: Path, source: str) -> str:
+    return Path(source).relative_to(root).as_posix()
+
+
+def _snapshot(root: Path) -> dict[str, tuple[str, int]]:
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            p = Path(dirpath) / name
+            if p.is_file() and not p.is_symlink():
+                out[str(p)] = (sha256(p), p.stat().st_mtime_ns)
+    return out
+
+
+@pytest.fixture(scope="module")
+def trust(dev) -> bytes:
+    return dev.root_cert
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "2-processes"])
+def test_ground_truth_records(tree, trust, key, workers):
+    before = _snapshot(tree)
+    run = aimark.scan(tree, trust=trust, watermark_keys=[key], workers=workers)
+    reports = list(run)
+    got = {_rel(tree, r.source): r.verdict.status.value for r in reports}
+    assert got == EXPECTED
+    assert len(reports) == len(EXPECTED)  # no duplicates
+    assert dict(run.summary.skipped) == SKIPPED
+    s = run.summary
+    assert (s.files, s.scanned, s.errors, s.resumed) == (len(EXPECTED), len(EXPECTED), 2, 0)
+    assert s.by_generator["scan-test-model 2.0"] == 1  # the C2PA softwareAgent
+    assert s.by_generator["scan-llm 1"] == 1
+    assert s.by_generator["(not named)"] == 1  # the watermark says AI, not which model
+    by_name = {_rel(tree, r.source): r for r in reports}
+    assert by_name["cut-header.jpg"].error["code"] == "corrupt-input"
+    assert "truncated" in by_name["truncated.jpg"].media.problems[0]
+    assert by_name["nested/bomb.png"].error["code"] == "too-large"
+    assert by_name["nested/deeper/stripped.jpg"].watermark.key_id == key.key_id
+    info = by_name["plain.jpg"].file
+    st = (tree / "plain.jpg").stat()
+    assert (info.size, info.mtime_ns) == (st.st_size, st.st_mtime_ns)
+    assert _snapshot(tree) == before  # nothing was modified
+
+
+def test_same_reports_as_verify(tree, trust, key):
+    verifier = aimark.Verifier(trust=trust, watermark_keys=[key])
+    for report in aimark.scan(tree, trust=trust, watermark_keys=[key], workers=0):
+        alone = verifier.verify(report.source).to_dict()
+        scanned = report.to_dict()
+        assert scanned.pop("file") is not None
+        alone.pop("file")
+        assert scanned == alone, report.source
+
+
+def test_walk_options(tree):
+    def names(**kw):
+        return {_rel(tree, r.source) for r in aimark.scan(tree, workers=0, **kw)}
+
+    assert ".hidden.png" in names(hidden=True)
+    assert names(include=["*.jpg"]) == {
+        "nested/deeper/stripped.jpg",
+        "plain.jpg",
+        "nested/inside-link.jpg",
+        "tampered.jpg",
+        "truncated.jpg",
+        "cut-header.jpg",
+    }
+    assert not any(n.startswith("nested/") for n in names(exclude=["nested"]))
+    assert names(exclude=["nested/deeper/*"]) == set(EXPECTED) - {"nested/deeper/stripped.jpg"}
+    assert "outside.png" in names(follow_symlinks=True)
+    assert names(kinds=["text"]) == {"signed-notes.txt", "readme.txt"}
+    single = list(aimark.scan(tree / "plain.jpg", workers=0))
+    assert [r.source for r in single] == [str(tree / "plain.jpg")]
+
+
+def test_missing_root_and_bad_arguments(tmp_path):
+    with pytest.raises(aimark.InputError, match="no such file"):
+        aimark.scan(tmp_path / "nope")
+    with pytest.raises(ValueError, match="kinds"):
+        aimark.scan(tmp_path, kinds=["video"])
+    with pytest.raises(ValueError, match="workers"):
+        aimark.scan(tmp_path, workers=-1)
+
+
+def test_outputs_parse_and_agree(tree, trust, key, tmp_path):
+    out, csv_path, html_path = tmp_path / "s.jsonl", tmp_path / "s.csv", tmp_path / "s.html"
+    run = aimark.scan(
+        tree,
+        trust=trust,
+        watermark_keys=[key],
+        workers=0,
+        output=out,
+        csv=csv_path,
+        html=html_path,
+    )
+    summary = run.run()
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert {d["schema"] for d in lines} == {"aimark.report"}
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text(), newline="")))
+    assert [row_for(d) for d in lines] == rows
+    assert {_rel(tree, r["path"]): r["verdict"] for r in rows} == EXPECTED
+    labelled = next(r for r in rows if r["path"].endswith("labelled.png"))
+    assert labelled["layers"] == "c2pa;xmp-dst;xmp-ai-system;watermark"
+    assert labelled["signer"] and labelled["trust"] == "trusted"
+    assert labelled["watermark_payload"] and labelled["generator"] == "scan-test-model 2.0"
+    page = html_path.read_text()
+    HTMLParser().feed(page)
+    for d in lines:  # each file has its row (folder and name are shown apart)
+        assert f'<span class="file">{Path(d["source"]).name}</span>' in page
+    assert page.count("<tr data-verdict=") == len(lines)
+    assert summary.to_dict()["by_status"]["labelled-trusted"] == 2
+    assert "data:image/jpeg;base64," in page  # thumbnails of labelled images
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert leftovers == []  # no temporary files left
+
+
+def test_resume_skips_reported_and_rescans_changed(tree, tmp_path):
+    work = tmp_path / "copy"
+    shutil.copytree(tree, work, symlinks=True)
+    out = tmp_path / "s.jsonl"
+    first = aimark.scan(work, workers=0, output=out).run()
+    assert first.scanned == len(EXPECTED)
+    again = aimark.scan(work, workers=0, output=out)
+    assert list(again) == []
+    assert (again.summary.scanned, again.summary.resumed) == (0, len(EXPECTED))
+    # a file changes: it is scanned again and its old record is replaced, not duplicated
+    (work / "plain.jpg").write_bytes(encode(natural_image(100, 80, seed=9), "png"))
+    third = aimark.scan(work, workers=0, output=out)
+    changed = {"plain.jpg", "nested/inside-link.jpg"}  # the link's target changed too
+    assert {_rel(work, r.source) for r in third} == changed
+    assert (third.summary.superseded, third.summary.files) == (2, len(EXPECTED))
+    sources = [json.loads(x)["source"] for x in out.read_text().splitlines()]
+    assert sorted(sources) == sorted(str(work / p) for p in EXPECTED)
+    # resume=False starts over
+    fresh = aimark.scan(work, workers=0, output=out, resume=False).run()
+    assert fresh.scanned == len(EXPECTED) and len(out.read_text().splitlines()) == len(EXPECTED)
+
+
+def test_torn_last_line_is_cut(tree, tmp_path):
+    out = tmp_path / "s.jsonl"
+    aimark.scan(tree, workers=0, output=out).run()
+    text = out.read_text()
+    lines = text.splitlines(keepends=True)
+    out.write_text("".join(lines[:-1]) + lines[-1][:40])  # killed while writing the last line
+    run = aimark.scan(tree, workers=0, output=out)
+    assert len(list(run)) == 1
+    assert sorted(out.read_text().splitlines()) == sorted(text.splitlines())
+
+
+def test_output_that_is_not_a_scan_is_refused(tree, tmp_path):
+    out = tmp_path / "precious.jsonl"
+    out.write_text('{"my": "data"}\n')
+    with pytest.raises(aimark.OutputError, match="not the JSON Lines output"):
+        aimark.scan(tree, workers=0, output=out).run()
+    assert out.read_text() == '{"my": "data"}\n'
+
+
+def _many(tmp_path: Path, n: int) -> Path:
+    folder = tmp_path / "many"
+    for i in range(n):
+        sub = folder / f"d{i % 7}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"img{i:04d}.png").write_bytes(encode(natural_image(160, 120, seed=i), "png"))
+    return folder
+
+
+def _cli(*args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "aimark", "scan", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **kw,
+    )
+
+
+def _wait_lines(path: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if path.exists() and path.read_bytes().count(b"\n") >= n:
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"the scan ended early: {proc.communicate()}")
+        time.sleep(0.02)
+    pytest.fail("the scan wrote nothing")
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
+def test_resume_after_interrupted_cli_scan(tmp_path, how):
+    folder = _many(tmp_path, 150)
+    key_file = tmp_path / "k.key"
+    aimark.WatermarkKey.generate().save(key_file)
+    out = tmp_path / "scan.jsonl"
+    args = (str(folder), "-o", str(out), "--workers", "1", "--watermark-key", str(key_file))
+    proc = _cli(*args, "--csv", str(tmp_path / "scan.csv"))
+    _wait_lines(out, 10, proc)
+    os.killpg(proc.pid, getattr(signal, how))
+    _, err = proc.communicate(timeout=60)
+    if how == "SIGINT":
+        assert proc.returncode == 130, err
+        assert "scan interrupted" in err
+        assert "Traceback" not in err
+        rows = list(csv.DictReader(io.StringIO((tmp_path / "scan.csv").read_text())))
+        assert len(rows) == len(out.read_text().splitlines())  # outputs written, and agree
+    done_before = out.read_bytes().count(b"\n")
+    assert 10 <= done_before < 150
+    proc = _cli(*args)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    sources = [json.loads(x)["source"] for x in out.read_text().splitlines()]
+    assert len(sources) == len(set(sources)) == 150  # no duplicates, none missing
+    assert f"{done_before:,} from the earlier run" in err or how == "SIGKILL"
+
+
+def _worker_pids() -> list[int]:
+    """Pool workers: our grandchildren (children of the forkserver)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+    me = os.getpid()
+    children = {p for p, pp in parents.items() if pp == me}
+    return [p for p, pp in parents.items() if pp in children]
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the workers")
+def test_worker_that_dies_does_not_lose_files(tmp_path):
+    folder = _many(tmp_path, 80)
+    run = aimark.scan(folder, workers=2, chunk_size=4)
+    seen = []
+    for report in run:
+        seen.append(report.source)
+        if len(seen) == 5:
+            pids = _worker_pids()
+            assert pids
+            os.kill(pids[0], signal.SIGKILL)
+    assert len(seen) == len(set(seen)) == 80
+    assert run.summary.errors == 0  # every file was scanned again, alone, and got its report
+
+
+def test_progress_line(tree):
+    stream = io.StringIO()
+    aimark.scan(tree, workers=0, progress=stream).run()
+    text = stream.getvalue()
+    assert "files/s" in text and "\r" in text
+
+
+def test_cli_quiet_when_not_a_terminal(tree, tmp_path):
+    proc = _cli(str(tree), "-o", str(tmp_path / "o.jsonl"), "--workers", "0")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "\r" not in err and out == ""
+    assert f"{len(EXPECTED)} file(s) reported" in err
+    proc = _cli(str(tree), "-o", "-", "--workers", "0", "-q")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and err == ""
+    assert len([json.loads(x) for x in out.splitlines()]) == len(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["/does/not/exist"], 4, "no such file or folder"),
+        (["--workers", "-2", "."], 64, "--workers"),
+        (["--storage-option", "novalue", "."], 64, "KEY=VALUE"),
+    ],
+)
+def test_cli_errors_are_one_line(args, code, message, tmp_path):
+    proc = _cli(*args, cwd=tmp_path)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code
+    assert message in err and "Traceback" not in err
+
+
+def test_vanished_file_is_an_error_record(tmp_path):
+    from aimark.scanner.walk import FileRef
+    from aimark.scanner.worker import ScanConfig, scan_files
+
+    gone = tmp_path / "gone.png"
+    [outcome] = scan_files([FileRef(str(gone), 100, 1)], ScanConfig())
+    assert outcome.report.error["code"] == "vanished"
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv to drop root")
+def test_unreadable_file_and_folder(tmp_path):
+    """Permission denied becomes an error record (run as an unprivileged user: root reads
+    everything)."""
+    base = Path(tempfile.mkdtemp(prefix="aimark-perm-"))
+    try:
+        base.chmod(0o777)
+        tree = base / "tree"
+        (tree / "locked-dir").mkdir(parents=True)
+        (tree / "ok.png").write_bytes(encode(natural_image(64, 48), "png"))
+        (tree / "locked.png").write_bytes(encode(natural_image(64, 48), "png"))
+        (tree / "locked-dir" / "inner.png").write_bytes(encode(natural_image(64, 48), "png"))
+        for p in (tree, tree / "ok.png"):
+            p.chmod(0o755)
+        (tree / "locked.png").chmod(0)
+        (tree / "locked-dir").chmod(0)
+        out = base / "out.jsonl"
+        cmd = [sys.executable, "-m", "aimark", "scan", str(tree), "-o", str(out), "--workers", "0"]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", *cmd]
+        env = {**os.environ, "HOME": str(base)}
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+        if proc.returncode != 0 and "Permission denied" in proc.stderr and "python" in proc.stderr:
+            pytest.skip("the unprivileged user cannot run this Python")
+        assert proc.returncode == 0, proc.stderr
+        records = {Path(d["source"]).name: d for d in map(json.loads, out.read_text().splitlines())}
+        assert records["ok.png"]["verdict"]["status"] == "not-labelled"
+        assert records["locked.png"]["error"]["code"] == "unreadable"
+        assert records["locked-dir"]["error"]["code"] == "unreadable"
+        assert stat.S_IMODE((tree / "locked.png").stat().st_mode) == 0  # untouched
+    finally:
+        for dirpath, dirs, _files in os.walk(base):
+            for d in dirs:
+                os.chmod(os.path.join(dirpath, d), 0o755)
+        shutil.rmtree(base, ignore_errors=True)

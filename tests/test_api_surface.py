@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import c2pa
@@ -78,3 +80,32 @@ def test_layering(path):
         assert "aimark.cli" not in imports
     if rel[0] in ("media", "metadata", "manifest"):
         assert not any(i in ("aimark._labeler", "aimark._verifier", "aimark._api") for i in imports)
+    # nothing below the entry points reaches up into the scanner (the api's scan() wrapper and
+    # the CLI are the entry points that may)
+    if rel[0] not in ("scanner", "cli.py", "_api.py"):
+        assert not any(i.startswith("aimark.scanner") for i in imports), "scanner is on top"
+    # the scanner verifies through the Verifier, and its optional extras are imported lazily
+    if rel[0] == "scanner":
+        assert not any(
+            i.split(".")[0] in ("distributed", "dask", "fsspec", "s3fs")
+            for i in _top_level_imports(path)
+        )
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_scanning_without_extras_imports_none_of_them():
+    code = (
+        "import sys, aimark; from aimark.scanner import run, walk, worker, cli;"
+        "print(sorted(m for m in ('distributed', 'dask', 'fsspec', 's3fs') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

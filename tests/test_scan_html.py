@@ -281,7 +281,7 @@ def test_huge_or_countless_values_are_clipped(tmp_path):
     out = tmp_path / "r.html"
     with HtmlReport(out) as page:
         for i in range(100):
-            report = fake_report(i, f"status-{i}", generator="G" * 1_000_000)
+            report = fake_report(i, f"labelled-{i}", generator="G" * 1_000_000)
             report["source"] = "p" * 100_000
             page.add(report)
     assert len(page.by_status) == 51 and page.by_status["other"] == 50

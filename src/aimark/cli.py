@@ -21,6 +21,7 @@ on failure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -670,6 +671,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AimarkError as exc:
         print(f"aimark: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:  # e.g. `aimark scan ... | head`: the reader has gone; stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"aimark: error: {where}{exc.strerror or exc}", file=sys.stderr)

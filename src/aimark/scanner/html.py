@@ -275,7 +275,9 @@ _SUMMARY_LABELS = {
     "files": "Files",
     "ai_generated": "Declared AI-generated",
     "errors": "Errors",
+    "scanned": "Scanned by this run",
     "resumed": "Resumed from an earlier run",
+    "superseded": "Replaced (file changed)",
     "skipped": "Skipped",
     "elapsed_s": "Elapsed",
     "files_per_s": "Speed",
@@ -440,9 +442,10 @@ class HtmlReport:
             status = _OTHER
         self.files += 1
         self.by_status[status] = self.by_status.get(status, 0) + 1
-        if row["ai_generated"] == "yes":
+        generator = ""
+        if row["ai_generated"] == "yes":  # "by generator" counts what is declared AI-made
             self.ai_generated += 1
-        generator = _clip(row["generator"].strip(), 120)
+            generator = _clip(row["generator"].strip(), 120) or "(not named)"
         if generator:
             if generator not in self.by_generator and len(self.by_generator) >= _MAX_GENERATORS:
                 generator = _OTHER
@@ -687,6 +690,8 @@ class HtmlReport:
                 continue  # in the header (an interruption is a banner)
             if key == "by_status" and value == self.by_status:
                 continue  # the cards show it
+            if key == "by_generator":
+                continue  # the generator panel shows it
             label = _SUMMARY_LABELS.get(key, key.replace("_", " "))
             rows.append(f"<dt>{_e(label)}</dt><dd>{_fmt_value(key, value)}</dd>\n")
         rows.append(f"<dt>Rows in the table</dt><dd>{_fmt_int(self.rows)}</dd>\n")

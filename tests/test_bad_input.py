@@ -241,3 +241,20 @@ def test_shared_fixture_folder_present_or_skipped():
     if not (SHARED / "c2pa").is_dir():
         pytest.skip("shared fixtures absent")
     assert any((SHARED / "c2pa").iterdir())
+
+
+def test_corrupt_avif_pixels_are_a_report_not_a_crash():
+    """Regression: Pillow's AVIF decoder raises RuntimeError ("Decoding of color planes
+    failed") on corrupt data; verify (with a watermark key, so the pixels are decoded) and the
+    scan must report it like any other corrupt file. Found by benchmarks/bench_scan.py."""
+    key = aimark.WatermarkKey.generate()
+    data = encode(natural_image(128, 96, seed=5), "avif", quality=80)
+    verifier = aimark.Verifier(watermark_keys=[key])
+    undecodable = 0
+    for pos in range(len(data) - 300, len(data)):  # the coded pixels are at the end
+        flipped = bytearray(data)
+        flipped[pos] ^= 0xFF
+        report = verifier.verify_bytes(bytes(flipped))  # must not raise
+        assert report.verdict.status in (aimark.Status.NOT_LABELLED, aimark.Status.ERROR)
+        undecodable += report.watermark.status.startswith("undecodable")
+    assert undecodable > 0  # the corrupt-pixel path was reached

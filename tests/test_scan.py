@@ -422,3 +422,19 @@ def test_unreadable_file_and_folder(tmp_path):
             for d in dirs:
                 os.chmod(os.path.join(dirpath, d), 0o755)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_bug_on_one_file_is_that_files_error_record(tree, monkeypatch):
+    """Fault injection: whatever verify raises for one file, the scan goes on."""
+    real = aimark.Verifier.verify_bytes
+
+    def flaky(self, data, *, name="<bytes>"):
+        if name.endswith("plain.jpg"):
+            raise RuntimeError("injected")
+        return real(self, data, name=name)
+
+    monkeypatch.setattr(aimark.Verifier, "verify_bytes", flaky)
+    reports = {_rel(tree, r.source): r for r in aimark.scan(tree, workers=0)}
+    assert set(reports) == set(EXPECTED)
+    assert reports["plain.jpg"].error["code"] == "internal-error"
+    assert "injected" in reports["plain.jpg"].error["message"]

@@ -82,6 +82,23 @@ def sniff_image(data: bytes) -> ImageFormat:
     return fmt
 
 
+#: What Pillow's parsers and decoders raise on malformed data (its AVIF decoder, for one,
+#: raises RuntimeError on corrupt colour planes). Inside aimark these become CorruptInputError.
+DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    RuntimeError,
+    TypeError,
+    ZeroDivisionError,
+    OverflowError,
+    struct.error,
+)
+
+
 @contextmanager
 def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Image]:
     """Open ``data`` with Pillow, refusing images over ``limits.max_pixels`` before decoding.
@@ -102,7 +119,7 @@ def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Imag
         raise ImageTooLargeError(f"possible decompression bomb: {exc}") from None
     except UnidentifiedImageError:
         raise CorruptInputError(f"{fmt.value.upper()} data that cannot be parsed") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as exc:
+    except DECODE_ERRORS as exc:
         raise CorruptInputError(f"malformed {fmt.value.upper()}: {exc}") from None
     try:
         width, height = im.size
@@ -113,7 +130,11 @@ def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Imag
                 f"{width}×{height} = {width * height:,} pixels is over the limit of "
                 f"{limits.max_pixels:,} (possible decompression bomb)"
             )
-        yield im
+        with warnings.catch_warnings():
+            # Pillow warns about what it tolerates (corrupt EXIF, ...); the report says what
+            # matters, and a library must not print on its callers' stderr
+            warnings.simplefilter("ignore", UserWarning)
+            yield im
     finally:
         im.close()
 
@@ -135,7 +156,7 @@ def probe(data: bytes, limits: Limits | None = None) -> ImageInfo:
             if fmt is ImageFormat.TIFF:
                 info["tiff_tags"] = {int(k): v for k, v in im.tag_v2.items()}  # type: ignore[attr-defined]
             exif = _read_exif(im)
-        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        except DECODE_ERRORS as exc:
             raise CorruptInputError(f"malformed {fmt.value.upper()}: {exc}") from None
         return ImageInfo(
             format=fmt, size=im.size, mode=im.mode, frames=frames, info=info, exif=exif
@@ -163,7 +184,7 @@ def decode_check(data: bytes, limits: Limits | None = None) -> None:
             for i in range(frames):
                 im.seek(i)
                 im.load()
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except DECODE_ERRORS as exc:
             raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
 
 
@@ -239,7 +260,7 @@ def rewrite_tiff_metadata(
                 frames.append(im.copy())
             compression = im.info.get("compression", "raw")
             tags = dict(im.tag_v2)  # type: ignore[attr-defined]
-        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        except DECODE_ERRORS as exc:
             raise CorruptInputError(f"TIFF cannot be decoded: {exc}") from None
     ifd = TiffImagePlugin.ImageFileDirectory_v2()
     for tag in (270, 271, 272, 306, 315, 33432):  # description, make, model, date, artist, (c)
@@ -310,7 +331,7 @@ def decode(data: bytes, limits: Limits | None = None) -> Decoded:
                 )
             pixels = np.array(work)
             mode = work.mode
-        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        except DECODE_ERRORS as exc:
             raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
     return Decoded(pixels=pixels, mode=mode, format=fmt, params=params)
 

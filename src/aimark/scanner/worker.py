@@ -133,6 +133,12 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
         report = verifier.verify_bytes(data, name=ref.path)
     except AimarkError as exc:  # defensive: verify_bytes reports content problems itself
         report = verifier._error_report(ref.path, exc, size=len(data))
+    except Exception as exc:  # a bug (ours or a library's) costs one file's record, not the scan
+        error = _ScanInputError(
+            "internal-error",
+            f"verification failed ({type(exc).__name__}: {exc}); please report this file",
+        )
+        report = verifier._error_report(ref.path, error, size=len(data))
     report = replace(report, file=info)
     thumbnail = None
     if config.thumbnails and is_image and report.verdict.ai_generated:

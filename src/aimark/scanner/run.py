@@ -221,6 +221,8 @@ def _run_processes(chunks: _Chunks, config: ScanConfig, workers: int) -> Iterato
     an error while every other file gets its report."""
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
+    if method == "forkserver":  # workers fork from a server that has imported aimark once
+        ctx.set_forkserver_preload(["aimark.scanner.worker"])
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint)

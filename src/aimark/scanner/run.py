@@ -36,7 +36,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from aimark.credentials import TrustAnchors, TrustLike
-from aimark.errors import InputError, MissingExtraError
+from aimark.errors import InputError, MissingExtraError, OutputError
 from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
 from aimark.report import Backing, FileInfo, MediaInfo, Report, Status, Verdict
@@ -415,6 +415,8 @@ class ScanRun:
         index = ResumeIndex.empty()
         jsonl = None
         if self.output is not None:
+            if os.path.isdir(self.output):
+                raise OutputError(f"{os.fspath(self.output)} is a directory; name a .jsonl file")
             if self.resume and os.path.exists(self.output):
                 index = ResumeIndex.load(self.output)
             jsonl = JsonlWriter(self.output, start=index.end)

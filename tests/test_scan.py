@@ -438,3 +438,12 @@ def test_a_bug_on_one_file_is_that_files_error_record(tree, monkeypatch):
     assert set(reports) == set(EXPECTED)
     assert reports["plain.jpg"].error["code"] == "internal-error"
     assert "injected" in reports["plain.jpg"].error["message"]
+
+
+def test_files_over_the_byte_limit_are_error_records(tree):
+    run = aimark.scan(tree, workers=0, limits=aimark.Limits(max_bytes=2000))
+    reports = {_rel(tree, r.source): r for r in run}
+    assert set(reports) == set(EXPECTED)  # media by their heads, refused by their size
+    big = reports["plain.jpg"]
+    assert big.error["code"] == "too-large" and big.file.size > 2000
+    assert reports["readme.txt"].verdict.status.value == "not-labelled"  # small: verified

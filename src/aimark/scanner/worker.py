@@ -156,10 +156,28 @@ def _media_head(head: bytes, kinds: tuple[str, ...]) -> bool:
     return is_text_prefix(head)
 
 
+def _read_media(f: Any, size: int, config: ScanConfig) -> bytes:
+    """Read an open file of ``size`` bytes: its head first, the rest only if it is media and
+    within the byte limit."""
+    limit = config.limits.max_bytes
+    if size == 0:
+        raise _ReadError("not-media", "empty")
+    head = f.read(_HEAD)
+    if not _media_head(head, config.kinds):
+        raise _ReadError("not-media", "not-media")
+    if size > limit:
+        raise _ReadError(
+            ImageTooLargeError.code, f"{size:,} bytes is over the limit of {limit:,} bytes"
+        )
+    data = head + f.read(limit + 1 - len(head))
+    if len(data) > limit:
+        raise _ReadError(ImageTooLargeError.code, f"it grew over the limit of {limit:,} bytes")
+    return data
+
+
 def _read(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
     if ref.is_url:
         return _read_url(ref, config)
-    limit = config.limits.max_bytes
     try:
         fd = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -175,60 +193,29 @@ def _read(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
             st = os.fstat(f.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise _ReadError("not-media", "special-file")
-            info = FileInfo(st.st_size, st.st_mtime_ns)
-            if st.st_size == 0:
-                raise _ReadError("not-media", "empty")
-            head = f.read(_HEAD)
-            if not _media_head(head, config.kinds):
-                raise _ReadError("not-media", "not-media")
-            if st.st_size > limit:
-                raise _ReadError(
-                    ImageTooLargeError.code,
-                    f"{st.st_size:,} bytes is over the limit of {limit:,} bytes",
-                )
-            data = head + f.read(limit + 1 - len(head))
+            return _read_media(f, st.st_size, config), FileInfo(st.st_size, st.st_mtime_ns)
     except OSError as exc:
         raise _ReadError("unreadable", exc.strerror or str(exc)) from None
-    if len(data) > limit:
-        raise _ReadError(
-            ImageTooLargeError.code, f"the file grew over the limit of {limit:,} bytes"
-        )
-    return data, info
 
 
-_filesystems: dict[str, Any] = {}
+# one fsspec filesystem per process, protocol and storage options
+_filesystems: dict[tuple[str, str], Any] = {}
 
 
 def _read_url(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
     protocol = ref.path.split("://", 1)[0]
-    fs = _filesystems.get(protocol)
+    key = (protocol, repr(sorted(config.storage_options.items())))
+    fs = _filesystems.get(key)
     if fs is None:
         fs, _ = filesystem_for(ref.path, config.storage_options)
-        _filesystems[protocol] = fs
-    path = fs._strip_protocol(ref.path)
-    limit = config.limits.max_bytes
-    info = FileInfo(ref.size, ref.mtime_ns, ref.etag)
-    if ref.size == 0:
-        raise _ReadError("not-media", "empty")
+        _filesystems[key] = fs
     try:
-        with fs.open(path, "rb") as f:
-            head = f.read(_HEAD)
-            if not _media_head(head, config.kinds):
-                raise _ReadError("not-media", "not-media")
-            if ref.size > limit:
-                raise _ReadError(
-                    ImageTooLargeError.code,
-                    f"{ref.size:,} bytes is over the limit of {limit:,} bytes",
-                )
-            data = head + f.read(limit + 1 - len(head))
+        with fs.open(fs._strip_protocol(ref.path), "rb") as f:
+            data = _read_media(f, ref.size, config)
     except FileNotFoundError:
         raise _ReadError("vanished", "the object was removed before it could be read") from None
     except PermissionError as exc:
         raise _ReadError("unreadable", f"permission denied ({exc})") from None
     except OSError as exc:
         raise _ReadError("unreadable", str(exc)) from None
-    if len(data) > limit:
-        raise _ReadError(
-            ImageTooLargeError.code, f"the object is over the limit of {limit:,} bytes"
-        )
-    return data, info
+    return data, FileInfo(ref.size, ref.mtime_ns, ref.etag)

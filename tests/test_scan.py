@@ -314,6 +314,28 @@ def test_resume_after_interrupted_cli_scan(tmp_path, how):
     assert f"{done_before:,} from the earlier run" in err or how == "SIGKILL"
 
 
+def test_ctrl_c_between_two_outputs_waits_for_the_report(tmp_path, monkeypatch):
+    """Regression (CI): a Ctrl-C that lands after a report reached the JSON Lines file but
+    before the CSV left the CSV one row short. It now waits until every output has it."""
+    from aimark.scanner import writers
+
+    folder = _many(tmp_path, 12)
+    original = writers.JsonlWriter.add
+
+    def add_then_interrupt(self, report, thumbnail=None):
+        original(self, report, thumbnail)
+        if self.lines == 5:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C, delivered before the CSV row
+
+    monkeypatch.setattr(writers.JsonlWriter, "add", add_then_interrupt)
+    out, table = tmp_path / "scan.jsonl", tmp_path / "scan.csv"
+    with pytest.raises(KeyboardInterrupt):
+        aimark.scan([folder], output=out, csv=table, workers=0).run()
+    rows = list(csv.DictReader(io.StringIO(table.read_text())))
+    assert len(out.read_text().splitlines()) == len(rows) == 5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
 def _worker_pids() -> list[int]:
     """Pool workers: our grandchildren (children of the forkserver)."""
     parents = {}

@@ -186,6 +186,48 @@ class _Chunks:
         return chunk
 
 
+class _HeldInterrupt:
+    """Hold Ctrl-C while one report is being written, so that an interrupted scan's JSON Lines,
+    CSV and HTML hold the same reports; outside :meth:`holding` Ctrl-C acts at once.
+
+    Only the main thread can take SIGINT, and only a default handler is replaced (a caller's
+    own handler is left alone)."""
+
+    def __init__(self) -> None:
+        self._active = False
+        self._pending = False
+        self._previous: Any = None
+
+    def install(self) -> None:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+
+    def uninstall(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self._active:
+            self._pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        self._active = True
+        try:
+            yield
+        finally:
+            self._active = False
+            if self._pending:
+                self._pending = False
+                raise KeyboardInterrupt
+
+
 def _ignore_sigint() -> None:  # pool workers: Ctrl-C is the main process's to handle
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -451,6 +493,8 @@ class ScanRun:
         rescanned = array("Q")  # paths reported by this run (they supersede older reports)
         interrupted = True
         failed = False
+        held = _HeldInterrupt()
+        held.install()
         walker.start()
         try:
             for done, outcome in enumerate(self._backend(chunks), 1):
@@ -459,13 +503,14 @@ class ScanRun:
                 else:
                     report = outcome.report
                     d = report.to_dict()
-                    self.summary.add(d, new=True)
-                    if index.has_path(report.source):
-                        rescanned.append(path_hash(report.source))
-                    if jsonl is not None:
-                        jsonl.add(d)
-                    for sink in sinks:
-                        sink.add(d, outcome.thumbnail)
+                    with held.holding():  # every output gets this report, or none does
+                        self.summary.add(d, new=True)
+                        if index.has_path(report.source):
+                            rescanned.append(path_hash(report.source))
+                        if jsonl is not None:
+                            jsonl.add(d)
+                        for sink in sinks:
+                            sink.add(d, outcome.thumbnail)
                     yield report
                 progress.update(done, chunks.queued, not walker.finished)
             interrupted = False
@@ -473,6 +518,7 @@ class ScanRun:
             failed = True
             raise
         finally:
+            held.uninstall()
             walker.stop()
             progress.close()
             try:

@@ -93,19 +93,25 @@ def test_generate_with_the_processor_then_detect(model_and_tokenizer, plain_text
     other = TextWatermark(WatermarkKey(bytes(32)), model.config.vocab_size, mode=mode)
     assert not any(d.detected for d in other.detect_batch(list(ids)))
 
-    # a watermarked paragraph inside plain text is located, in characters
+    # a watermarked paragraph inside plain text is located, in characters. Windows of 100
+    # tokens: with 50, a 200-token gumbel passage came out as two spans, or one covering under
+    # half of it, for 5 of 24 generations (a low-entropy stretch in the middle scores little);
+    # with 100, 24 of 24 were one span covering >= 91% (benchmarks/span_coverage.py; CI once
+    # drew one of the bad cases)
+    window = 100
     mixed = plain[0] + "\n\n" + texts[0] + "\n\n" + plain[1]
-    spans = find_text_spans(mixed, wm, tok)
+    spans = find_text_spans(mixed, wm, tok, window=window)
     start, end = len(plain[0]) + 2, len(plain[0]) + 2 + len(texts[0])
     assert len(spans) == 1, (spans, mixed)
     # edges are exact to within one window (a window reaching partly into plain text can still
-    # be significant): allow the characters of 50 tokens on each side
+    # be significant): allow the characters of one window on each side
     n_tokens = len(tok(mixed, add_special_tokens=False)["input_ids"])
-    slack = 50 * len(mixed) / n_tokens
+    slack = window * len(mixed) / n_tokens
     span = spans[0]
     assert start - slack <= span.start_char and span.end_char <= end + slack, (span, start, end)
     overlap = min(end, span.end_char) - max(start, span.start_char)
     assert overlap >= 0.5 * (end - start)
+    assert find_text_spans(plain[0] + "\n\n" + plain[1], wm, tok, window=window) == []
     assert find_text_spans(plain[0] + "\n\n" + plain[1], wm, tok) == []
 
     # the command line says the same

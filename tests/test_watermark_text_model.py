@@ -141,6 +141,23 @@ def test_gumbel_processor_is_a_keyed_one_hot(model_and_tokenizer):
     assert np.isfinite(z).sum() < z.size
 
 
+def test_gumbel_processor_follows_torch_seed(model_and_tokenizer):
+    # after a repeated context the choice is unkeyed (random): it draws from torch's
+    # generator, so a seeded generation repeats exactly
+    model, _, _ = model_and_tokenizer
+    wm = TextWatermark(KEY, model.config.vocab_size, mode="gumbel")
+    proc = WatermarkLogitsProcessor(wm)
+    ids = torch.tensor([[5, 9, 5, 9] * 2] * 8)  # the last context has been seen: unkeyed
+    scores = torch.zeros(8, model.config.vocab_size)
+
+    def draw(seed):
+        torch.manual_seed(seed)
+        return proc(ids, scores).argmax(dim=1).tolist()
+
+    assert draw(1) == draw(1)
+    assert draw(1) != draw(2)
+
+
 def test_greedy_decoding_with_gumbel_still_samples_and_marks(model_and_tokenizer):
     model, tok, _ = model_and_tokenizer
     wm = TextWatermark(KEY, model.config.vocab_size, mode="gumbel")

@@ -101,7 +101,10 @@ class WatermarkLogitsProcessor(LogitsProcessor):
             out = torch.from_numpy(wm.bias_logits(prev, logits))
             return out.to(device=scores.device, dtype=scores.dtype)
         z = filter_logits(logits, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
-        chosen = wm.sample(prev, z)
+        # the unkeyed draws (after a repeated context) come from torch's generator, so that
+        # torch.manual_seed / transformers.set_seed make a generation reproducible
+        seed = int(torch.randint(0, 2**62, (1,)).item())
+        chosen = wm.sample(prev, z, rng=np.random.default_rng(seed))
         one_hot = torch.full_like(scores, float("-inf"))
         one_hot[torch.arange(scores.shape[0], device=scores.device), torch.from_numpy(chosen)] = 0.0
         return one_hot

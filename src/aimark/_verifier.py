@@ -85,6 +85,16 @@ class Verifier:
         self.public_watermarks = public_watermarks
         self._reader = ManifestReader(self.trust)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # picklable (for worker processes): the C2PA reader holds native handles; rebuild it
+        state = self.__dict__.copy()
+        del state["_reader"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reader = ManifestReader(self.trust)
+
     def verify(self, src: SourceLike) -> Report:
         """Verify one input; see :func:`aimark.verify`."""
         if isinstance(src, str) and _is_text_str(src):

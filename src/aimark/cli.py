@@ -1,4 +1,5 @@
-"""The ``aimark`` command line: label, label-text, verify, detect-text, keys, credentials.
+"""The ``aimark`` command line: label, label-text, verify, detect-text, scan, serve, keys,
+credentials.
 
 Exit codes (``aimark verify``: the highest over all files):
 
@@ -140,6 +141,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from aimark.scanner.cli import add_parser as _add_scan_parser
 
     _add_scan_parser(sub, _UsageError)
+
+    from aimark.server.cli import add_parser as _add_serve_parser
+
+    _add_serve_parser(sub, _UsageError)
 
     keys = sub.add_parser("keys", help="watermark keys")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", parser_class=_Parser)
@@ -644,6 +649,12 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return run_command(args, _UsageError)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from aimark.server.cli import run_command
+
+    return run_command(args, _UsageError)
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -661,6 +672,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "verify": _cmd_verify,
             "detect-text": _cmd_detect_text,
             "scan": _cmd_scan,
+            "serve": _cmd_serve,
             "keys": _cmd_keys,
             "credentials": _cmd_credentials,
         }[args.command]

@@ -251,8 +251,10 @@ class MetadataResult:
 class WatermarkResult:
     """The invisible-watermark layer, checked with the keys the caller gave.
 
-    ``to_dict(include_scores=False)`` leaves out the raw sync score, so that a public
-    service does not hand out a detector oracle.
+    ``to_dict(include_scores=False)`` leaves out every graded number (the raw sync
+    ``score``, ``p_value`` and ``confidence``, and the public detectors' matched bits and
+    p-values), keeping the yes/no answers, so that a public service does not hand out a
+    detector oracle that an attacker could climb to strip a watermark.
     """
 
     checked: bool = False
@@ -288,9 +290,15 @@ class WatermarkResult:
             "confidence": self.confidence,
             "threshold": self.threshold,
             "public": [p.to_dict() for p in self.public],
+            "score": self.score,
         }
-        if include_scores:
-            d["score"] = self.score
+        if not include_scores:
+            for graded in ("p_value", "confidence", "score"):
+                del d[graded]
+            d["public"] = [
+                {"name": p.name, "detected": p.detected, "channel_order": p.channel_order}
+                for p in self.public
+            ]
         return d
 
 
@@ -367,8 +375,12 @@ class Report:
     watermark: WatermarkResult = field(default_factory=WatermarkResult)
     file: FileInfo | None = None  # set by aimark.scan
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; keys and meanings are stable within ``schema_version``."""
+    def to_dict(self, *, include_scores: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict; keys and meanings are stable within ``schema_version``.
+
+        ``include_scores=False`` leaves out the watermark layer's graded numbers (see
+        :class:`WatermarkResult`): the form a public service should answer with.
+        """
         return {
             "schema": "aimark.report",
             "schema_version": SCHEMA_VERSION,
@@ -380,10 +392,11 @@ class Report:
             "metadata": self.metadata.to_dict(),
             "trust_anchors": self.trust_anchors,
             "error": dict(self.error) if self.error else None,
-            "watermark": self.watermark.to_dict(),
+            "watermark": self.watermark.to_dict(include_scores=include_scores),
             "file": self.file.to_dict() if self.file else None,
         }
 
-    def to_json(self, *, indent: int | None = None) -> str:
+    def to_json(self, *, indent: int | None = None, include_scores: bool = True) -> str:
         """The report as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False)
+        d = self.to_dict(include_scores=include_scores)
+        return json.dumps(d, indent=indent, ensure_ascii=False, sort_keys=False)

@@ -1,0 +1,135 @@
+"""``aimark serve``: run the upload verification service under uvicorn (registered by
+``aimark.cli``; imports nothing of the ``server`` extra until it runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from aimark.errors import MissingExtraError
+from aimark.server.config import ServerSettings
+
+__all__ = ["add_parser", "run_command"]
+
+
+def add_parser(sub: Any, usage_error: type[Exception]) -> None:
+    """Add ``serve`` to the CLI's sub-commands."""
+    p = sub.add_parser(
+        "serve",
+        help="run the upload verification service (HTTP API and web page; aimark[server])",
+        description="Serve POST /v1/verify (one upload in, the JSON report out), GET /healthz, "
+        "GET /v1/version, GET /openapi.json and the verification page at /. Every option can "
+        "also be set by an AIMARK_* environment variable (see docs/server.md); options win.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--trust", action="append", metavar="PEM", help="trust anchors; repeatable")
+    p.add_argument(
+        "--watermark-key",
+        action="append",
+        metavar="KEYFILE",
+        help="look for the invisible watermark of this key; repeatable",
+    )
+    p.add_argument(
+        "--public-watermarks",
+        action="store_true",
+        default=None,
+        help="also look for public watermarks of other generators",
+    )
+    p.add_argument(
+        "--api-keys-file",
+        metavar="FILE",
+        help="require one of these API keys (one per line, 16+ characters) for /v1/*",
+    )
+    p.add_argument(
+        "--include-scores",
+        action="store_true",
+        default=None,
+        help="answer with the watermark's raw scores and p-values too (trusted clients only)",
+    )
+    p.add_argument("--max-body-bytes", type=int, metavar="N", help="default 32 MiB")
+    p.add_argument("--max-pixels", type=int, metavar="N", help="default 100,000,000")
+    p.add_argument(
+        "--concurrency", type=int, metavar="N", help="verifications at once (default: cores)"
+    )
+    p.add_argument(
+        "--queue", type=int, metavar="N", help="uploads that may wait (default: concurrency)"
+    )
+    p.add_argument("--time-limit", type=float, metavar="S", help="per verification (default 30)")
+    p.add_argument("--upload-timeout", type=float, metavar="S", help="per upload (default 60)")
+    p.add_argument(
+        "--isolation",
+        choices=["process", "thread"],
+        help="verify in worker processes (default; hard time limit) or threads",
+    )
+    p.add_argument("--no-page", action="store_true", default=None, help="API only, no page")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        metavar="IPS",
+        help="proxies trusted for X-Forwarded-* headers (default 127.0.0.1)",
+    )
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> ServerSettings:
+    """The environment's settings with the command line's options on top."""
+    s = ServerSettings.from_env()
+    if args.trust:
+        s.trust = args.trust
+    if args.watermark_key:
+        s.watermark_keys = args.watermark_key
+    for attr in ("public_watermarks", "include_scores", "api_keys_file", "isolation"):
+        if getattr(args, attr) is not None:
+            setattr(s, attr, getattr(args, attr))
+    if args.no_page:
+        s.page = False
+    for attr in (
+        "max_body_bytes",
+        "max_pixels",
+        "concurrency",
+        "queue",
+        "time_limit",
+        "upload_timeout",
+    ):
+        if getattr(args, attr) is not None:
+            setattr(s, attr, getattr(args, attr))
+    return s
+
+
+def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
+    """Run ``aimark serve`` with parsed arguments; returns the exit code."""
+    if not 0 <= args.port <= 65535:
+        raise usage_error("--port must be 0 to 65535")
+    settings = settings_from_args(args)
+    app = settings.build_app()  # configuration errors surface here, before binding
+    try:
+        import uvicorn
+    except ImportError:
+        raise MissingExtraError(
+            "aimark serve needs uvicorn: pip install 'aimark[server]'"
+        ) from None
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    finally:
+        app.state.service.close()
+    if not server.started:  # e.g. the port is taken: uvicorn has said why
+        print("aimark: error: the server could not start", file=sys.stderr)
+        return 4
+    return 0

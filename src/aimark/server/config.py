@@ -1,0 +1,158 @@
+"""The service's configuration from the command line and the environment.
+
+Trust anchors, watermark keys and API keys are files named by the operator; nothing in a
+request can add to them. Every ``aimark serve`` option has an environment variable
+(``AIMARK_...``, listed in docs/server.md), so that ``uvicorn --factory
+aimark.server:app_from_env`` (or gunicorn) builds the same app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aimark.errors import InputError, MissingExtraError
+from aimark.media.limits import Limits
+from aimark.server.limits import ServiceLimits
+
+__all__ = ["ServerSettings", "app_from_env", "require_extra"]
+
+ENV_PREFIX = "AIMARK_"
+
+
+def require_extra() -> None:
+    """Raise :class:`MissingExtraError` unless the ``server`` extra is installed."""
+    import importlib.util
+
+    for module in ("starlette", "python_multipart"):
+        if importlib.util.find_spec(module) is None:
+            raise MissingExtraError(
+                f"the server needs {module.replace('_', '-')}: pip install 'aimark[server]'"
+            )
+
+
+def _paths(value: str | None) -> list[str]:
+    return [p for p in (value or "").split(os.pathsep) if p]
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def read_api_keys(path: str | os.PathLike[str]) -> list[str]:
+    """API keys from a file: one per line; blank lines and ``#`` comments are ignored."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the API key file {path}: {exc.strerror or exc}") from None
+    keys = [line.strip() for line in text.splitlines()]
+    keys = [k for k in keys if k and not k.startswith("#")]
+    if not keys:
+        raise InputError(f"the API key file {path} holds no keys")
+    short = [k for k in keys if len(k) < 16]
+    if short:
+        raise InputError(
+            f"API keys must be at least 16 characters ({len(short)} in {path} are not)"
+        )
+    return keys
+
+
+@dataclass
+class ServerSettings:
+    """Everything ``aimark serve`` configures (see :meth:`from_env`)."""
+
+    trust: list[str] = field(default_factory=list)
+    watermark_keys: list[str] = field(default_factory=list)
+    public_watermarks: bool = False
+    api_keys_file: str | None = None
+    include_scores: bool = False
+    isolation: str = "process"
+    page: bool = True
+    max_body_bytes: int = ServiceLimits.max_body_bytes
+    max_pixels: int = Limits.max_pixels
+    concurrency: int = 0
+    queue: int = -1
+    time_limit: float = ServiceLimits.time_limit
+    upload_timeout: float = ServiceLimits.upload_timeout
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
+        """Settings from ``AIMARK_*`` variables (``AIMARK_TRUST`` and
+        ``AIMARK_WATERMARK_KEYS`` are lists of files separated by ``os.pathsep``)."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(ENV_PREFIX + name)
+            return value if value not in (None, "") else None
+
+        s = cls(
+            trust=_paths(get("TRUST")),
+            watermark_keys=_paths(get("WATERMARK_KEYS")),
+            public_watermarks=_flag(get("PUBLIC_WATERMARKS")),
+            api_keys_file=get("API_KEYS_FILE"),
+            include_scores=_flag(get("INCLUDE_SCORES")),
+            isolation=get("ISOLATION") or "process",
+            page=not _flag(get("NO_PAGE")),
+        )
+        numbers: dict[str, Any] = {
+            "MAX_BODY_BYTES": ("max_body_bytes", int),
+            "MAX_PIXELS": ("max_pixels", int),
+            "CONCURRENCY": ("concurrency", int),
+            "QUEUE": ("queue", int),
+            "TIME_LIMIT": ("time_limit", float),
+            "UPLOAD_TIMEOUT": ("upload_timeout", float),
+        }
+        for var, (attr, kind) in numbers.items():
+            raw = get(var)
+            if raw is not None:
+                try:
+                    setattr(s, attr, kind(raw))
+                except ValueError:
+                    raise InputError(f"{ENV_PREFIX}{var} must be a number, not {raw!r}") from None
+        return s
+
+    def build_app(self) -> Any:
+        """The ASGI app these settings describe."""
+        require_extra()
+        from aimark._verifier import Verifier
+        from aimark.credentials import TrustAnchors
+        from aimark.keys import WatermarkKey
+        from aimark.server.app import create_app
+
+        if self.isolation not in ("process", "thread"):
+            raise InputError(f"isolation must be 'process' or 'thread', not {self.isolation!r}")
+        try:
+            limits = ServiceLimits(
+                max_body_bytes=self.max_body_bytes,
+                concurrency=self.concurrency,
+                queue=self.queue,
+                time_limit=self.time_limit,
+                upload_timeout=self.upload_timeout,
+            )
+            media_limits = Limits(max_bytes=self.max_body_bytes, max_pixels=self.max_pixels)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        verifier = Verifier(
+            trust=TrustAnchors.from_files(*self.trust) if self.trust else None,
+            limits=media_limits,
+            watermark_keys=[WatermarkKey.load(p) for p in self.watermark_keys],
+            public_watermarks=self.public_watermarks,
+        )
+        api_keys = read_api_keys(self.api_keys_file) if self.api_keys_file else []
+        return create_app(
+            verifier,
+            limits=limits,
+            api_keys=api_keys,
+            include_scores=self.include_scores,
+            isolation=self.isolation,  # type: ignore[arg-type]
+            page=self.page,
+        )
+
+
+def app_from_env() -> Any:
+    """The app configured by ``AIMARK_*`` environment variables, for ASGI servers that take
+    a factory: ``uvicorn --factory aimark.server:app_from_env``."""
+    return ServerSettings.from_env().build_app()

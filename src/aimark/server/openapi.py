@@ -1,0 +1,294 @@
+"""The OpenAPI 3.1 document of the service, with the JSON Schema of the report.
+
+The report's schema is strict (no unlisted properties) and its enums come from
+:mod:`aimark.report`, so a test that validates real answers against it catches any drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aimark._version import __version__
+from aimark.report import SCHEMA_VERSION, Backing, C2paState, Status
+from aimark.server.problems import CODES
+
+__all__ = ["openapi_document"]
+
+
+def _obj(props: dict[str, Any], *, nullable: bool = False, required: bool = True) -> dict:
+    schema: dict[str, Any] = {
+        "type": ["object", "null"] if nullable else "object",
+        "properties": props,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = sorted(props)
+    return schema
+
+
+def _t(*types: str) -> dict[str, Any]:
+    return {"type": list(types) if len(types) > 1 else types[0]}
+
+
+_STR, _OSTR, _INT, _OINT, _BOOL, _ONUM = (
+    _t("string"),
+    _t("string", "null"),
+    _t("integer"),
+    _t("integer", "null"),
+    _t("boolean"),
+    _t("number", "null"),
+)
+_STRS = {"type": "array", "items": _STR}
+_ANY_OBJ = {"type": ["object", "null"]}
+
+
+def _report_schema(include_scores: bool) -> dict[str, Any]:
+    public_props: dict[str, Any] = {"name": _STR, "detected": _BOOL, "channel_order": _STR}
+    watermark: dict[str, Any] = {
+        "checked": _BOOL,
+        "status": _STR,
+        "keys": _STRS,
+        "detected": _BOOL,
+        "key_id": _OSTR,
+        "scheme": _OSTR,
+        "payload": _OSTR,
+        "content_id": _OSTR,
+        "threshold": _ONUM,
+    }
+    if include_scores:
+        watermark.update(p_value=_ONUM, confidence=_ONUM, score=_ONUM)
+        public_props.update(matched_bits=_INT, total_bits=_INT, p_value=_t("number"))
+    watermark["public"] = {"type": "array", "items": _obj(public_props)}
+    return _obj(
+        {
+            "schema": {"const": "aimark.report"},
+            "schema_version": {"const": SCHEMA_VERSION},
+            "aimark_version": _STR,
+            "source": _STR,
+            "verdict": _obj(
+                {
+                    "status": {"enum": [s.value for s in Status]},
+                    "ai_generated": _BOOL,
+                    "backing": {"enum": [b.value for b in Backing]},
+                    "summary": _STR,
+                    "reasons": _STRS,
+                }
+            ),
+            "media": _obj(
+                {
+                    "format": _OSTR,
+                    "mime": _OSTR,
+                    "width": _OINT,
+                    "height": _OINT,
+                    "frames": _OINT,
+                    "bytes": _INT,
+                    "problems": _STRS,
+                }
+            ),
+            "c2pa": _obj(
+                {
+                    "present": _BOOL,
+                    "state": {"enum": [s.value for s in C2paState]},
+                    "ai_declared": _BOOL,
+                    "manifest": _OSTR,
+                    "manifests": _INT,
+                    "title": _OSTR,
+                    "claim_generator": _OSTR,
+                    "software_agents": _STRS,
+                    "digital_source_types": _STRS,
+                    "actions": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "action": _STR,
+                                "digital_source_type": _OSTR,
+                                "software_agent": _OSTR,
+                                "when": _OSTR,
+                            }
+                        ),
+                    },
+                    "signer": _obj(
+                        {
+                            "common_name": _OSTR,
+                            "issuer": _OSTR,
+                            "alg": _OSTR,
+                            "serial": _OSTR,
+                            "time": _OSTR,
+                        },
+                        nullable=True,
+                    ),
+                    "failures": {
+                        "type": "array",
+                        "items": _obj({"code": _STR, "explanation": _STR}),
+                    },
+                    "content_id": _OSTR,
+                    "training_mining": _ANY_OBJ,
+                    "remote_url": _OSTR,
+                    "error": _OSTR,
+                    "soft_bindings": {"type": "array", "items": _obj({"alg": _STR, "value": _STR})},
+                    "text_wrapper": _OSTR,
+                    "text_watermark": _ANY_OBJ,
+                }
+            ),
+            "metadata": _obj(
+                {
+                    "ai_declared": _BOOL,
+                    "digital_source_types": _STRS,
+                    "exif": {"type": "object", "additionalProperties": _STR},
+                    "creator_tool": _OSTR,
+                    "ai_system": _OSTR,
+                    "document_id": _OSTR,
+                    "data_mining": _OSTR,
+                    "tc260_aigc": _ANY_OBJ,
+                    "markers": {
+                        "type": "array",
+                        "items": _obj({"generator": _STR, "where": _STR, "detail": _STR}),
+                    },
+                    "problems": _STRS,
+                }
+            ),
+            "trust_anchors": _INT,
+            "error": _obj({"code": _STR, "message": _STR}, nullable=True),
+            "watermark": _obj(watermark),
+            "file": _obj({"size": _INT, "mtime_ns": _OINT, "etag": _OSTR}, nullable=True),
+        }
+    )
+
+
+def _error_response(description: str, codes: list[str]) -> dict[str, Any]:
+    return {
+        "description": f"{description} (codes: {', '.join(codes)})",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def openapi_document(*, auth: bool = False, include_scores: bool = False) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for a service configured with (or without) API keys and
+    scores in its answers.
+
+    >>> doc = openapi_document()
+    >>> doc["openapi"], sorted(doc["paths"])
+    ('3.1.0', ['/healthz', '/v1/verify', '/v1/version'])
+    """
+    by_status: dict[int, list[str]] = {}
+    for code, status in CODES.items():
+        by_status.setdefault(status, []).append(code)
+    report_ref = {"$ref": "#/components/schemas/Report"}
+    security = [{"bearer": []}, {"apiKey": []}] if auth else []
+    verify_responses: dict[str, Any] = {
+        "200": {
+            "description": "The report (the input was read; its verdict says what was found).",
+            "content": {"application/json": {"schema": report_ref}},
+        },
+        "400": _error_response("Malformed request", by_status[400]),
+        "408": _error_response("The upload was too slow", by_status[408]),
+        "413": _error_response("The body is over the size limit", by_status[413]),
+        "422": {
+            "description": "The input could not be verified: either a report whose verdict is "
+            "'error' (its 'error.code' says why: empty, unsupported format, over the pixel "
+            "limit, ...) or a problem (codes: " + ", ".join(by_status[422]) + ").",
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [report_ref, {"$ref": "#/components/schemas/Problem"}]}
+                }
+            },
+        },
+        "500": _error_response("A bug", by_status[500]),
+        "503": {
+            **_error_response("Too many uploads in progress; see Retry-After", by_status[503]),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+    }
+    versioned_auth = {"401": _error_response("Missing or wrong API key", by_status[401])}
+    if auth:
+        verify_responses.update(versioned_auth)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "aimark upload verification",
+            "version": __version__,
+            "description": "Check an upload for AI labels: C2PA Content Credentials, metadata "
+            "labels and invisible watermarks. Trust anchors and watermark keys are the "
+            "server's configuration.",
+        },
+        "paths": {
+            "/v1/verify": {
+                "post": {
+                    "operationId": "verify",
+                    "summary": "Verify one file (an image or UTF-8 text)",
+                    "description": "Send the file as the raw body (any Content-Type; the type "
+                    "is sniffed from the bytes) or as the one file part of a "
+                    "multipart/form-data body. The optional 'name' query parameter names a "
+                    "raw body in the report.",
+                    "parameters": [
+                        {"name": "name", "in": "query", "required": False, "schema": _STR}
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/octet-stream": {
+                                "schema": {
+                                    "type": "string",
+                                    "contentMediaType": "application/octet-stream",
+                                }
+                            },
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "file": {
+                                            "type": "string",
+                                            "contentMediaType": "application/octet-stream",
+                                        }
+                                    },
+                                    "required": ["file"],
+                                }
+                            },
+                        },
+                    },
+                    "responses": verify_responses,
+                    "security": security,
+                }
+            },
+            "/v1/version": {
+                "get": {
+                    "operationId": "version",
+                    "summary": "Versions, configuration counts and limits",
+                    "responses": {
+                        "200": {
+                            "description": "Versions and limits",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **(versioned_auth if auth else {}),
+                    },
+                    "security": security,
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness",
+                    "responses": {
+                        "200": {
+                            "description": "The service is up",
+                            "content": {
+                                "application/json": {"schema": _obj({"status": {"const": "ok"}})}
+                            },
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Report": _report_schema(include_scores),
+                "Problem": _obj(
+                    {"error": _obj({"code": {"enum": sorted(CODES)}, "message": _STR})}
+                ),
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+    }

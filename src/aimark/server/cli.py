@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Any
 
@@ -125,11 +126,27 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
+    # uvicorn shuts down gracefully on SIGINT / SIGTERM, then raises the signal again; a
+    # graceful stop is a normal end for a service, so both end with exit code 0
+    previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         server.run()
+    except (KeyboardInterrupt, _Stopped):
+        pass
+    except SystemExit:  # uvicorn could not start (e.g. the port is taken) and has said why
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         app.state.service.close()
-    if not server.started:  # e.g. the port is taken: uvicorn has said why
+    if not server.started:
         print("aimark: error: the server could not start", file=sys.stderr)
         return 4
     return 0
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _raise_stopped(signum: int, frame: Any) -> None:
+    raise _Stopped

@@ -1,0 +1,301 @@
+"""Load test of ``aimark serve`` on loopback: concurrent clients uploading a mix of valid,
+labelled, corrupt and oversized files for a fixed time, against a plain verify loop measured
+in the same run.
+
+    python benchmarks/bench_server.py [--clients 32] [--seconds 60] [--concurrency N]
+    python benchmarks/bench_server.py --quick        # 8 clients, 10 s: a smoke run
+
+The server: ``aimark serve`` in its own process (uvicorn, worker processes for verification,
+default limits except ``--max-body-bytes 8 MiB``), trusting a development root made for the
+run, with one watermark key (so every image's pixels are decoded and searched, the expensive
+path). The clients: ``--clients`` asyncio tasks on httpx connections (keep-alive), each
+sending one upload after another, drawn at random (seeded) from the mix below. Clients and
+server share this machine's cores; the client side costs CPU too, and is included.
+
+Mix (weights): plain JPEG 640x480 (30), plain PNG 1024x768 (10), labelled JPEG (C2PA + XMP +
+watermark, 25), labelled PNG (5), signed text (5), plain text (5), corrupt JPEG (cut after 600
+bytes, 10), oversized (a 9 MiB body; 413 before it is read, 10). Expected answers: 200 for the
+valid ones, 422 for the corrupt one, 413 for the oversized one, and 503 (busy) when every
+place is taken (the client then waits as Retry-After says, with jitter, and sends its next
+upload); anything else counts as an error.
+
+Printed: requests/s (all, and verifications that completed), p50/p90/p99 latency per kind,
+status counts, error rate, RSS of the server and its workers (sum of VmRSS) after warm-up, at
+each third of the run and at the end; and the baseline: the same mix's verifiable files
+through ``Verifier.verify_bytes`` in ``concurrency`` processes with no HTTP, as files/s; the
+ratio says what HTTP, isolation and the load generator cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+import aimark
+
+EXPECTED = {
+    "plain-jpeg": {200},
+    "plain-png": {200},
+    "labelled-jpeg": {200},
+    "labelled-png": {200},
+    "signed-text": {200},
+    "plain-text": {200},
+    "corrupt": {422},
+    "oversized": {413},
+}
+WEIGHTS = {
+    "plain-jpeg": 30,
+    "plain-png": 10,
+    "labelled-jpeg": 25,
+    "labelled-png": 5,
+    "signed-text": 5,
+    "plain-text": 5,
+    "corrupt": 10,
+    "oversized": 10,
+}
+MAX_BODY = 8 * 1024 * 1024
+
+
+def _photo(w: int, h: int, seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack(
+        [128 + 90 * np.sin(x / 41 + seed), 128 + 90 * np.cos(y / 29), (x + y) % 256], -1
+    )
+    base += rng.normal(0, 9, base.shape)
+    return Image.fromarray(np.clip(base, 0, 255).astype(np.uint8), "RGB")
+
+
+def _encode(im: Image.Image, fmt: str, **kw) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def build_inputs(tmp: Path) -> tuple[dict[str, list[bytes]], Path, Path]:
+    dev = aimark.create_dev_credentials(tmp / "creds")
+    key = aimark.WatermarkKey.generate()
+    key.save(tmp / "wm.key")
+    labeler = aimark.Labeler(dev.credentials(), generator=("bench-model", "1.0"), watermark_key=key)
+    files: dict[str, list[bytes]] = defaultdict(list)
+    for i in range(4):
+        jpeg = _encode(_photo(640, 480, i), "JPEG", quality=88)
+        png = _encode(_photo(1024, 768, 10 + i), "PNG")
+        files["plain-jpeg"].append(jpeg)
+        files["plain-png"].append(png)
+        files["labelled-jpeg"].append(bytes(labeler.label_image(jpeg)))
+        files["labelled-png"].append(bytes(labeler.label_image(png)))
+        files["corrupt"].append(jpeg[:600])  # cut inside the headers: cannot be read
+        text = f"Paragraph {i}: a short note written for the benchmark.\n" * 8
+        files["plain-text"].append(text.encode())
+        files["signed-text"].append(labeler.label_text(text).encode("utf-8"))
+    files["oversized"].append(os.urandom(MAX_BODY + 1024 * 1024))
+    return files, dev.root_cert, tmp / "wm.key"
+
+
+def _tree_rss(pid: int) -> int:
+    """VmRSS (bytes) of ``pid`` and all its descendants."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        p = frontier.pop()
+        for child, parent in parents.items():
+            if parent == p and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    total = 0
+    for p in tree:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _client(
+    c: httpx.AsyncClient, rng: random.Random, files, deadline: float, out: list
+) -> None:
+    kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+    while time.monotonic() < deadline:
+        kind = rng.choices(kinds, weights)[0]
+        body = rng.choice(files[kind])
+        t0 = time.perf_counter()
+        retry_after = 0.0
+        try:
+            r = await c.post("/v1/verify", content=body)
+            status: int | str = r.status_code
+            if status == 503:  # a well-behaved client waits as told
+                retry_after = float(r.headers.get("retry-after", "1"))
+        except httpx.HTTPError as exc:
+            status = f"client-error:{type(exc).__name__}"
+        out.append((kind, status, time.perf_counter() - t0, time.monotonic()))
+        if retry_after:
+            await asyncio.sleep(retry_after * rng.uniform(0.5, 1.5))
+
+
+async def load(url: str, files, clients: int, seconds: float, pid: int) -> tuple[list, list]:
+    rss: list[tuple[str, int]] = [("after warm-up", _tree_rss(pid))]
+    results: list = []
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as c:
+        tasks = [
+            asyncio.create_task(_client(c, random.Random(i), files, deadline, results))
+            for i in range(clients)
+        ]
+        for k in (1, 2):
+            await asyncio.sleep(seconds / 3)
+            rss.append((f"{k}/3 of the run", _tree_rss(pid)))
+        await asyncio.gather(*tasks)
+    rss.append(("end", _tree_rss(pid)))
+    return results, rss
+
+
+def _verify_all(args: tuple[bytes, ...]) -> int:
+    trust, key_path, blobs = args
+    v = aimark.Verifier(trust=trust, watermark_keys=[aimark.WatermarkKey.load(key_path)])
+    for b in blobs:
+        v.verify_bytes(b)
+    return len(blobs)
+
+
+def baseline(files, root: Path, key: Path, workers: int, seconds: float) -> float:
+    """Files/s of verify_bytes on the verifiable part of the mix, in ``workers`` processes."""
+    rng = random.Random(99)
+    kinds = [k for k in WEIGHTS if k != "oversized"]
+    weights = [WEIGHTS[k] for k in kinds]
+    sample = [rng.choice(files[rng.choices(kinds, weights)[0]]) for _ in range(400)]
+    chunks = [tuple(sample[i::workers]) for i in range(workers)]
+    trust = root.read_bytes()
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_verify_all, [(trust, str(key), c[:4]) for c in chunks]))  # warm
+        done, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            done += sum(pool.map(_verify_all, [(trust, str(key), c) for c in chunks]))
+        return done / (time.perf_counter() - t0)
+
+
+def _pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(xs, q)) * 1000 if xs else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--concurrency", type=int, default=0, help="server workers (0: cores)")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if args.quick:
+        args.clients, args.seconds = 8, 10
+    cores = len(os.sched_getaffinity(0))
+    workers = args.concurrency or cores
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        files, root, key = build_inputs(tmp)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        cmd = [
+            sys.executable, "-m", "aimark", "serve", "--port", str(port), "--trust", str(root),
+            "--watermark-key", str(key), "--max-body-bytes", str(MAX_BODY),
+            "--concurrency", str(workers), "--log-level", "warning",
+        ]  # fmt: skip
+        server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            for _ in range(600):
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            # warm-up: every worker has verified something
+            asyncio.run(load(url, files, min(args.clients, 4), 3, server.pid))
+            results, rss = asyncio.run(load(url, files, args.clients, args.seconds, server.pid))
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, err = server.communicate(timeout=60)
+        base = baseline(files, root, key, workers, min(args.seconds, 20))
+
+    statuses = Counter(str(s) for _, s, _, _ in results)
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    errors: Counter[str] = Counter()
+    for kind, status, latency, _ in results:
+        by_kind[kind].append(latency)
+        if status not in EXPECTED[kind] and status != 503:
+            errors[f"{kind} -> {status}"] += 1
+    verified = sum(
+        1 for kind, status, _, _ in results if status in (200, 422) and kind != "oversized"
+    )
+    total_s = args.seconds
+    print(
+        f"# aimark serve load test: {args.clients} clients, {args.seconds:g} s, "
+        f"{workers} verification workers, {cores} cores, Python {sys.version.split()[0]}"
+    )
+    print(
+        f"requests {len(results):,}: {len(results) / total_s:.1f} req/s; verifications "
+        f"completed {verified:,}: {verified / total_s:.1f}/s"
+    )
+    print(
+        f"baseline verify_bytes in {workers} processes, same mix, no HTTP: {base:.1f} files/s; "
+        f"service / baseline = {verified / total_s / base:.2f}"
+    )
+    lat = [x for _, _, x, _ in results]
+    print(
+        f"latency all: p50 {_pct(lat, 50):.0f} ms, p90 {_pct(lat, 90):.0f} ms, "
+        f"p99 {_pct(lat, 99):.0f} ms"
+    )
+    print("| kind | requests | p50 ms | p90 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in WEIGHTS:
+        xs = by_kind.get(kind, [])
+        cells = " | ".join(f"{_pct(xs, q):.0f}" for q in (50, 90, 99))
+        print(f"| {kind} | {len(xs):,} | {cells} |")
+    print("status counts: " + ", ".join(f"{k}: {v:,}" for k, v in sorted(statuses.items())))
+    n_err = sum(errors.values())
+    print(f"unexpected answers: {n_err} ({n_err / max(1, len(results)):.2%}) {dict(errors)}")
+    print(
+        "RSS of the server and its workers: "
+        + ", ".join(f"{label} {b / 2**20:.0f} MiB" for label, b in rss)
+    )
+    growth = rss[-1][1] / rss[0][1]
+    print(f"RSS end / after warm-up: {growth:.2f}")
+    if "Traceback" in err.decode(errors="replace"):
+        print("the server's log has a traceback:\n" + err.decode(errors="replace")[-3000:])
+
+
+if __name__ == "__main__":
+    main()

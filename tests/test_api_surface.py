@@ -84,6 +84,21 @@ def test_layering(path):
     # the CLI are the entry points that may)
     if rel[0] not in ("scanner", "cli.py", "_api.py"):
         assert not any(i.startswith("aimark.scanner") for i in imports), "scanner is on top"
+    # the service is on top too; the modules the CLI loads to build its parser, and the worker
+    # the forkserver preloads, import nothing of the server extra
+    if rel[0] not in ("server", "cli.py"):
+        assert not any(i.startswith("aimark.server") for i in imports), "server is on top"
+    if rel[0] == "server" and rel[-1] in (
+        "__init__.py",
+        "cli.py",
+        "config.py",
+        "limits.py",
+        "_worker.py",
+    ):
+        assert not any(
+            i.split(".")[0] in ("starlette", "uvicorn", "python_multipart", "anyio", "httpx")
+            for i in _top_level_imports(path)
+        )
     # the scanner verifies through the Verifier, and its optional extras are imported lazily
     if rel[0] == "scanner":
         assert not any(
@@ -109,3 +124,27 @@ def test_scanning_without_extras_imports_none_of_them():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+_BLOCK_SERVER_EXTRA = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("starlette", "uvicorn", "python_multipart"):
+            raise ImportError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_the_server_extra_is_needed_only_to_serve():
+    code = _BLOCK_SERVER_EXTRA + (
+        "import aimark, aimark.server\n"
+        "from aimark.cli import main\n"
+        "extra = ('starlette', 'uvicorn', 'python_multipart')\n"
+        "print(sorted(m for m in extra if m in sys.modules))\n"
+        "sys.exit(main(['serve', '--port', '0']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
+    assert out.returncode == 4, out.stderr
+    assert "pip install 'aimark[server]'" in out.stderr and "Traceback" not in out.stderr

@@ -25,13 +25,15 @@ ENV_PREFIX = "AIMARK_"
 
 def require_extra() -> None:
     """Raise :class:`MissingExtraError` unless the ``server`` extra is installed."""
-    import importlib.util
+    import importlib
 
     for module in ("starlette", "python_multipart"):
-        if importlib.util.find_spec(module) is None:
+        try:
+            importlib.import_module(module)
+        except ImportError:
             raise MissingExtraError(
                 f"the server needs {module.replace('_', '-')}: pip install 'aimark[server]'"
-            )
+            ) from None
 
 
 def _paths(value: str | None) -> list[str]:

@@ -337,6 +337,34 @@ async def test_slow_upload_gets_408(verifier):
     assert time.perf_counter() - t0 < 2
 
 
+async def test_client_disconnect_mid_upload_is_not_an_error(verifier, caplog):
+    app = create_app(verifier, isolation="thread")
+    sent: list[dict] = []
+    messages = [
+        {"type": "http.request", "body": b"\xff\xd8\xff" + b"x" * 100, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/v1/verify", "raw_path": b"/v1/verify", "query_string": b"",
+        "headers": [], "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+    }  # fmt: skip
+    try:
+        await app(scope, receive, send)
+    finally:
+        app.state.service.close()
+    assert sent[0]["status"] == 400
+    assert app.state.service.admission.in_progress == 0  # its place was given back
+    assert "Traceback" not in caplog.text and "unhandled" not in caplog.text
+
+
 # -- concurrency: bounded, 503 + Retry-After, and the event loop stays free ---------------------
 
 

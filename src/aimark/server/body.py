@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import anyio
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from aimark.server.problems import Problem
 
@@ -90,6 +91,8 @@ async def read_upload(
                 sink.write(chunk)
     except TimeoutError:
         raise Problem(408, "upload-timeout", f"the upload took longer than {timeout:g} s") from None
+    except ClientDisconnect:  # nobody is left to answer; say so in the log's status line
+        raise Problem(400, "bad-request", "the client disconnected during the upload") from None
     return sink.finish()
 
 

@@ -1,0 +1,546 @@
+"""The verification page (``src/aimark/server/static/``) in the system Chromium, driven by
+Playwright against a real ``aimark serve`` process: verdicts in words, the layers, the
+preview, the raw JSON, errors, the API key, drag and drop, the keyboard, hostile strings,
+phone width, and that the page loads nothing but its own files under its CSP.
+
+Playwright's own browser download is never used: the tests launch ``chromium`` from the
+system and skip when it (or the playwright package) is missing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from PIL import Image
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="playwright is not installed (the test extra: pip install -e '.[test]')",
+)
+
+import aimark  # noqa: E402
+from conftest import REPO, encode, natural_image  # noqa: E402
+from serving import Served, serve  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="the page tests drive the system Chromium, which is not installed "
+    "(apt-get install chromium); Playwright's own browser download is not used",
+)
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STATIC = REPO / "src" / "aimark" / "server" / "static"
+ARTIFACTS = REPO / "build" / "test-artifacts"
+HOSTILE = "<img src=x onerror=alert(1)>"
+API_KEY = "page-test-api-key-0123456789"
+MAX_BODY = 3_000_000  # the main server's body limit (the labelled PNG is well under it)
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+# the page's `securitypolicyviolation` events, recorded from before its own script runs
+RECORD_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
+
+# a drop on the zone, with a DataTransfer made in the page from the file's bytes
+DROP = """([name, type, b64]) => {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const dt = new DataTransfer();
+  dt.items.add(new File([bytes], name, { type }));
+  const zone = document.getElementById("drop");
+  const fire = (t) => zone.dispatchEvent(
+    new DragEvent(t, { bubbles: true, cancelable: true, dataTransfer: dt }));
+  fire("dragenter");
+  const accepted = !fire("dragover");  // the zone cancels dragover: it takes the drop
+  const highlighted = zone.classList.contains("dragging");
+  fire("drop");
+  return { accepted, highlighted, after: zone.classList.contains("dragging") };
+}"""
+
+
+# -- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory, dev, creds) -> dict[str, Path]:
+    """The files the tests upload, and the server's watermark key."""
+    tmp = tmp_path_factory.mktemp("page-media")
+    key = aimark.WatermarkKey.generate()
+    key.save(tmp / "wm.key")
+    labeler = aimark.Labeler(creds, generator=("test-model", "1.0"), watermark_key=key)
+    files = {"wm_key": tmp / "wm.key", "keys": tmp / "api-keys.txt"}
+    files["keys"].write_text(f"# one API key\n{API_KEY}\n")
+
+    files["photo"] = tmp / "photo.jpg"
+    files["photo"].write_bytes(encode(natural_image(640, 480, seed=31), "jpeg", quality=90))
+    source = tmp / "generated.png"
+    source.write_bytes(encode(natural_image(640, 480, seed=32), "png"))
+    files["labelled"] = tmp / "labelled.png"
+    labeler.label_image(source, files["labelled"])
+
+    hostile = aimark.Labeler(creds, generator=(HOSTILE, "1.0"))
+    files["hostile"] = tmp / "hostile.png"
+    hostile.label_image(
+        encode(natural_image(320, 240, seed=33), "png"), files["hostile"], title=HOSTILE
+    )
+
+    files["tiff"] = tmp / "scan.tiff"  # verified by the server, not shown by Chromium
+    files["tiff"].write_bytes(encode(natural_image(320, 240, seed=34), "tiff"))
+    files["text"] = tmp / "note.txt"
+    files["text"].write_text(
+        "A note typed by hand.\n<b>not bold</b> & <script>alert(2)</script>\n" * 3,
+        encoding="utf-8",
+    )
+    files["corrupt"] = tmp / "corrupt.png"
+    files["corrupt"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))  # a PNG signature, no PNG
+    files["big"] = tmp / "big.jpg"
+    files["big"].write_bytes(b"\xff\xd8\xff" + bytes(MAX_BODY + 10))
+    return files
+
+
+@pytest.fixture(scope="module")
+def server(media, dev, tmp_path_factory) -> Iterator[Served]:
+    """``aimark serve`` with the dev root as its trust anchor and one watermark key."""
+    args = ["--trust", str(dev.root_cert), "--watermark-key", str(media["wm_key"])]
+    args += ["--concurrency", "1", "--max-body-bytes", str(MAX_BODY)]
+    with serve(*args, tmp=tmp_path_factory.mktemp("page-serve")) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Tab:
+    """One page in a fresh browser context, with everything it did recorded."""
+
+    def __init__(self, browser, base: str, viewport: dict[str, int] = DESKTOP) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=viewport)
+        self.context.add_init_script(RECORD_CSP)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.verify_requests: list[dict[str, str]] = []
+        self.console: list[tuple[str, str]] = []
+        self.dialogs: list[str] = []
+        self.page_errors: list[str] = []
+        self.page.on("request", self._on_request)
+        self.page.on("console", lambda m: self.console.append((m.type, m.text)))
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        self.page.on("dialog", self._on_dialog)
+
+    def _on_request(self, request) -> None:
+        self.requests.append(request.url)
+        if request.url.endswith("/v1/verify"):
+            self.verify_requests.append(request.headers)
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, *, wait_version: bool = True):
+        self.page.goto(self.base + "/")
+        if wait_version:
+            self.page.wait_for_function(
+                "document.getElementById('server-info').textContent.startsWith('aimark ')"
+            )
+        return self.page
+
+    def result(self, status: str | None = None, code: str | None = None) -> None:
+        """Wait for the verdict (with this status) or the error (with this code)."""
+        if status:
+            self.page.wait_for_selector(f'#verdict[data-status="{status}"]', state="visible")
+        if code:
+            self.page.wait_for_selector(f'#error[data-code="{code}"]', state="visible")
+        if not status and not code:
+            self.page.wait_for_selector("#verdict[data-status], #error[data-code]")
+        self.page.wait_for_selector("#busy", state="hidden")
+
+    def raw_json(self) -> dict:
+        self.page.click("#raw summary")
+        self.page.wait_for_selector("#raw-json", state="visible")
+        return json.loads(self.page.text_content("#raw-json"))
+
+    def assert_clean(self) -> None:
+        """Only same-origin loads, no CSP violation, no script error, no dialog."""
+        origin = self.base
+        foreign = [
+            u
+            for u in self.requests
+            if not (u.startswith(origin + "/") or u.startswith("blob:" + origin + "/"))
+        ]
+        assert foreign == [], f"requests outside {origin}: {foreign}"
+        csp = [t for _, t in self.console if "Content Security Policy" in t]
+        assert csp == [], csp
+        assert self.page.evaluate("window.__cspViolations") == []
+        assert self.page_errors == [] and self.dialogs == []
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tab(browser, server) -> Iterator[Tab]:
+    t = Tab(browser, server.url)
+    yield t
+    t.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page PNG in build/test-artifacts/, checked to be a real picture."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, len(data)
+    with Image.open(path) as im:
+        assert im.size[0] == page.viewport_size["width"] and im.size[1] >= 600
+        assert len(im.convert("RGB").getcolors(1 << 20) or range(1 << 20)) > 50  # not blank
+    return path
+
+
+def verify_directly(server: Served, path: Path, mime: str) -> tuple[int, dict]:
+    with path.open("rb") as f:
+        r = httpx.post(server.url + "/v1/verify", files={"file": (path.name, f, mime)}, timeout=60)
+    return r.status_code, r.json()
+
+
+def visible_text(page, selector: str) -> str:
+    return " ".join(page.inner_text(selector).split())
+
+
+# -- tests -----------------------------------------------------------------------------------
+
+
+def test_labelled_image_shows_the_trusted_verdict_layers_preview_and_raw_json(tab, server, media):
+    page = tab.open()
+    version = httpx.get(server.url + "/v1/version", timeout=10).json()
+    footer = visible_text(page, "footer")
+    assert f"aimark {version['aimark']}" in footer and "1 trust anchor" in footer
+    assert "“Trusted” means the signer’s certificate chains to one of this server’s" in footer
+
+    page.set_input_files("#file", str(media["labelled"]))
+    tab.result(status="labelled-trusted")
+    verdict = visible_text(page, "#verdict")
+    assert "Labelled as AI-generated — signed by a trusted signer" in verdict
+    assert "declared by Content Credentials from a trusted signer" in verdict  # the summary
+    assert "C2PA manifest signed by a trusted signer (aimark dev signer)" in verdict  # a reason
+    assert page.is_hidden("#error")
+
+    c2pa = visible_text(page, "#layer-c2pa")
+    assert page.text_content("#c2pa-signer") == "aimark dev signer"
+    assert "Valid, signed by a signer this server trusts" in c2pa
+    assert "aimark development" in c2pa  # the issuer
+    assert "AI-generated (trainedAlgorithmicMedia)" in c2pa
+    metadata = visible_text(page, "#layer-metadata")
+    assert "test-model 1.0" in metadata  # creator tool / EXIF
+
+    raw = tab.raw_json()
+    status, direct = verify_directly(server, media["labelled"], "image/png")
+    assert status == 200
+    assert raw["verdict"] == direct["verdict"]
+    assert raw["c2pa"]["state"] == direct["c2pa"]["state"] == "trusted"
+    assert raw["watermark"] == direct["watermark"] and raw["source"] == "labelled.png"
+
+    watermark = visible_text(page, "#layer-watermark")
+    content_id = raw["watermark"]["content_id"]
+    assert raw["watermark"]["detected"] and content_id and content_id.startswith("urn:aimark:")
+    assert "Detected" in watermark and raw["watermark"]["key_id"] in watermark
+    assert page.text_content("#watermark-content-id") == content_id
+    media_layer = visible_text(page, "#layer-media")
+    assert "640 × 480 pixels" in media_layer and "PNG (image/png)" in media_layer
+
+    page.wait_for_function(
+        "(() => { const i = document.querySelector('#preview img');"
+        " return i && i.complete && i.naturalWidth > 0; })()"
+    )
+    assert page.eval_on_selector("#preview img", "i => [i.naturalWidth, i.src]")[0] == 640
+    assert page.eval_on_selector("#preview img", "i => i.src").startswith("blob:")
+
+    tab.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page.click("#copy")
+    page.wait_for_selector("#copy-status:has-text('Copied')")
+    assert json.loads(page.evaluate("navigator.clipboard.readText()")) == raw
+
+    screenshot(page, "server-page-labelled.png")
+    tab.assert_clean()
+
+
+def test_unlabelled_image_chosen_with_the_keyboard_says_not_labelled_and_why_that_is_not_human(
+    tab, server, media
+):
+    page = tab.open()
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "file"
+    assert page.eval_on_selector("label[for=file]", "l => l.textContent").strip()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(media["photo"]))
+
+    tab.result(status="not-labelled")
+    verdict = visible_text(page, "#verdict")
+    assert "Not labelled as AI-generated" in verdict
+    assert "does not mean “made by a human”" in verdict
+    assert "no AI label found" in verdict  # the summary
+    assert "No Content Credentials in this file" in visible_text(page, "#layer-c2pa")
+    assert "not found" in visible_text(page, "#layer-watermark")
+    assert page.get_attribute("#announce", "aria-live") == "polite"
+    page.wait_for_function("document.getElementById('announce').textContent.includes('Not')")
+    assert tab.raw_json()["verdict"]["status"] == "not-labelled"
+    screenshot(page, "server-page-unlabelled.png")
+    tab.assert_clean()
+
+
+def test_plain_text_is_previewed_as_text_and_not_labelled(tab, media):
+    page = tab.open()
+    page.set_input_files("#file", str(media["text"]))
+    tab.result(status="not-labelled")
+    preview = page.text_content("#preview pre")
+    assert preview.startswith("A note typed by hand.\n<b>not bold</b> & <script>alert(2)</script>")
+    assert page.locator("#preview b, #preview script").count() == 0
+    assert "Text" in visible_text(page, "#layer-media")
+    assert "do not apply to text" in visible_text(page, "#layer-watermark")
+    assert tab.raw_json()["media"]["format"] == "text"
+    tab.assert_clean()
+
+
+def test_corrupt_image_shows_the_error_code_and_no_broken_preview(tab, server, media):
+    page = tab.open()
+    page.set_input_files("#file", str(media["corrupt"]))
+    tab.result(status="error", code="corrupt-input")
+    assert "could not be verified" in visible_text(page, "#verdict")
+    error = visible_text(page, "#error")
+    assert "corrupt-input" in error and "cannot be parsed" in error  # the server's message
+    page.wait_for_selector("#preview .preview-note")  # the img error event replaced the image
+    assert page.locator("#preview img").count() == 0
+    assert "cannot display" in visible_text(page, "#preview")
+    status, direct = verify_directly(server, media["corrupt"], "image/png")
+    assert status == 422 and tab.raw_json() == direct
+    screenshot(page, "server-page-error.png")
+    tab.assert_clean()
+
+
+def test_an_image_the_browser_cannot_show_gets_a_note_not_a_broken_image(tab, media):
+    page = tab.open()
+    page.set_input_files("#file", str(media["tiff"]))
+    tab.result(status="not-labelled")
+    page.wait_for_selector("#preview .preview-note")
+    assert "cannot display this TIFF image" in visible_text(page, "#preview")
+    assert page.locator("#preview img").count() == 0
+    assert "320 × 240 pixels" in visible_text(page, "#layer-media")
+    tab.assert_clean()
+
+
+def test_a_file_dropped_on_the_zone_is_verified(tab, media):
+    page = tab.open()
+    data = base64.b64encode(media["labelled"].read_bytes()).decode()
+    outcome = page.evaluate(DROP, ["dropped.png", "image/png", data])
+    assert outcome == {"accepted": True, "highlighted": True, "after": False}
+    tab.result(status="labelled-trusted")
+    assert page.text_content("#result-name") == "dropped.png"
+    assert tab.raw_json()["source"] == "dropped.png"
+    page.wait_for_function("document.querySelector('#preview img').naturalWidth > 0")
+    assert len(tab.verify_requests) == 1
+    tab.assert_clean()
+
+
+def test_hostile_names_and_labels_are_shown_as_text_and_never_run(tab, media):
+    page = tab.open()
+    name = HOSTILE + ".png"
+    payload = {"name": name, "mimeType": "image/png", "buffer": media["hostile"].read_bytes()}
+    page.set_input_files("#file", files=[payload])
+    tab.result(status="labelled-trusted")
+    page.wait_for_timeout(200)  # time for an injected onerror to fire, if there were one
+
+    assert page.text_content("#result-name") == name
+    assert HOSTILE in page.text_content("#verdict")  # the summary names the generator
+    layers = page.text_content("#layers")
+    assert f"{HOSTILE} 1.0" in layers  # software agent, creator tool, EXIF Software
+    assert page.text_content("#layer-c2pa").count(HOSTILE) >= 2  # agent and title
+    raw = tab.raw_json()
+    assert raw["source"] == name and raw["c2pa"]["title"] == HOSTILE
+    assert raw["metadata"]["exif"]["Software"] == f"{HOSTILE} 1.0"
+
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("img").count() == 2  # the logo and the preview, nothing injected
+    assert page.locator("script").count() == 1
+    assert tab.dialogs == []
+    assert [t for kind, t in tab.console if kind == "error"] == []
+    tab.assert_clean()
+
+
+def test_problems_are_explained_in_words(tab, server, media):
+    page = tab.open()
+    # over the limit /v1/version gave: refused before any upload
+    page.set_input_files("#file", str(media["big"]))
+    tab.result(code="body-too-large")
+    assert "3,000,000 bytes" in visible_text(page, "#error") and tab.verify_requests == []
+    assert page.is_hidden("#verdict")
+
+    page.route(
+        "**/v1/verify",
+        lambda route: route.fulfill(
+            status=503,
+            headers={"Retry-After": "2", "Content-Type": "application/json"},
+            body=json.dumps({"error": {"code": "busy", "message": "retry shortly"}}),
+        ),
+    )
+    page.set_input_files("#file", str(media["photo"]))
+    tab.result(code="busy")
+    assert "busy" in visible_text(page, "#error") and "2 seconds" in visible_text(page, "#error")
+
+    page.unroute("**/v1/verify")
+    page.route(
+        "**/v1/verify",
+        lambda route: route.fulfill(
+            status=413,
+            json={"error": {"code": "body-too-large", "message": "over the limit"}},
+        ),
+    )
+    page.set_input_files("#file", str(media["photo"]))
+    tab.result(code="body-too-large")
+    assert "up to 2.9 MiB (3,000,000 bytes)" in visible_text(page, "#error")
+
+    page.unroute("**/v1/verify")
+    page.route("**/v1/verify", lambda route: route.abort("internetdisconnected"))
+    page.set_input_files("#file", str(media["photo"]))
+    tab.result(code="network-error")
+    assert "Could not reach the server" in visible_text(page, "#error")
+    assert page.is_hidden("#verdict") and page.is_hidden("#layers")
+    tab.assert_clean()
+
+
+def test_a_server_with_api_keys_asks_for_one_and_keeps_it_in_the_session(browser, media, tmp_path):
+    args = ["--api-keys-file", str(media["keys"]), "--concurrency", "1"]
+    with serve(*args, tmp=tmp_path) as served:
+        tab = Tab(browser, served.url)
+        try:
+            page = tab.open(wait_version=False)
+            page.wait_for_selector("#auth", state="visible")
+            assert page.get_attribute("#api-key", "type") == "password"
+            assert page.eval_on_selector("label[for=api-key]", "l => l.textContent") == "API key"
+
+            page.set_input_files("#file", str(media["photo"]))
+            tab.result(code="unauthorized")
+            assert "API key" in visible_text(page, "#error")
+            screenshot(page, "server-page-api-key.png")
+
+            page.fill("#api-key", "a-wrong-key-of-enough-length")
+            page.click("#api-key-save")
+            # the file that waited for the key is sent again, and refused again
+            page.wait_for_selector("#error[data-code=unauthorized]:has-text('not accepted')")
+            assert len(tab.verify_requests) == 2 and page.is_visible("#auth")
+
+            page.fill("#api-key", API_KEY)
+            page.click("#api-key-save")
+            tab.result(status="not-labelled")  # ... and verified once the key is right
+            assert len(tab.verify_requests) == 3
+            assert page.is_hidden("#auth") and page.is_hidden("#error")
+            assert tab.verify_requests[-1].get("authorization") == f"Bearer {API_KEY}"
+            assert "aimark " in page.text_content("#server-info")
+            assert page.evaluate("sessionStorage.getItem('aimark.apiKey')") == API_KEY
+            assert page.evaluate("localStorage.length") == 0
+            assert API_KEY not in page.evaluate("document.cookie")
+
+            page.reload()  # the key lasts for the tab's session
+            page.wait_for_function(
+                "document.getElementById('server-info').textContent.startsWith('aimark ')"
+            )
+            assert page.is_hidden("#auth")
+            tab.assert_clean()
+        finally:
+            tab.close()
+
+
+def test_phone_width_has_no_sideways_scrolling(browser, server, media):
+    tab = Tab(browser, server.url, viewport=PHONE)
+    try:
+        page = tab.open()
+        page.set_input_files("#file", str(media["labelled"]))
+        tab.result(status="labelled-trusted")
+        page.click("#raw summary")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], width
+        screenshot(page, "server-page-phone.png")
+        tab.assert_clean()
+    finally:
+        tab.close()
+
+
+def test_the_page_loads_only_its_own_files_under_the_csp(tab, server):
+    page = tab.page
+    response = page.goto(server.url + "/")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    page.wait_for_function(
+        "document.getElementById('server-info').textContent.startsWith('aimark ')"
+    )
+    paths = {urlsplit(u).path for u in tab.requests}
+    assert paths == {"/", "/static/style.css", "/static/app.js", "/static/icon.svg", "/v1/version"}
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgba(0, 0, 0, 0)"
+    tab.assert_clean()
+
+
+class _Markup(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if "style" in a or tag == "style":
+            self.problems.append(f"inline style on <{tag}>")
+        if any(k.startswith("on") for k in a):
+            self.problems.append(f"inline handler on <{tag}>")
+        if tag == "script" and not a.get("src", "").startswith("/static/"):
+            self.problems.append("inline or foreign script")
+        for key in ("src", "href"):
+            if a.get(key) and re.match(r"^(https?:)?//", a[key]):
+                self.problems.append(f"external {key} {a[key]}")
+
+
+def test_the_page_source_has_no_inline_code_and_never_writes_html():
+    markup = _Markup()
+    markup.feed((STATIC / "index.html").read_text(encoding="utf-8"))
+    assert markup.problems == []
+    assert {"file", "verdict", "raw-json", "preview", "error", "layers"} <= markup.ids
+    script = (STATIC / "app.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script, sink
+    css = (STATIC / "style.css").read_text(encoding="utf-8")
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", css)

@@ -319,9 +319,8 @@ def _verdict(
         reasons.append("TC260 AIGC label in XMP")
     if wm.detected:
         where = f", content id {wm.content_id}" if wm.content_id else ""
-        reasons.append(
-            f"invisible watermark of key {wm.key_id} found (p = {wm.p_value:.1e}{where})"
-        )
+        # no p-value here: reasons go out in public answers (see WatermarkResult.to_dict)
+        reasons.append(f"invisible watermark of key {wm.key_id} found{where}")
         bound = [v for alg, v in c2pa.soft_bindings if alg == wm.scheme]
         if bound and wm.payload and wm.payload not in bound:
             reasons.append("the watermark payload differs from the manifest's soft binding")

@@ -258,3 +258,22 @@ def test_corrupt_avif_pixels_are_a_report_not_a_crash():
         assert report.verdict.status in (aimark.Status.NOT_LABELLED, aimark.Status.ERROR)
         undecodable += report.watermark.status.startswith("undecodable")
     assert undecodable > 0  # the corrupt-pixel path was reached
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
+def test_a_cut_file_without_credentials_is_not_called_invalid(fmt, labeler, trusted):
+    # regression (found by the page's browser tests): c2pa cannot parse a cut PNG and said
+    # so with an error that became "C2PA invalid" — a tampering alarm for a file that never
+    # had Content Credentials. Only a file that holds a manifest store can be invalid.
+    data = encode(natural_image(320, 240, seed=4), fmt)
+    report = trusted.verify_bytes(data[: len(data) // 2])
+    assert report.verdict.status in (aimark.Status.NOT_LABELLED, aimark.Status.ERROR)
+    assert report.c2pa.state is aimark.C2paState.ABSENT
+    signed = labeler.label_image(natural_image(320, 240, seed=4), format=fmt).data
+    part = signed[: len(signed) * 3 // 4]
+    cut = trusted.verify_bytes(part)
+    if b"jumb" in part:  # the manifest store is still there (JPEG, PNG: it comes first)
+        assert cut.c2pa.state is aimark.C2paState.INVALID
+        assert cut.verdict.status is aimark.Status.INVALID
+    else:  # WebP keeps it after the pixels
+        assert cut.verdict.status in (aimark.Status.NOT_LABELLED, aimark.Status.ERROR)

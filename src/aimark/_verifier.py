@@ -137,6 +137,15 @@ class Verifier:
         except InputError as exc:
             problems.append(str(exc))
             embedded = containers.Embedded()
+        c2pa_result = self._reader.read(data, info.format.mime)
+        if (
+            c2pa_result.state is C2paState.INVALID
+            and c2pa_result.manifest is None
+            and not containers.may_carry_c2pa(data)
+        ):  # c2pa failed on the file itself (e.g. a cut PNG) and there is no manifest store in
+            # it: that is a damaged file without Content Credentials, not invalid credentials
+            problems.append(f"the C2PA reader could not parse the file: {c2pa_result.error}")
+            c2pa_result = C2paResult(state=C2paState.ABSENT)
         media = MediaInfo(
             format=info.format.value,
             mime=info.format.mime,
@@ -147,7 +156,6 @@ class Verifier:
             problems=tuple(problems),
         )
         metadata = _metadata_layer(info, embedded)
-        c2pa_result = self._reader.read(data, info.format.mime)
         watermark = self._watermark_layer(data)
         return self._report(name, media, c2pa_result, metadata, watermark)
 

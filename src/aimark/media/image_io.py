@@ -113,6 +113,9 @@ def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Imag
     _require_format_support(fmt)
     try:
         with warnings.catch_warnings():
+            # Pillow parses some metadata while opening (TIFF tags) and warns about what it
+            # skips ("Corrupt EXIF data"); as below, that must not reach the caller's stderr
+            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=None)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -39,6 +39,10 @@ __all__ = ["DEFAULT_THRESHOLD", "Detection", "detect", "detect_batch"]
 
 DEFAULT_THRESHOLD = 1e-6
 _ANALYSIS_SHORT = 384
+# Longest side analysed (a centred crop beyond it; the tile repeats, so a crop still holds it):
+# the lattice search's grid is finer the longer the side, and grows as its cube, so a
+# 16,000 × 160 image would need tens of GB. Images up to about 16:9 are not cropped.
+_ANALYSIS_LONG = 1024
 _HYPOTHESES = 4  # lattice hypotheses tested per image (fixed: enters the p-value)
 _MIN_PERIOD = 40.0  # smallest tile period looked for, in analysis pixels
 _MAX_PERIOD = 240.0
@@ -96,8 +100,12 @@ class Detection:
 
 
 def _analysis_luma(arr: np.ndarray) -> np.ndarray:
-    """Luma reduced by an integer factor so the short side is near the analysis size."""
-    return reduced_luma(arr, max(1, round(min(arr.shape[:2]) / _ANALYSIS_SHORT)))
+    """Luma reduced by an integer factor so the short side is near the analysis size, the long
+    side cropped (centred) to at most :data:`_ANALYSIS_LONG`."""
+    y = reduced_luma(arr, max(1, round(min(arr.shape[:2]) / _ANALYSIS_SHORT)))
+    h, w = y.shape
+    top, left = max(0, (h - _ANALYSIS_LONG) // 2), max(0, (w - _ANALYSIS_LONG) // 2)
+    return y[top : top + _ANALYSIS_LONG, left : left + _ANALYSIS_LONG]
 
 
 def _wiener_residual(y: np.ndarray, radius: int = 2, noise: float = 4.0) -> np.ndarray:

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +63,59 @@ def decode_user_comment(raw: Any) -> str | None:
     return text.strip("\x00 ") or None
 
 
+# bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, SBYTE, UNDEFINED,
+# SSHORT, SLONG, SRATIONAL, FLOAT, DOUBLE)
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+# the IFDs piexif reads: pointer tag -> (IFD, the piexif.TAGS table of its known tags)
+_SUB_IFDS = {0x8769: "Exif", 0x8825: "GPS", 0xA005: "Interop"}
+
+
+def _check_counts(tiff: bytes) -> None:
+    """Refuse EXIF whose known tags claim more values than the block holds.
+
+    piexif builds a struct format of one character per claimed value before it looks at the
+    data, so a count of 0x04000000 in a 100-byte block costs it seconds and gigabytes. This
+    walks the IFDs piexif reads (0th, Exif, GPS, Interop, 1st) and checks the counts of the
+    tags it decodes first.
+    """
+    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
+        return  # piexif refuses it itself, cheaply
+    order = "<" if tiff[:2] == b"II" else ">"
+    queue = [(struct.unpack(order + "L", tiff[4:8])[0], "Image", True)]
+    seen: set[int] = set()
+    while queue and len(seen) < 8:
+        ifd, table, zeroth = queue.pop()
+        if ifd in seen or ifd + 2 > len(tiff):
+            continue
+        seen.add(ifd)
+        known = piexif.TAGS[table]
+        (count,) = struct.unpack(order + "H", tiff[ifd : ifd + 2])
+        for k in range(count):
+            entry = ifd + 2 + 12 * k
+            if entry + 12 > len(tiff):
+                break
+            tag, kind, n, value = struct.unpack(order + "HHLL", tiff[entry : entry + 12])
+            if tag in known and n * _TYPE_SIZES.get(kind, 1) > len(tiff):
+                raise ExifError(
+                    f"EXIF tag {tag} claims {n:,} values, more than its {len(tiff):,}-byte block"
+                )
+            if tag in _SUB_IFDS and tag in known:  # the pointer as piexif decodes it
+                field = tiff[entry + 8 : entry + 12]
+                if kind in (1, 6, 7):
+                    value = field[0]
+                elif kind in (3, 8):
+                    (value,) = struct.unpack(order + "H", field[:2])
+                queue.append((value, _SUB_IFDS[tag], False))
+        end = ifd + 2 + 12 * count
+        if zeroth and end + 4 <= len(tiff):  # the 1st IFD (thumbnail) follows the 0th
+            queue.append((struct.unpack(order + "L", tiff[end : end + 4])[0], "Image", False))
+
+
 def _load(raw: bytes | None) -> dict[str, Any]:
     if not raw:
         return {"0th": {}, "Exif": {}, "GPS": {}, "1st": {}, "Interop": {}, "thumbnail": None}
     data = raw if raw.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + raw
+    _check_counts(data[6:])
     try:
         return piexif.load(data)
     except Exception as exc:  # piexif raises bare ValueError/struct.error/KeyError/...

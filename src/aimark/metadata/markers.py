@@ -47,7 +47,7 @@ def _short(text: str, n: int = 120) -> str:
 def _looks_json(text: str) -> bool:
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the stack allows
         return False
     return True
 

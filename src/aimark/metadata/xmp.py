@@ -13,8 +13,10 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape
 
 __all__ = [
@@ -213,6 +215,47 @@ def _first(desc_list: list[ET.Element], tag: str) -> str | None:
     return None
 
 
+_MAX_JSON_DEPTH = 16  # the TC260 label is a flat object; deeper values are kept raw
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:20]}")
+    return value
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _plain_json(text: str) -> Any:
+    """Parse ``text`` as strict JSON that a report can carry: no NaN or Infinity (Python's
+    json accepts them, and would write them back out as invalid JSON), nesting at most
+    :data:`_MAX_JSON_DEPTH` deep (deeper input exhausts the recursion limit, while parsing or
+    later while the report is serialised).
+
+    Raises:
+        ValueError: not such JSON.
+    """
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > _MAX_JSON_DEPTH:
+            raise ValueError("nested too deeply")
+        level = [
+            child
+            for v in level
+            if isinstance(v, (dict, list))
+            for child in (v.values() if isinstance(v, dict) else v)
+        ]
+    return value
+
+
 def read_xmp(packet: bytes | str) -> XmpLabels:
     """Read the origin-related properties from an XMP packet (never raises on bad XMP).
 
@@ -233,11 +276,11 @@ def read_xmp(packet: bytes | str) -> XmpLabels:
     raw_tc = _first(descs, _TC260 + "AIGC")
     if raw_tc is not None:
         try:
-            parsed = json.loads(raw_tc)
+            parsed = _plain_json(raw_tc)
             tc260 = parsed if isinstance(parsed, dict) else {"value": parsed}
-        except ValueError:
+        except ValueError as exc:
             tc260 = {"raw": raw_tc[:1000]}
-            problems.append("TC260 AIGC property is not JSON")
+            problems.append(f"TC260 AIGC property is not JSON ({exc})")
     return XmpLabels(
         digital_source_types=tuple(dst),
         creator_tool=_first(descs, _XMP + "CreatorTool"),

@@ -352,7 +352,10 @@ def _worker_pids() -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the workers")
-def test_worker_that_dies_does_not_lose_files(tmp_path):
+@pytest.mark.parametrize("pause", [0, 1.5])
+def test_worker_that_dies_does_not_lose_files(tmp_path, pause):
+    # pause: the pool learns of the death before the scan sends more work (regression: the
+    # scan's next submit then raised BrokenProcessPool instead of rebuilding the pool)
     folder = _many(tmp_path, 80)
     run = aimark.scan(folder, workers=2, chunk_size=4)
     seen = []
@@ -362,6 +365,7 @@ def test_worker_that_dies_does_not_lose_files(tmp_path):
             pids = _worker_pids()
             assert pids
             os.kill(pids[0], signal.SIGKILL)
+            time.sleep(pause)
     assert len(seen) == len(set(seen)) == 80
     assert run.summary.errors == 0  # every file was scanned again, alone, and got its report
 

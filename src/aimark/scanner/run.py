@@ -273,7 +273,18 @@ def _run_processes(chunks: _Chunks, config: ScanConfig, workers: int) -> Iterato
     pending: dict[Future[list[Outcome]], list[FileRef]] = {}
     suspects: deque[FileRef] = deque()
     alone: Future[list[Outcome]] | None = None  # a suspect running by itself
+    unsent: set[Future[list[Outcome]]] = set()  # refused: the pool broke before they went
     window = 2 * workers
+
+    def submit(files: list[FileRef]) -> Future[list[Outcome]]:
+        try:
+            return pool.submit(scan_files, files, config)
+        except BrokenProcessPool as exc:  # a worker died since the last wait: handled below
+            refused: Future[list[Outcome]] = Future()
+            refused.set_exception(exc)
+            unsent.add(refused)
+            return refused
+
     try:
         while True:
             while chunks.issues:
@@ -281,14 +292,14 @@ def _run_processes(chunks: _Chunks, config: ScanConfig, workers: int) -> Iterato
             if suspects:
                 if not pending:
                     ref = suspects.popleft()
-                    alone = pool.submit(scan_files, [ref], config)
+                    alone = submit([ref])
                     pending[alone] = [ref]
             else:
                 while len(pending) < window and not chunks.exhausted:
                     chunk = chunks.next(block=not pending)
                     if chunk is None:
                         break
-                    pending[pool.submit(scan_files, chunk, config)] = chunk
+                    pending[submit(chunk)] = chunk
             if not pending:
                 if chunks.exhausted and not chunks.issues:
                     return
@@ -302,7 +313,7 @@ def _run_processes(chunks: _Chunks, config: ScanConfig, workers: int) -> Iterato
                     outcomes = fut.result()
                 except BrokenProcessPool:
                     rebuild = True
-                    if fut is alone:
+                    if fut is alone and fut not in unsent:
                         yield from _crash_outcomes(
                             chunk,
                             "the file crashed the verifier's process (a fault in a "
@@ -318,6 +329,7 @@ def _run_processes(chunks: _Chunks, config: ScanConfig, workers: int) -> Iterato
                     pending.pop(fut)
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = new_pool()
+                unsent.clear()
                 for chunk in broken:
                     suspects.extend(chunk)
             if alone is not None and alone in done:

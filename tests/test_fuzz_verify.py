@@ -63,6 +63,7 @@ import resource
 import signal
 import struct
 import sys
+import tempfile
 import threading
 import time
 import unicodedata
@@ -78,6 +79,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from PIL import Image
 
 import aimark
@@ -92,15 +94,19 @@ _SLOW_SECONDS = float(os.environ.get("AIMARK_FUZZ_SECONDS", "160"))
 _SLOW_SHARE = {"images": 0.3, "labelled": 0.3, "text": 0.2, "shared": 0.2}
 _DEADLINE_MS = 10_000  # per example (two verifications); a 2-core CI machine under load
 _HANG_S = 60  # the watchdog: a call still running after this is a hang
-_MAX_RSS_GROWTH = 1_500 * 1024 * 1024  # bytes the peak RSS may grow by in one example
+_MAX_RSS_GROWTH = 1_500 * 1024 * 1024  # peak resident memory one verify_bytes call may add
 _AS_HEADROOM = 6 * 1024**3  # address space allowed above the size at the start of a fuzz run
 _KEYED_LIMITS = aimark.Limits(max_pixels=4_000_000)
 _LAST_INPUT = os.environ.get("AIMARK_FUZZ_LAST")  # a path: every input is written there first
 _SAVE_DIR = os.environ.get("AIMARK_FUZZ_SAVE")  # a folder: failing and slow inputs are kept there
 _SLOW_CALL_S = 3.0  # a call this slow is kept in _SAVE_DIR
 
+# Even without an example database hypothesis keeps caches (source constants, Unicode tables)
+# in ./.hypothesis; keep them out of the checkout
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "aimark-hypothesis"))
+
 _COMMON = {
-    "database": None,  # nothing is written into the checkout
+    "database": None,  # no example database: nothing is written into the checkout
     "deadline": _DEADLINE_MS,
     "suppress_health_check": [
         HealthCheck.too_slow,

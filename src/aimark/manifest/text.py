@@ -159,22 +159,27 @@ def find_wrappers(text: str) -> tuple[Wrapper, ...]:
     uses of U+FEFF and of variation selectors are not wrappers, nor is a wrapper cut inside its
     header: like the independent verifier encypher-c2pa, aimark reads that as no manifest."""
     found: list[Wrapper] = []
+    char_at = byte_at = 0  # byte offsets are counted on from the last wrapper: linear time
     for m in _RUN.finditer(text):
         raw = _bytes(m.group(1))
         if len(raw) < _HEADER or not raw.startswith(MAGIC):
             continue
         store, problem, detail = _parse(raw)
-        byte_start = len(text[: m.start()].encode("utf-8", "surrogatepass"))
+        byte_at += len(text[char_at : m.start()].encode("utf-8", "surrogatepass"))
+        char_at = m.start()
         byte_length = len(m.group(0).encode("utf-8"))
-        found.append(Wrapper(m.start(), m.end(), byte_start, byte_length, store, problem, detail))
+        found.append(Wrapper(m.start(), m.end(), byte_at, byte_length, store, problem, detail))
     return tuple(found)
 
 
 def strip_wrappers(text: str) -> str:
     """``text`` without its C2PA wrappers (complete or damaged)."""
-    for w in reversed(find_wrappers(text)):
-        text = text[: w.start] + text[w.end :]
-    return text
+    kept, at = [], 0
+    for w in find_wrappers(text):
+        kept.append(text[at : w.start])
+        at = w.end
+    kept.append(text[at:])
+    return "".join(kept)
 
 
 def sign_text(signer: ManifestSigner, text: str, definition: dict[str, Any]) -> str:

@@ -17,17 +17,18 @@ A mutation plan (a few operations, drawn by hypothesis) is applied to one seed:
   C2PA manifest stores taken from labelled files (intact, truncated or damaged);
 - text: Unicode insertions (BOMs, variation selectors, combining marks, controls),
   normalisation, CRLF, and edits *inside* the C2PA text wrapper at the byte level (its length
-  field, version, store), duplicated, truncated, moved and synthesised wrappers.
+  field, version, store), duplicated, truncated, moved, repeated (up to 60,000 times) and
+  synthesised wrappers.
 
 Every input goes through two verifiers: one with the defaults, and one with trust anchors, two
 watermark keys and the public-watermark detectors (so pixels are decoded and the detectors run;
 its pixel limit is lower so that a 100-megapixel decode does not eat the deadline). For each:
 a ``Report`` comes back, ``to_dict()`` is strict JSON (no NaN), an error has a non-empty code,
-the input bytes are unchanged, no warning escapes, the call ends within the deadline (a SIGALRM
-watchdog turns a hang into a failure) and its own peak resident memory (Linux: the peak is
-reset before each call) stays under ``_MAX_RSS_GROWTH``. While fuzzing, the address space is
-capped a few GB above its size, so a runaway allocation fails the example instead of calling
-the machine's out-of-memory killer.
+the input bytes are unchanged, no warning escapes, the call ends within the deadline (and a
+watchdog ends the process with a traceback if it never does) and its own peak resident memory
+(Linux: the peak is reset before each call) stays under ``_MAX_RSS_GROWTH``. While fuzzing,
+the address space is capped a few GB above its size, so a runaway allocation fails the example
+instead of calling the machine's out-of-memory killer.
 
 Two tiers:
 
@@ -52,6 +53,7 @@ Findings are kept below as ``test_regression_*`` with the minimal bytes built in
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import functools
 import hashlib
 import io
@@ -60,11 +62,9 @@ import os
 import random
 import re
 import resource
-import signal
 import struct
 import sys
 import tempfile
-import threading
 import time
 import unicodedata
 import warnings
@@ -93,7 +93,7 @@ _BATCH = 60
 _SLOW_SECONDS = float(os.environ.get("AIMARK_FUZZ_SECONDS", "160"))
 _SLOW_SHARE = {"images": 0.3, "labelled": 0.3, "text": 0.2, "shared": 0.2}
 _DEADLINE_MS = 10_000  # per example (two verifications); a 2-core CI machine under load
-_HANG_S = 60  # the watchdog: a call still running after this is a hang
+_HANG_S = 300  # the watchdog: a call still running after this is a hang (the process ends)
 _MAX_RSS_GROWTH = 1_500 * 1024 * 1024  # peak resident memory one verify_bytes call may add
 _AS_HEADROOM = 6 * 1024**3  # address space allowed above the size at the start of a fuzz run
 _KEYED_LIMITS = aimark.Limits(max_pixels=4_000_000)
@@ -735,6 +735,12 @@ TEXT_OPS = st.lists(
         st.tuples(st.just("w-cut"), _ANY, _ANY),
         st.tuples(st.just("w-dup"), _ANY, _ANY),
         st.tuples(st.just("w-move"), _ANY, _ANY),
+        st.tuples(
+            st.just("w-repeat"),
+            _ANY,
+            st.sampled_from([2, 100, 10_000, 60_000]) | st.integers(2, 60_000),
+            st.sampled_from(["", "x", "\n", "é"]),
+        ),
         st.tuples(st.just("w-store"), _ANY, _ANY),
         st.tuples(
             st.just("w-synth"),
@@ -964,6 +970,10 @@ def apply_text_ops(seed: str, ops: list[tuple], donors: Donors) -> str:
             if name == "w-dup":
                 p = args[1] % (len(text) + 1)
                 text = text[:p] + text[start:end] + text[p:]
+            elif name == "w-repeat":  # many wrappers (headers only, <= 4 MB): cost is linear
+                piece = "\ufeff" + _selectors(raw[:13]) + args[2]
+                count = min(args[1], 4_000_000 // len(piece.encode()))
+                text = text[:start] + piece * count + text[start:]
             elif name == "w-move":
                 rest = text[:start] + text[end:]
                 p = args[1] % (len(rest) + 1)
@@ -988,14 +998,6 @@ def _stores(labelled: dict[str, bytes], texts: dict[str, str]) -> list[bytes]:
 
 
 # ------------------------------------------------------------------------------ the properties
-
-
-class Hang(Exception):
-    pass
-
-
-def _alarm(signum: int, frame: Any) -> None:
-    raise Hang(f"verify_bytes still running after {_HANG_S} s")
 
 
 def _rss() -> tuple[int, int] | None:
@@ -1028,19 +1030,17 @@ def check_report(verifier: aimark.Verifier, data: bytes, name: str = "<fuzz>") -
             f.write(data)
     digest = hashlib.sha256(data).digest()
     rss_before = _reset_peak_rss()
-    main = threading.current_thread() is threading.main_thread()
-    if main:
-        previous = signal.signal(signal.SIGALRM, _alarm)
-        signal.alarm(_HANG_S)
+    # a hang (as opposed to a slow call, which the deadline catches once it returns) ends the
+    # process with every thread's traceback; the input is in AIMARK_FUZZ_LAST if set
+    if sys.__stderr__ is not None:  # the real stderr: pytest's capture has no file descriptor
+        faulthandler.dump_traceback_later(_HANG_S, exit=True, file=sys.__stderr__)
     started = time.monotonic()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             report = verifier.verify_bytes(data, name=name)
     finally:
-        if main:
-            signal.alarm(0)
-            signal.signal(signal.SIGALRM, previous)
+        faulthandler.cancel_dump_traceback_later()
     took = time.monotonic() - started
     rss_after = _rss()
     if _SAVE_DIR and took > _SLOW_CALL_S:  # for a hypothesis DeadlineExceeded, which comes later
@@ -1340,3 +1340,24 @@ def test_regression_deeply_nested_json_recursion_error(where):
     )
     (report, _) = _check_all(nested)
     assert report.metadata.tc260_aigc == {"raw": "[" * 17 + "]" * 17}
+
+
+def test_regression_many_text_wrappers_quadratic_time():
+    # A 1 MB text holding 20,000 copies of a 13-byte wrapper header (from 'w-repeat' on
+    # signed-bom) took 9 s to verify, 10 MB about 15 minutes: find_wrappers re-encoded the
+    # whole text before each wrapper to get its byte offset. Offsets are now counted on from
+    # the previous wrapper (and strip_wrappers joins the pieces once).
+    from aimark.manifest.text import find_wrappers, strip_wrappers
+
+    piece = wrapper_text(b"", length=0) + "é"
+    text = "début " + piece * 20_000
+    data = text.encode()
+    started = time.monotonic()
+    for report in _check_all(data):
+        assert report.c2pa.text_wrapper == "duplicated"
+    assert time.monotonic() - started < 3.0
+    found = find_wrappers(text)
+    assert len(found) == 20_000
+    for w in (found[0], found[1], found[-1]):
+        assert w.byte_start == len(text[: w.start].encode())
+    assert strip_wrappers(text) == "début " + "é" * 20_000

@@ -53,24 +53,27 @@ class DigitalSourceType(str, enum.Enum):
         """Accept a code (``trainedAlgorithmicMedia``), a full URI or a member."""
         if isinstance(value, cls):
             return value
-        code = str(value).strip()
-        code = code.removeprefix(_BASE).removeprefix(
-            "https://cv.iptc.org/newscodes/digitalsourcetype/"
-        )
-        for member in cls:
-            if member.value.lower() == code.lower() or member.name.lower() == code.lower():
-                return member
-        known = ", ".join(m.value for m in cls)
-        raise ValueError(f"unknown IPTC digital source type {value!r} (known: {known})")
+        member = cls.from_uri(value)
+        if member is None:
+            known = ", ".join(m.value for m in cls)
+            raise ValueError(f"unknown IPTC digital source type {value!r} (known: {known})")
+        return member
 
     @classmethod
     def from_uri(cls, uri: str) -> DigitalSourceType | None:
-        """Return the member for ``uri`` or None if it is not an IPTC value."""
-        try:
-            return cls.parse(uri)
-        except ValueError:
-            return None
+        """Return the member for ``uri`` (or a code) or None if it is not an IPTC value."""
+        if isinstance(uri, cls):
+            return uri
+        code = str(uri).strip()
+        code = code.removeprefix(_BASE).removeprefix(
+            "https://cv.iptc.org/newscodes/digitalsourcetype/"
+        )
+        # a dict, and no exception for unknown values: an XMP packet can list 100,000 of them
+        return _BY_CODE.get(code.lower())
 
+
+#: lower-cased code and member name -> member
+_BY_CODE = {k.lower(): m for m in DigitalSourceType for k in (m.value, m.name)}
 
 AI_SOURCE_TYPES = frozenset(
     {

@@ -200,7 +200,11 @@ def _text_values(desc: ET.Element, tag: str) -> list[str]:
     for child in desc.findall(tag):
         if child.text and child.text.strip():
             out.append(child.text.strip())
-        out.extend(li.text.strip() for li in child.iter(_RDF + "li") if li.text and li.text.strip())
+        # the items of an rdf:Bag / Seq / Alt value (or bare rdf:li): not child.iter(), which
+        # would also walk nested descriptions, each of which is looked at again on its own
+        # (a packet nesting them 15,000 deep took minutes)
+        items = child.findall(_RDF + "li") + child.findall("*/" + _RDF + "li")
+        out.extend(li.text.strip() for li in items if li.text and li.text.strip())
         resource = child.attrib.get(_RDF + "resource")
         if resource:
             out.append(resource.strip())
@@ -268,9 +272,9 @@ def read_xmp(packet: bytes | str) -> XmpLabels:
     except XmpError as exc:
         return XmpLabels(problems=(str(exc),))
     descs = list(rdf.iter(_RDF + "Description"))
-    dst: list[str] = []
+    dst: dict[str, None] = {}  # ordered and de-duplicated in linear time
     for desc in descs:
-        dst.extend(v for v in _text_values(desc, _IPTC + "DigitalSourceType") if v not in dst)
+        dst.update(dict.fromkeys(_text_values(desc, _IPTC + "DigitalSourceType")))
     tc260: dict | None = None
     problems: list[str] = []
     raw_tc = _first(descs, _TC260 + "AIGC")

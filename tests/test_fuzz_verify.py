@@ -24,11 +24,13 @@ Every input goes through two verifiers: one with the defaults, and one with trus
 watermark keys and the public-watermark detectors (so pixels are decoded and the detectors run;
 its pixel limit is lower so that a 100-megapixel decode does not eat the deadline). For each:
 a ``Report`` comes back, ``to_dict()`` is strict JSON (no NaN), an error has a non-empty code,
-the input bytes are unchanged, no warning escapes, the call ends within the deadline (and a
-watchdog ends the process with a traceback if it never does) and its own peak resident memory
-(Linux: the peak is reset before each call) stays under ``_MAX_RSS_GROWTH``. While fuzzing,
-the address space is capped a few GB above its size, so a runaway allocation fails the example
-instead of calling the machine's out-of-memory killer.
+the input bytes are unchanged, no warning escapes, the call ends within the deadline, and its
+own peak resident memory (Linux: the peak is reset before each call) stays under
+``_MAX_RSS_GROWTH``. The verifications run in a spawned worker process (``Sandbox``) whose
+address space is capped a few GB above its size: a segfault or abort in native code, a hang
+(no answer in ``_HANG_S``) or a runaway allocation then fails the example, which hypothesis
+shrinks like any other, instead of ending the test run or calling the machine's out-of-memory
+killer. The regression tests at the end run in-process.
 
 Two tiers:
 

@@ -62,7 +62,6 @@ import multiprocessing
 import os
 import random
 import re
-import resource
 import signal
 import struct
 import sys
@@ -86,6 +85,11 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from PIL import Image
 
 import aimark
+
+try:
+    import resource
+except ImportError:  # not on Windows: no address-space cap there
+    resource = None  # type: ignore[assignment]
 from aimark.media.image_io import heif_available
 from conftest import SHARED, encode, natural_image
 
@@ -1192,6 +1196,8 @@ def _cap_address_space() -> None:
     """Cap this process's address space a few GB above its current size, so that a runaway
     allocation fails (MemoryError, a failing example) instead of bringing the machine's
     out-of-memory killer down on the run and its neighbours. Linux only."""
+    if resource is None:
+        return
     try:
         with open("/proc/self/statm") as f:
             current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,21 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "fixtures"
 
 ALL_FORMATS = ["jpeg", "png", "webp", "tiff", "avif", "heic", "gif"]
+
+# the system Chromium (Debian's `chromium`, installed by .ci/run) and the flags every browser
+# test runs it with: headless, no sandbox (CI runs as root), and no network of its own
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+)
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def format_param(fmt: str):

@@ -21,7 +21,7 @@ import aimark
 from aimark.errors import OutputError
 from aimark.scanner.html import _JS, HtmlReport
 from aimark.scanner.thumbnail import make_thumbnail
-from conftest import REPO, encode, natural_image
+from conftest import CHROMIUM, CHROMIUM_FLAGS, REPO, encode, natural_image
 
 SAMPLES = REPO / "samples"
 HOSTILE_FILE = "<img src=x onerror=alert(1)> \"q\" 'a' &amp;.png"
@@ -409,10 +409,6 @@ def test_memory_stays_bounded_rows_stream_to_a_file(tmp_path):
 
 # -- a real browser --------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
-)
-
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     if CHROMIUM is None:
@@ -420,13 +416,7 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [
         CHROMIUM,
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         "--disable-dev-shm-usage",
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
         *args,

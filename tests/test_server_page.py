@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -29,27 +27,15 @@ sync_api = pytest.importorskip(
 )
 
 import aimark  # noqa: E402
-from conftest import REPO, encode, natural_image  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_FLAGS, REPO, encode, natural_image  # noqa: E402
 from serving import Served, serve  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
-)
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="the page tests drive the system Chromium, which is not installed "
     "(apt-get install chromium); Playwright's own browser download is not used",
 )
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = ["--headless=new", *CHROMIUM_FLAGS]
 STATIC = REPO / "src" / "aimark" / "server" / "static"
 ARTIFACTS = REPO / "build" / "test-artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"

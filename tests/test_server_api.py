@@ -267,6 +267,23 @@ async def test_bad_content_length(app):
 # -- size: 413 before the body is read ------------------------------------------------------------
 
 
+def _verify_scope(headers: list[tuple[bytes, bytes]]) -> dict:
+    """The ASGI scope of a ``POST /v1/verify`` with these headers."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/verify",
+        "raw_path": b"/v1/verify",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+
+
 async def _call(app, headers: list[tuple[bytes, bytes]], chunks: list[bytes], delay: float = 0):
     """Drive the ASGI app by hand; returns (status, body, number of body chunks it pulled)."""
     pulled = 0
@@ -289,20 +306,7 @@ async def _call(app, headers: list[tuple[bytes, bytes]], chunks: list[bytes], de
     async def send(message):
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/verify",
-        "raw_path": b"/v1/verify",
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
-    await app(scope, receive, send)
+    await app(_verify_scope(headers), receive, send)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return status, json.loads(body), pulled
@@ -353,13 +357,8 @@ async def test_client_disconnect_mid_upload_is_not_an_error(verifier, caplog):
     async def send(message):
         sent.append(message)
 
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/v1/verify", "raw_path": b"/v1/verify", "query_string": b"",
-        "headers": [], "client": ("127.0.0.1", 1), "server": ("testserver", 80),
-    }  # fmt: skip
     try:
-        await app(scope, receive, send)
+        await app(_verify_scope([]), receive, send)
     finally:
         app.state.service.close()
     assert sent[0]["status"] == 400

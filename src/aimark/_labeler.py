@@ -35,7 +35,7 @@ from aimark.media.text_io import TEXT_MIME, check_text, decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
 from aimark.metadata.xmp import DATA_MINING_PROHIBITED, XmpError, XmpLabel, merge_xmp
-from aimark.watermark.image import MIN_SIZE, SCHEME_ID, embed
+from aimark.watermark.image import MIN_SIZE, SCHEME_ID, SurvivalCheck, check_survival, embed
 
 __all__ = ["LabelResult", "LabelWarning", "Labeler"]
 
@@ -50,7 +50,9 @@ class LabelWarning(UserWarning):
 class LabelResult:
     """A labelled image: its bytes, format, content id, and any layer that was skipped.
 
-    ``bytes(result)`` gives the signed bytes.
+    ``bytes(result)`` gives the signed bytes. ``watermark_check`` says whether the invisible
+    watermark survived a JPEG 75 round trip right after embedding, with its margin in dB
+    (None when no watermark was embedded or the check was turned off).
     """
 
     data: bytes
@@ -60,6 +62,7 @@ class LabelResult:
     layers: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     watermark_payload: int | None = None
+    watermark_check: SurvivalCheck | None = None
 
     def __bytes__(self) -> bytes:
         return self.data
@@ -107,6 +110,7 @@ class Labeler:
         limits: Limits | None = None,
         watermark_key: WatermarkKey | None = None,
         watermark_strength: float = 1.0,
+        check_watermark: bool = True,
     ) -> None:
         if watermark_key is not None and not isinstance(watermark_key, WatermarkKey):
             raise TypeError("watermark_key must be an aimark.WatermarkKey")
@@ -123,6 +127,8 @@ class Labeler:
         self.limits = limits or Limits()
         self.watermark_key = watermark_key
         self.watermark_strength = watermark_strength
+        self.check_watermark = check_watermark
+        self._check: SurvivalCheck | None = None
         self._signer = ManifestSigner(credentials)
 
     # ------------------------------------------------------------------ public
@@ -147,6 +153,7 @@ class Labeler:
             )
         notes: list[str] = []
         payload = None
+        self._check = None
         if self.watermark_key is not None:
             payload = _payload_for(content_id)
             content_id = content_id or content_id_for(payload)
@@ -182,7 +189,10 @@ class Labeler:
         if dst is not None:
             write_atomic(dst, signed)
             path = Path(dst)
-        return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes), payload)
+        check = self._check if payload is not None else None
+        return LabelResult(
+            signed, fmt, content_id, path, tuple(layers), tuple(notes), payload, check
+        )
 
     def label_text(
         self,
@@ -267,7 +277,7 @@ class Labeler:
                 notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
             else:
                 dec = image_io.decode(source.data, self.limits)
-                src = image_io.from_array(self._watermark(dec.pixels, payload), dec.mode)
+                src = image_io.from_array(self._watermark(dec.pixels, payload, notes), dec.mode)
                 params, original, format = dec.params, source.data, info.format
                 watermarked = True
                 name = source.path.name if source.path else None
@@ -284,7 +294,7 @@ class Labeler:
                     else ("RGBA" if "A" in src.getbands() else "RGB")
                 )
                 arr = np.asarray(src.convert(mode) if mode != src.mode else src)
-                src = image_io.from_array(self._watermark(arr, payload), mode)
+                src = image_io.from_array(self._watermark(arr, payload, notes), mode)
                 watermarked = True
         if isinstance(src, Image.Image):
             fmt = ImageFormat.parse(format) if format else _format_of_pil(src)
@@ -316,9 +326,22 @@ class Labeler:
         name = source.path.name if source.path else f"AI-generated image{info.format.extension}"
         return _Encoded(source.data, info.format, info.size, "A" in info.mode, name)
 
-    def _watermark(self, pixels: np.ndarray, payload: int) -> np.ndarray:
+    def _watermark(self, pixels: np.ndarray, payload: int, notes: list[str]) -> np.ndarray:
+        """Embed, then (unless turned off) check that the mark survives a JPEG 75 re-encode;
+        a mark that would not gets a warning with its measured margin."""
         assert self.watermark_key is not None
-        return embed(pixels, self.watermark_key, payload, strength=self.watermark_strength)
+        marked = embed(pixels, self.watermark_key, payload, strength=self.watermark_strength)
+        if self.check_watermark:
+            self._check = check_survival(marked, self.watermark_key, payload)
+            if not self._check.survived:
+                notes.append(
+                    "the invisible watermark was embedded but would not survive a JPEG "
+                    f"{self._check.quality} re-encode ({self._check.margin_db:+.1f} dB from "
+                    "what its payload needs): the image is too flat, dark or small to hold "
+                    "it; a higher watermark_strength (CLI: --watermark-strength) makes it "
+                    "stronger, and more visible"
+                )
+        return marked
 
     def _with_metadata(
         self, enc: _Encoded, existing: containers.Embedded, content_id: str, notes: list[str]

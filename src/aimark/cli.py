@@ -101,6 +101,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="KEYFILE",
         help="also embed the invisible watermark of this key (aimark keys generate)",
     )
+    lab.add_argument(
+        "--watermark-strength",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="watermark amplitude multiplier (default 1: about 40 dB PSNR)",
+    )
     lab.add_argument("--json", action="store_true", help="print the result as JSON")
 
     _add_label_text_parser(sub)
@@ -298,7 +305,10 @@ def _cmd_label(args: argparse.Namespace) -> int:
         allow_training=args.allow_training,
         thumbnail=args.thumbnail,
         watermark_key=wm_key,
+        watermark_strength=args.watermark_strength,
     )
+    if not args.watermark_strength > 0:
+        raise _UsageError("--watermark-strength must be positive")
     dst = args.src if args.in_place else args.output
     if not Path(args.src).is_file():
         raise AimarkError(f"{args.src}: no such file")
@@ -318,6 +328,14 @@ def _cmd_label(args: argparse.Namespace) -> int:
                     "layers": list(result.layers),
                     "bytes": len(result.data),
                     "warnings": list(result.warnings),
+                    "watermark": None
+                    if result.watermark_payload is None
+                    else {
+                        "content_id": result.content_id,
+                        "check": None
+                        if result.watermark_check is None
+                        else result.watermark_check.to_dict(),
+                    },
                 }
             )
         )
@@ -457,7 +475,8 @@ def _describe(report: Report, verbose: bool) -> list[str]:
     w = report.watermark
     if w.detected:
         lines.append(
-            f"    watermark: found (key {w.key_id}, content id {w.content_id}, p = {w.p_value:.1e})"
+            f"    watermark: found ({w.scheme}, key {w.key_id}, content id {w.content_id}, "
+            f"p = {w.p_value:.1e})"
         )
     elif w.keys:
         lines.append(f"    watermark: {w.status} ({len(w.keys)} key(s) tried)")

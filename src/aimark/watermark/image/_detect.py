@@ -68,8 +68,10 @@ class Detection:
             (0 when no payload decoded).
         score: the best sync z-score.
         threshold: the p-value threshold used.
-        status: "detected", "not-detected" or "too-small".
-        scheme: the algorithm id (``io.aimark.image.1``).
+        status: "detected", "not-detected", "too-small", or (``io.aimark.image.2``)
+            "unreadable": the key's sync pattern is there (p ≤ threshold) but no payload
+            decoded, which is not a detection.
+        scheme: the algorithm id of the scheme tried (``io.aimark.image.2`` or ``.1``).
     """
 
     detected: bool

@@ -60,23 +60,24 @@ def _crc(payload: int) -> int:
     return zlib.crc32(payload.to_bytes(8, "big"))
 
 
+def convolve(info: np.ndarray) -> np.ndarray:
+    """Code bits (uint8 0/1) of ``info`` bits followed by the K-1 zero tail bits."""
+    bits = np.concatenate([np.asarray(info, np.uint8), np.zeros(_K - 1, np.uint8)])
+    state = 0
+    out = np.empty((bits.size, len(_GENERATORS)), np.uint8)
+    for i, b in enumerate(bits):
+        out[i] = _OUT[b, state]
+        state = int(_NEXT[b, state])
+    return out.reshape(-1)
+
+
 def encode_payload(payload: int) -> np.ndarray:
     """64-bit payload → :data:`CODED_BITS` code bits (uint8 0/1): payload ‖ CRC-32, coded."""
     if not 0 <= payload < (1 << PAYLOAD_BITS):
         raise ValueError("the payload must be an integer in [0, 2**64)")
-    info = np.concatenate(
-        [
-            _to_bits(payload, PAYLOAD_BITS),
-            _to_bits(_crc(payload), CRC_BITS),
-            np.zeros(_K - 1, np.uint8),
-        ]
+    return convolve(
+        np.concatenate([_to_bits(payload, PAYLOAD_BITS), _to_bits(_crc(payload), CRC_BITS)])
     )
-    state = 0
-    out = np.empty((_STEPS, len(_GENERATORS)), np.uint8)
-    for i, b in enumerate(info):
-        out[i] = _OUT[b, state]
-        state = int(_NEXT[b, state])
-    return out.reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -96,26 +97,34 @@ _PRED = np.stack([((_NS << 1) | j) & (_STATES - 1) for j in (0, 1)])  # (2, STAT
 _PRED_SIGN = np.stack([_OUT_SIGN[_IN_BIT, _PRED[j]] for j in (0, 1)])  # (2, STATES, 3)
 
 
-def decode_payload(soft: np.ndarray) -> Decoded:
-    """Soft-decision Viterbi over :data:`CODED_BITS` values (positive means bit 0)."""
-    y = np.asarray(soft, np.float64).reshape(_STEPS, len(_GENERATORS))
+def viterbi(soft: np.ndarray, info_bits: int) -> np.ndarray:
+    """Most likely ``info_bits`` input bits of a terminated codeword (soft values, positive
+    means bit 0); paths that do not end in the zero state are excluded."""
+    steps = info_bits + _K - 1
+    y = np.asarray(soft, np.float64).reshape(steps, len(_GENERATORS))
     metric = np.full(_STATES, -np.inf)
     metric[0] = 0.0
     branch = np.einsum("jsk,tk->tjs", _PRED_SIGN, y)  # (steps, 2, STATES)
-    choice = np.empty((_STEPS, _STATES), np.uint8)
-    for t in range(_STEPS):
+    choice = np.empty((steps, _STATES), np.uint8)
+    for t in range(steps):
         cand = metric[_PRED] + branch[t]
         pick = cand[1] > cand[0]
         choice[t] = pick
         metric = np.where(pick, cand[1], cand[0])
-    state, bits = 0, np.empty(_STEPS, np.uint8)
-    for t in range(_STEPS - 1, -1, -1):
+    state, bits = 0, np.empty(steps, np.uint8)
+    for t in range(steps - 1, -1, -1):
         bits[t] = _IN_BIT[state]
         state = _PRED[choice[t, state], state]
+    return bits[:info_bits]
+
+
+def decode_payload(soft: np.ndarray) -> Decoded:
+    """Soft-decision Viterbi over :data:`CODED_BITS` values (positive means bit 0)."""
+    y = np.asarray(soft, np.float64).reshape(-1)
+    bits = viterbi(y, _INFO_BITS)
     payload = _from_bits(bits[:PAYLOAD_BITS])
     crc = _from_bits(bits[PAYLOAD_BITS:_INFO_BITS])
     recoded = 1.0 - 2.0 * encode_payload(payload).astype(np.float64)
     norm = float(np.linalg.norm(y)) or 1.0
-    agreement = float(recoded @ y.reshape(-1)) / (norm * np.sqrt(recoded.size))
-    ok = crc == _crc(payload) and not bits[_INFO_BITS:].any()
-    return Decoded(payload if ok else None, agreement)
+    agreement = float(recoded @ y) / (norm * np.sqrt(recoded.size))
+    return Decoded(payload if crc == _crc(payload) else None, agreement)

@@ -1,0 +1,333 @@
+"""Detect ``io.aimark.image.2`` and decode its payload.
+
+1. The image is reduced to an analysis size (short side about 240–480 px) and whitened.
+2. Lattice hypotheses: the tile the embedder used for an image of this shape (a third of the
+   short side, axis-aligned), and the lattices read from the residual's autocorrelation
+   (key-independent, see :mod:`._lattice`).
+3. For each hypothesis the residual is folded into one tile; the 8 orientations of the fold
+   (rotations by 90° and mirror images) are correlated with every variant's *search* sync
+   chips by FFT, which gives orientation, variant and translation; the lattice is refined
+   from the translations seen in 3 × 3 regions.
+4. The *test* sync chips are read at the chosen alignment: their z-score is N(0, 1) for any
+   unmarked image (their keyed signs are independent of the search), which gives a calibrated
+   p-value. The payload chips are decoded (soft Viterbi); a payload is reported only with a
+   valid CRC-32, and only a payload makes a detection.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from aimark.keys import WatermarkKey
+from aimark.watermark.image._align import _local_peak
+from aimark.watermark.image._arrays import reduced_luma
+from aimark.watermark.image._detect import _wiener_residual
+from aimark.watermark.image._embed2 import TILES_PER_SIDE
+from aimark.watermark.image._fold2 import BINS, PX, coords, fold, reference
+from aimark.watermark.image._lattice import acf_lattices
+from aimark.watermark.image._layout2 import VARIANTS, Layout2, layout2_for
+from aimark.watermark.image._mask import box_mean
+from aimark.watermark.image._peaks import parabolic_offset
+from aimark.watermark.image.code2 import CODED_BITS2 as CODED_BITS
+from aimark.watermark.image.code2 import decode_payload2 as decode_payload
+
+__all__ = ["Analysis2", "analyse2", "detect_key2"]
+
+_ANALYSIS_MIN = 256  # the analysis image's short side is at least this (when the image is)
+_ANALYSIS_LONG = 768  # longest side analysed (centred crop beyond it)
+_ORIENTATIONS = tuple(
+    (t, fy, fx) for t in (False, True) for fy in (False, True) for fx in (False, True)
+)
+_REGIONS = 3
+_DECODE_Z = 4.0  # search z below which the alignment is not refined or decoded
+CRC_FALSE_ACCEPT = 2.0**-24  # a random codeword passes the CRC-24
+
+
+@dataclass(frozen=True)
+class Analysis2:
+    """The key-independent part of detection for one image."""
+
+    r: np.ndarray  # whitened residual at the analysis size
+    bases: tuple[np.ndarray, ...]  # lattice hypotheses (2×2, columns in analysis pixels)
+
+
+def whiten2(y: np.ndarray) -> np.ndarray:
+    """Local Wiener residual of ``y``, normalised by its local RMS and clipped: keeps small
+    noise-like signals (the watermark) and removes most of the image's own structure."""
+    r = _wiener_residual(y)
+    return np.clip(r / (np.sqrt(box_mean(r * r, 6)) + 1e-3), -3.0, 3.0)
+
+
+def analyse2(arr: np.ndarray, whiten=None) -> Analysis2 | None:
+    """Reduce, whiten and find the lattice hypotheses of an image array."""
+    s = min(arr.shape[:2])
+    f = max(1, s // _ANALYSIS_MIN)
+    y = _trim_borders(reduced_luma(arr, f))
+    h, w = y.shape
+    expected = min(h, w) / TILES_PER_SIDE
+    top, left = max(0, (h - _ANALYSIS_LONG) // 2), max(0, (w - _ANALYSIS_LONG) // 2)
+    y = y[top : top + _ANALYSIS_LONG, left : left + _ANALYSIS_LONG]
+    r = (whiten or whiten2)(y)
+    s_a = min(r.shape)
+    bases = [np.diag([expected, expected])]
+    for b, _ in acf_lattices(r, (0.17 * s_a, 0.6 * s_a), limit=2):
+        if not _close(b, bases[0]):
+            bases.append(b)
+    return Analysis2(r.astype(np.float32), tuple(bases))
+
+
+def _trim_borders(y: np.ndarray, tol: float = 2.0) -> np.ndarray:
+    """``y`` without uniform bands along its edges (letterbox or pillarbox padding)."""
+    h, w = y.shape
+    rows_flat = np.ptp(y, axis=1) <= tol
+    cols_flat = np.ptp(y, axis=0) <= tol
+
+    def extent(flat: np.ndarray) -> tuple[int, int]:
+        n = flat.size
+        a = int(np.argmin(flat)) if not flat.all() else n
+        b = n - int(np.argmin(flat[::-1])) if not flat.all() else 0
+        return a, b
+
+    t, b = extent(rows_flat)
+    left, right = extent(cols_flat)
+    if b - t < h // 3 or right - left < w // 3:
+        return y
+    return y[t:b, left:right]
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    from aimark.watermark.image._lattice import _same_lattice
+
+    return _same_lattice(a, b, tol=0.02)
+
+
+def _orient(a: np.ndarray, g: tuple[bool, bool, bool]) -> np.ndarray:
+    t, fy, fx = g
+    if t:
+        a = a.T
+    if fy:
+        a = a[::-1]
+    if fx:
+        a = a[:, ::-1]
+    return a
+
+
+@lru_cache(maxsize=64)
+def _search_refs(key: WatermarkKey) -> np.ndarray:
+    """conj(FFT) of every variant's search chips on the fold grid: (VARIANTS, BINS, BINS//2+1)."""
+    layout = layout2_for(key)
+    refs = np.stack([reference(layout.search_chips(v)) for v in range(VARIANTS)])
+    return np.conj(np.fft.rfft2(refs))
+
+
+def _best(
+    fold: np.ndarray, refs: np.ndarray
+) -> tuple[tuple[bool, bool, bool], int, float, float, float]:
+    """(orientation, variant, sy, sx, normalised peak) of the best search correlation."""
+    spec = np.fft.rfft2(np.stack([_orient(fold, g) for g in _ORIENTATIONS]))
+    corr = np.fft.irfft2(spec[:, None] * refs[None], s=(BINS, BINS))
+    flat = int(np.argmax(corr))
+    gi, v, iy, ix = np.unravel_index(flat, corr.shape)
+    c = corr[gi, v]
+    n = BINS
+    dy = parabolic_offset(c[(iy - 1) % n, ix], c[iy, ix], c[(iy + 1) % n, ix])
+    dx = parabolic_offset(c[iy, (ix - 1) % n], c[iy, ix], c[iy, (ix + 1) % n])
+    peak = float(c[iy, ix]) / (np.linalg.norm(fold) + 1e-12)
+    return _ORIENTATIONS[gi], int(v), iy + dy, ix + dx, peak
+
+
+def _chips(fold_g: np.ndarray, sy: float, sx: float) -> np.ndarray:
+    ky = np.fft.fftfreq(BINS)[:, None]
+    kx = np.fft.rfftfreq(BINS)[None, :]
+    spec = np.fft.rfft2(fold_g) * np.exp(2j * np.pi * (ky * sy + kx * sx))
+    aligned = np.fft.irfft2(spec, s=fold_g.shape)
+    return PX.T @ aligned @ PX
+
+
+def _z(g: np.ndarray, idx: np.ndarray, sign: np.ndarray) -> float:
+    vals = g.ravel()[idx]
+    return float((vals * sign).sum() / (np.sqrt((vals * vals).sum()) + 1e-12))
+
+
+def _soft_bits(g: np.ndarray, layout: Layout2, v: int) -> np.ndarray:
+    values = g.ravel()[layout.message_idx] * layout.message_sign[v]
+    soft = np.bincount(layout.bit_index, weights=values, minlength=CODED_BITS)
+    return soft / (np.std(soft) + 1e-12)
+
+
+@dataclass(frozen=True)
+class _Try:
+    z_search: float
+    z_test: float
+    payload: int | None
+    agreement: float
+    variant: int
+    chips: np.ndarray
+
+
+def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey) -> _Try:
+    layout = layout2_for(key)
+    refs = _search_refs(key)
+    inv = np.linalg.inv(basis)
+    values = r.ravel().astype(np.float64)
+    co = coords(r.shape, inv)
+    f = fold(values, co.idx)
+    g, v, sy, sx, _ = _best(f, refs)
+    chips = _chips(_orient(f, g), sy, sx)
+    z_s = _z(chips, layout.search_idx, layout.search_sign[v])
+    if z_s >= _DECODE_Z:
+        new_inv = _refine(values, co, inv, g, v, (sy, sx), refs)
+        if new_inv is not None:
+            f2 = fold(values, coords(r.shape, new_inv).idx)
+            g2, v2, sy2, sx2, _ = _best(f2, refs)
+            chips2 = _chips(_orient(f2, g2), sy2, sx2)
+            z2 = _z(chips2, layout.search_idx, layout.search_sign[v2])
+            if z2 > z_s:  # keep the refinement only when it aligns better
+                chips, g, v, z_s = chips2, g2, v2, z2
+    z_t = _z(chips, layout.test_idx, layout.test_sign[v])
+    payload, agreement = None, 0.0
+    if z_s >= _DECODE_Z:
+        dec = decode_payload(_soft_bits(chips, layout, v))
+        payload, agreement = dec.payload, dec.agreement
+    return _Try(z_s, z_t, payload, agreement, v, chips)
+
+
+def _refine(values, co, inv, g, v, shift, refs) -> np.ndarray | None:
+    """Affine correction of ``inv`` from the translations of 3 × 3 regions (None: too few)."""
+    pts, disp, wts = [], [], []
+    ref = refs[v]
+    for k in range(_REGIONS * _REGIONS):
+        sel = co.region == k
+        if sel.sum() < 64:
+            continue
+        f = _orient(fold(values[sel], co.idx[sel]), g)
+        c = np.fft.irfft2(np.fft.rfft2(f) * ref, s=f.shape) / (np.linalg.norm(f) + 1e-12)
+        sy, sx, val = _local_peak(c, shift, 3)
+        if val <= 0:
+            continue
+        dy_g, dx_g = _wrap(sy - shift[0]), _wrap(sx - shift[1])
+        t, fy, fx = g
+        dy0 = -dy_g if fy else dy_g
+        dx0 = -dx_g if fx else dx_g
+        d_a1, d_a2 = (dy0, dx0) if t else (dx0, dy0)
+        pts.append(co.centers[k])
+        disp.append((d_a1 / BINS, d_a2 / BINS))
+        wts.append(val)
+    if len(pts) < 4:
+        return None
+    p, d, w = np.array(pts), np.array(disp), np.sqrt(np.array(wts))
+    design = np.column_stack([p, np.ones(len(p))]) * w[:, None]
+    coef, *_ = np.linalg.lstsq(design, d * w[:, None], rcond=None)
+    return inv - coef[:2].T
+
+
+def _wrap(d: float) -> float:
+    return (d + BINS / 2) % BINS - BINS / 2
+
+
+_SWEEP_RANGE = (0.25, 0.53)  # tile period / short side after crops of 25-100 % of the area
+_SWEEP_STEP = 0.02  # relative step of the period sweep
+_SWEEP_KEEP = 2
+
+
+def _separable_fold(r: np.ndarray, period: float) -> np.ndarray:
+    """Fold of ``r`` along an axis-aligned square lattice of ``period`` pixels (fast path)."""
+    h, w = r.shape
+
+    def bins(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b = np.floor((np.arange(n) + 0.5) * (BINS / period)).astype(np.int64) % BINS
+        order = np.argsort(b, kind="stable")
+        starts = np.searchsorted(b[order], np.arange(BINS))
+        return order, np.minimum(starts, n - 1), np.bincount(b, minlength=BINS)
+
+    oy, sy, cy = bins(h)
+    ox, sx, cx = bins(w)
+    cols = np.add.reduceat(r[:, ox], sx, axis=1) * (cx > 0)
+    total = np.add.reduceat(cols[oy], sy, axis=0) * (cy > 0)[:, None]
+    count = np.outer(cy, cx)
+    out = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    return out - out.mean()
+
+
+def sweep_bases(r: np.ndarray, key: WatermarkKey) -> list[np.ndarray]:
+    """Axis-aligned lattices (crops keep the orientation but not the scale): a sweep over the
+    period on a half-size residual, scored by the best search-sync correlation of any variant."""
+    h, w = r.shape
+    r2 = r[: h - h % 2, : w - w % 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    s2 = min(r2.shape)
+    lo, hi = _SWEEP_RANGE
+    periods = s2 * lo * np.exp(np.arange(0.0, math.log(hi / lo), _SWEEP_STEP))
+    folds = np.stack([_separable_fold(r2, p) for p in periods])
+    norms = np.linalg.norm(folds.reshape(len(periods), -1), axis=1) + 1e-12
+    corr = np.fft.irfft2(np.fft.rfft2(folds)[:, None] * _search_refs(key)[None], s=(BINS, BINS))
+    score = corr.reshape(len(periods), -1).max(axis=1) / norms
+    out = []
+    for i in np.argsort(-score)[:_SWEEP_KEEP]:
+        p = 2.0 * periods[i]
+        out.append(np.diag([p, p]))
+    return out
+
+
+def _norm_sf(z: float) -> float:
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def _bases(an: Analysis2, key: WatermarkKey):
+    yield from an.bases
+    for b in sweep_bases(an.r, key):
+        if not any(_close(b, a) for a in an.bases):
+            yield b
+
+
+def detect_key2(an: Analysis2, key: WatermarkKey) -> tuple[float, int | None, float, float]:
+    """(p_value, payload or None, confidence, best search z) for one key.
+
+    Without a payload the p-value is that of the best *test* z-score, corrected (Šidák) for
+    the hypotheses tried. With one, it is that p-value times the chance that a random
+    codeword passes the CRC-24 on one of the tries: the test chips and the message chips have
+    independent keyed signs, so under the null hypothesis the two events are independent.
+    """
+    tries: list[_Try] = []
+    hit: _Try | None = None
+    for basis in _bases(an, key):
+        if abs(np.linalg.det(basis)) < 1.0:
+            continue
+        t = _try(an.r, basis, key)
+        tries.append(t)
+        if t.payload is not None:
+            hit = t
+            break
+    if not tries:
+        return 1.0, None, 0.0, 0.0
+    n = len(tries)
+    z_best = max(t.z_search for t in tries)
+    if hit is not None:
+        p = min(1.0, n * CRC_FALSE_ACCEPT) * _norm_sf(hit.z_test)
+        return p, hit.payload, max(0.0, hit.agreement), z_best
+    p_min = min(_norm_sf(t.z_test) for t in tries)
+    return -math.expm1(n * math.log1p(-min(p_min, 1 - 1e-16))), None, 0.0, z_best
+
+
+def probe_key2(an: Analysis2, key: WatermarkKey, payload: int) -> float:
+    """Amplitude SNR per coded bit of a *known* payload at the best alignment found (used to
+    tell how much margin a fresh mark has, not for detection)."""
+    from aimark.watermark.image.code2 import encode_payload2
+
+    best: _Try | None = None
+    for basis in _bases(an, key):
+        if abs(np.linalg.det(basis)) < 1.0:
+            continue
+        t = _try(an.r, basis, key)
+        if best is None or t.z_search > best.z_search:
+            best = t
+    if best is None:
+        return 0.0
+    soft = _soft_bits(best.chips, layout2_for(key), best.variant)
+    sign = 1.0 - 2.0 * encode_payload2(payload).astype(np.float64)
+    mean = float(np.mean(soft * sign))
+    spread = float(np.std(soft - mean * sign)) + 1e-12
+    return max(0.0, mean / spread)

@@ -53,7 +53,7 @@ def test_golden_scheme_v2_constants():
     lay = layout2_for(GOLDEN_KEY)
     assert GOLDEN_KEY.key_id == "c862e15a67cd482e"
     assert SCHEME_ID == "io.aimark.image.2" and SCHEMES == (SCHEME_ID, SCHEME_V1)
-    assert (CHIPS, VARIANTS, CODED_BITS2) == (24, 16, 288)
+    assert (CHIPS, VARIANTS, CODED_BITS2) == (24, 8, 288)
     layout = _digest(
         lay.search_idx.astype(np.int16),
         lay.test_idx.astype(np.int16),
@@ -109,7 +109,7 @@ def test_golden_scheme_v1_constants_and_still_detected():
 
 
 # values recorded from the schemes as designed (see docs/watermark-image.md)
-GOLDEN2_LAYOUT = "603d0db4e8bf3e1f"
+GOLDEN2_LAYOUT = "fbf1f3671dc6e3da"
 GOLDEN2_CODE = "7e0f765d032622ba"
 GOLDEN2_VARIANT = 6
 GOLDEN2_TILE = "b2dec3896754d6c2"

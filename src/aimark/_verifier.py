@@ -45,7 +45,7 @@ from aimark.report import (
     Verdict,
     WatermarkResult,
 )
-from aimark.watermark.image import DEFAULT_THRESHOLD, detect_batch
+from aimark.watermark.image import DEFAULT_THRESHOLD, SCHEMES, detect_batch
 from aimark.watermark.public import PublicDetection, detect_public
 
 __all__ = ["Verifier"]
@@ -74,6 +74,7 @@ class Verifier:
         watermark_keys: Iterable[WatermarkKey] = (),
         watermark_threshold: float = DEFAULT_THRESHOLD,
         public_watermarks: bool = False,
+        watermark_schemes: Iterable[str] = SCHEMES,
     ) -> None:
         self.trust = TrustAnchors.coerce(trust)
         self.limits = limits or Limits()
@@ -83,6 +84,12 @@ class Verifier:
                 raise TypeError("watermark_keys must be aimark.WatermarkKey objects")
         self.watermark_threshold = watermark_threshold
         self.public_watermarks = public_watermarks
+        self.watermark_schemes = tuple(watermark_schemes)
+        unknown = [x for x in self.watermark_schemes if x not in SCHEMES]
+        if unknown or not self.watermark_schemes:
+            raise ValueError(
+                f"watermark_schemes must name some of {', '.join(SCHEMES)} (got {unknown})"
+            )
         self._reader = ManifestReader(self.trust)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -199,7 +206,10 @@ class Verifier:
             return WatermarkResult()
         ids = tuple(k.key_id for k in self.watermark_keys)
         try:
-            pixels = image_io.decode(data, self.limits).pixels
+            if self.public_watermarks:
+                pixels = image_io.decode(data, self.limits).pixels
+            else:  # only as many pixels as the detectors use (JPEG: DCT-domain scaling)
+                pixels = image_io.decode_luma(data, self.limits)
         except (InputError, MissingExtraError) as exc:
             return WatermarkResult(checked=False, keys=ids, status=f"undecodable: {exc}")
         public: tuple[PublicDetection, ...] = ()
@@ -208,9 +218,12 @@ class Verifier:
         if not self.watermark_keys:
             return WatermarkResult(checked=True, status="no keys given", public=public)
         found = detect_batch(
-            [pixels], list(self.watermark_keys), threshold=self.watermark_threshold
+            [pixels],
+            list(self.watermark_keys),
+            threshold=self.watermark_threshold,
+            schemes=self.watermark_schemes,
         )
-        best_i = min(range(len(found)), key=lambda i: found[i].p_value)
+        best_i = min(range(len(found)), key=lambda i: (not found[i].detected, found[i].p_value))
         best = found[best_i]
         hit = best.detected
         return WatermarkResult(

@@ -339,6 +339,39 @@ def decode(data: bytes, limits: Limits | None = None) -> Decoded:
     return Decoded(pixels=pixels, mode=mode, format=fmt, params=params)
 
 
+def decode_luma(data: bytes, limits: Limits | None = None, *, min_side: int = 512) -> Any:
+    """The first frame's luma (uint8 (H, W)), decoded no larger than a watermark detector
+    needs: JPEG in libjpeg's draft mode (DCT scaling by 1/2, 1/4 or 1/8) and other formats
+    reduced by an integer factor, keeping the short side at least ``min_side``. 16-bit
+    images keep their precision (a (H, W) or (H, W, C) uint16 array at full size).
+
+    Raises:
+        CorruptInputError, ImageTooLargeError, UnsupportedFormatError, MissingExtraError.
+    """
+    limits = limits or Limits()
+    with open_image(data, limits) as im:
+        try:
+            if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                pass  # keep the precision: decode in full below
+            elif im.format == "JPEG" and im.mode in ("L", "RGB", "CMYK", "YCbCr"):
+                w, h = im.size
+                scale = 1
+                while scale < 8 and min(w, h) // (scale * 2) >= min_side:
+                    scale *= 2
+                if scale > 1:
+                    im.draft("L" if im.mode == "L" else "RGB", (-(-w // scale), -(-h // scale)))
+            im.load()
+            if im.mode not in ("L", "RGB", "RGBA", "P", "LA", "CMYK", "YCbCr", "1", "PA"):
+                return decode(data, limits).pixels
+            work = im if im.mode == "L" else im.convert("L")
+            factor = min(work.size) // min_side
+            if factor >= 2:
+                work = work.reduce(factor)
+            return np.asarray(work)
+        except DECODE_ERRORS as exc:
+            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
+
+
 def from_array(pixels: Any, mode: str) -> Image.Image:
     """A PIL image from an array produced by :func:`decode` (``mode`` is checked)."""
     image = Image.fromarray(pixels)  # Pillow infers L / RGB / RGBA / I;16 from the array

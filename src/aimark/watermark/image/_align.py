@@ -39,13 +39,14 @@ class _Coords:
 
 def _coords(shape: tuple[int, int], inv: np.ndarray) -> _Coords:
     h, w = shape
-    # bin coordinates directly: BINS * (tile coordinate), wrapped (float64 keeps it exact)
-    xs = (np.arange(w, dtype=np.float64) + 0.5) * BINS
-    ys = (np.arange(h, dtype=np.float64) + 0.5) * BINS
+    # float32 is exact enough: bin coordinates stay under a few thousand
+    xs = (np.arange(w, dtype=np.float32) + 0.5) * BINS
+    ys = (np.arange(h, dtype=np.float32) + 0.5) * BINS
+    inv = inv.astype(np.float32)
     a1 = (inv[0, 0] * xs)[None, :] + (inv[0, 1] * ys)[:, None]
     a2 = (inv[1, 0] * xs)[None, :] + (inv[1, 1] * ys)[:, None]
-    u = np.floor(a1).astype(np.int64) % BINS
-    v = np.floor(a2).astype(np.int64) % BINS
+    u = np.floor(a1).astype(np.int32) % BINS
+    v = np.floor(a2).astype(np.int32) % BINS
     ry = np.minimum((np.arange(h) * _REGIONS) // h, _REGIONS - 1)
     rx = np.minimum((np.arange(w) * _REGIONS) // w, _REGIONS - 1)
     region = (ry[:, None] * _REGIONS + rx[None, :]).ravel()

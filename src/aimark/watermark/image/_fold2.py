@@ -31,12 +31,18 @@ class Coords:
 def coords(shape: tuple[int, int], inv: np.ndarray) -> Coords:
     """Fold bin of every pixel for the inverse lattice basis ``inv`` (pixel → tiles)."""
     h, w = shape
-    xs = (np.arange(w, dtype=np.float64) + 0.5) * BINS
-    ys = (np.arange(h, dtype=np.float64) + 0.5) * BINS
-    a1 = (inv[0, 0] * xs)[None, :] + (inv[0, 1] * ys)[:, None]
-    a2 = (inv[1, 0] * xs)[None, :] + (inv[1, 1] * ys)[:, None]
-    u = np.floor(a1).astype(np.int64) % BINS
-    v = np.floor(a2).astype(np.int64) % BINS
+    # float32 is exact enough: bin coordinates stay under a few thousand
+    xs = (np.arange(w, dtype=np.float32) + 0.5) * BINS
+    ys = (np.arange(h, dtype=np.float32) + 0.5) * BINS
+    inv = inv.astype(np.float32)
+    if inv[0, 1] == 0 and inv[1, 0] == 0:  # axis-aligned: bins per column and per row
+        u = (np.floor(inv[0, 0] * xs).astype(np.int32) % BINS)[None, :]
+        v = (np.floor(inv[1, 1] * ys).astype(np.int32) % BINS)[:, None]
+    else:
+        a1 = (inv[0, 0] * xs)[None, :] + (inv[0, 1] * ys)[:, None]
+        a2 = (inv[1, 0] * xs)[None, :] + (inv[1, 1] * ys)[:, None]
+        u = np.floor(a1).astype(np.int32) % BINS
+        v = np.floor(a2).astype(np.int32) % BINS
     ry = np.minimum((np.arange(h) * REGIONS) // h, REGIONS - 1)
     rx = np.minimum((np.arange(w) * REGIONS) // w, REGIONS - 1)
     region = (ry[:, None] * REGIONS + rx[None, :]).ravel()

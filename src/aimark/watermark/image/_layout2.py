@@ -39,7 +39,7 @@ __all__ = [
 
 SCHEME_ID = "io.aimark.image.2"
 CHIPS = 24
-VARIANTS = 16
+VARIANTS = 8
 SEARCH_CHIPS = 112
 TEST_CHIPS = 64
 

@@ -27,7 +27,16 @@ from aimark.watermark.image._align import _local_peak
 from aimark.watermark.image._arrays import reduced_luma
 from aimark.watermark.image._detect import _wiener_residual
 from aimark.watermark.image._embed2 import TILES_PER_SIDE
-from aimark.watermark.image._fold2 import BINS, PX, coords, fold, reference
+from aimark.watermark.image._fold2 import (
+    BINS,
+    EQUALISER,
+    FINE,
+    PX,
+    PX_FINE,
+    coords,
+    fold,
+    reference,
+)
 from aimark.watermark.image._lattice import acf_lattices
 from aimark.watermark.image._layout2 import VARIANTS, Layout2, layout2_for
 from aimark.watermark.image._mask import box_mean
@@ -43,7 +52,7 @@ _ORIENTATIONS = tuple(
     (t, fy, fx) for t in (False, True) for fy in (False, True) for fx in (False, True)
 )
 _REGIONS = 3
-_DECODE_Z = 5.3  # search z below which the alignment is not refined or decoded
+_DECODE_Z = 4.8  # search z below which the alignment is not refined or decoded
 CRC_FALSE_ACCEPT = 2.0**-24  # a random codeword passes the CRC-24
 
 
@@ -66,9 +75,13 @@ def analyse2(arr: np.ndarray, whiten=None) -> Analysis2 | None:
     """Reduce, whiten and find the lattice hypotheses of an image array."""
     s = min(arr.shape[:2])
     f = max(1, s // _ANALYSIS_MIN)
-    y = _trim_borders(reduced_luma(arr, f))
+    full = reduced_luma(arr, f)
+    y = _trim_borders(full)
     h, w = y.shape
     expected = min(h, w) / TILES_PER_SIDE
+    # a flat band may be padding (then the trimmed size is the image's) or part of the
+    # picture, e.g. sky or highlights clipped by a contrast change (then the full size is)
+    untrimmed = min(full.shape) / TILES_PER_SIDE
     top, left = max(0, (h - _ANALYSIS_LONG) // 2), max(0, (w - _ANALYSIS_LONG) // 2)
     y = y[top : top + _ANALYSIS_LONG, left : left + _ANALYSIS_LONG]
     r = (whiten or whiten2)(y)
@@ -76,6 +89,8 @@ def analyse2(arr: np.ndarray, whiten=None) -> Analysis2 | None:
     r2 = _half(r)
     s_a = min(r2.shape)
     bases = [np.diag([expected, expected])]
+    if abs(untrimmed - expected) > 0.01 * expected:
+        bases.append(np.diag([untrimmed, untrimmed]))
     for b2, _ in acf_lattices(r2, (0.17 * s_a, 0.6 * s_a), limit=2):
         b = 2.0 * b2
         if not _close(b, bases[0]):
@@ -148,12 +163,16 @@ def _best(
     return _ORIENTATIONS[gi], int(v), iy + dy, ix + dx, peak
 
 
-def _chips(fold_g: np.ndarray, sy: float, sx: float) -> np.ndarray:
-    ky = np.fft.fftfreq(BINS)[:, None]
-    kx = np.fft.rfftfreq(BINS)[None, :]
-    spec = np.fft.rfft2(fold_g) * np.exp(2j * np.pi * (ky * sy + kx * sx))
-    aligned = np.fft.irfft2(spec, s=fold_g.shape)
-    return PX.T @ aligned @ PX
+def _chips(values: np.ndarray, co, g, sy: float, sx: float) -> np.ndarray:
+    """The (CHIPS, CHIPS) chip values, read from the fine fold at the search's alignment
+    (shift in search bins) and equalised."""
+    f = _orient(fold(values, co.fine, FINE), g)
+    k = FINE // BINS
+    ky = np.fft.fftfreq(FINE)[:, None]
+    kx = np.fft.rfftfreq(FINE)[None, :]
+    spec = np.fft.rfft2(f) * np.exp(2j * np.pi * (ky * sy * k + kx * sx * k))
+    aligned = np.fft.irfft2(spec, s=f.shape)
+    return EQUALISER @ (PX_FINE.T @ aligned @ PX_FINE) @ EQUALISER.T
 
 
 def _z(g: np.ndarray, idx: np.ndarray, sign: np.ndarray) -> float:
@@ -178,6 +197,8 @@ class _Try:
 
 
 def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey) -> _Try:
+    """Align one lattice hypothesis, then read the sync and (when the search sync is strong
+    enough to be worth it) refine, read the chips finely and decode."""
     layout = layout2_for(key)
     refs = _search_refs(key)
     inv = np.linalg.inv(basis)
@@ -185,23 +206,34 @@ def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey) -> _Try:
     co = coords(r.shape, inv)
     f = fold(values, co.idx)
     g, v, sy, sx, _ = _best(f, refs)
-    chips = _chips(_orient(f, g), sy, sx)
+    chips = _coarse_chips(f, g, sy, sx)
     z_s = _z(chips, layout.search_idx, layout.search_sign[v])
+    payload, agreement = None, 0.0
     if z_s >= _DECODE_Z:
+        chips = _chips(values, co, g, sy, sx)
+        z_s = _z(chips, layout.search_idx, layout.search_sign[v])
         new_inv = _refine(values, co, inv, g, v, (sy, sx), refs)
         if new_inv is not None:
-            f2 = fold(values, coords(r.shape, new_inv).idx)
+            co2 = coords(r.shape, new_inv)
+            f2 = fold(values, co2.idx)
             g2, v2, sy2, sx2, _ = _best(f2, refs)
-            chips2 = _chips(_orient(f2, g2), sy2, sx2)
+            chips2 = _chips(values, co2, g2, sy2, sx2)
             z2 = _z(chips2, layout.search_idx, layout.search_sign[v2])
             if z2 > z_s:  # keep the refinement only when it aligns better
                 chips, g, v, z_s = chips2, g2, v2, z2
-    z_t = _z(chips, layout.test_idx, layout.test_sign[v])
-    payload, agreement = None, 0.0
-    if z_s >= _DECODE_Z:
         dec = decode_payload(_soft_bits(chips, layout, v))
         payload, agreement = dec.payload, dec.agreement
+    z_t = _z(chips, layout.test_idx, layout.test_sign[v])
     return _Try(z_s, z_t, payload, agreement, v, chips)
+
+
+def _coarse_chips(f: np.ndarray, g, sy: float, sx: float) -> np.ndarray:
+    """Chip values from the search fold (cheap; enough to judge the alignment)."""
+    fg = _orient(f, g)
+    ky = np.fft.fftfreq(BINS)[:, None]
+    kx = np.fft.rfftfreq(BINS)[None, :]
+    spec = np.fft.rfft2(fg) * np.exp(2j * np.pi * (ky * sy + kx * sx))
+    return PX.T @ np.fft.irfft2(spec, s=fg.shape) @ PX
 
 
 def _refine(values, co, inv, g, v, shift, refs) -> np.ndarray | None:

@@ -16,6 +16,7 @@ from aimark.watermark.image._api import (
     detect,
     detect_batch,
     embed,
+    period_for,
 )
 from aimark.watermark.image._detect import DEFAULT_THRESHOLD, Detection
 from aimark.watermark.image._embed import DEFAULT_STRENGTH
@@ -32,4 +33,5 @@ __all__ = [
     "detect",
     "detect_batch",
     "embed",
+    "period_for",
 ]

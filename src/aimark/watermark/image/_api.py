@@ -33,9 +33,11 @@ from aimark.watermark.image._detect import DEFAULT_THRESHOLD, Detection
 from aimark.watermark.image._detect2 import Analysis2, analyse2, detect_key2, probe_key2
 from aimark.watermark.image._embed import _check_key, _check_payload
 from aimark.watermark.image._embed import embed as embed1
-from aimark.watermark.image._embed2 import MIN_SIZE2, embed2
+from aimark.watermark.image._embed2 import MIN_SIZE2, embed2, period2_for
 from aimark.watermark.image._layout2 import SCHEME_ID
 from aimark.watermark.image._pattern import SCHEME_ID as SCHEME_ID_V1
+from aimark.watermark.image._pattern import layout_for
+from aimark.watermark.image._sync import template_score
 
 __all__ = [
     "MIN_SIZE",
@@ -46,10 +48,22 @@ __all__ = [
     "detect",
     "detect_batch",
     "embed",
+    "period_for",
 ]
 
 MIN_SIZE = MIN_SIZE2
 SCHEMES = (SCHEME_ID, SCHEME_ID_V1)  # detected by default, newest first
+
+
+def period_for(height: int, width: int) -> float:
+    """The tile period, in pixels, of the ``io.aimark.image.2`` mark on an image of this size
+    (a quarter of the short side). Public design knowledge, as everything but the key.
+
+    Example:
+        >>> period_for(1024, 1536)
+        256.0
+    """
+    return period2_for(height, width)
 
 
 def _check_scheme(scheme: str) -> str:
@@ -166,8 +180,13 @@ def detect_batch(
                 else:
                     if an1 is None:
                         y = v1._analysis_luma(arr)
-                        an1 = (y, v1._whiten(y))
-                    r = v1._detect_key(an1[0], an1[1], k, threshold)
+                        an1 = (y, v1._wiener_residual(y), None)
+                    if _v1_template_score(an1, k) < V1_PRESCREEN:
+                        r = Detection(False, 1.0, None, 0.0, 0.0, threshold, "not-detected", scheme)
+                    else:
+                        if an1[2] is None:
+                            an1 = (an1[0], an1[1], v1._whiten(an1[0]))
+                        r = v1._detect_key(an1[0], an1[2], k, threshold)
                 if result is None or r.detected:
                     result = r
                 if r.detected:
@@ -175,6 +194,20 @@ def detect_batch(
             assert result is not None
             out.append(result)
     return out
+
+
+# io.aimark.image.1 pre-screen: the best whitened spectral power at the key's template peaks.
+# Measured on the benchmark corpus (74 unmarked image/key pairs, 259 marked and attacked):
+# unmarked images score 47 in the median and 51 at the 90th percentile; every v1 mark that
+# its detector finds scored 52 or more (5th percentile 66). Below the bar the full v1 search
+# (about 40 ms at 1080p) is skipped and the image reported as not carrying a v1 mark.
+V1_PRESCREEN = 50.0
+
+
+def _v1_template_score(an1: tuple, key: WatermarkKey) -> float:
+    y, residual, _ = an1
+    periods = (v1._MIN_PERIOD, min(v1._MAX_PERIOD, min(y.shape) / 1.5))
+    return template_score(residual, layout_for(key).harmonics, periods=periods)
 
 
 def _too_small(threshold: float, scheme: str) -> Detection:

@@ -140,6 +140,25 @@ def _search(
     return found[:keep]
 
 
+def template_score(y: np.ndarray, harmonics: np.ndarray, *, periods: tuple[float, float]) -> float:
+    """The coarse stage of :func:`lattice_candidates` alone: the best whitened spectral power
+    at the key's template peaks over every lattice searched (a cheap pre-screen: unmarked
+    images score low)."""
+    if periods[1] <= periods[0] or min(y.shape) < 32:
+        return 0.0
+    h, w = y.shape
+    small = y[: h - h % 2, : w - w % 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    pw_small, _, _ = whitened_spectrum(small)
+    reach = float(np.hypot(harmonics[:, 0], harmonics[:, 1]).max())
+    rel = 3.0 / (reach / (periods[0] / 2) * max(small.shape))
+    log_span = math.log(periods[1] / periods[0])
+    starts = [(math.sqrt(periods[0] * periods[1]) / 2, 0.0, 1.0, m) for m in (1, -1)]
+    best = _search(
+        _maxpool(pw_small, 3), harmonics, starts, (log_span / 2, _MAX_ROTATION, _MAX_ASPECT), rel, 1
+    )
+    return best[0][0] if best else 0.0
+
+
 def lattice_candidates(
     y: np.ndarray, harmonics: np.ndarray, *, periods: tuple[float, float], limit: int
 ) -> list[np.ndarray]:

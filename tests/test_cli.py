@@ -199,3 +199,29 @@ def test_keys_generate_and_watermark_round_trip(dev, tmp_path):
     bad = run_cli("verify", str(src), "--watermark-key", str(tmp_path / "missing.key"))
     assert bad.returncode == 4
     assert_clean_failure(bad)
+    assert "watermark: found (io.aimark.image.2, key" in found.stdout
+
+
+def test_label_notes_a_watermark_that_would_not_survive(dev, tmp_path):
+    """A black image can only hold half a mark (nothing below 0): labelling says so, with the
+    margin, and still labels; --json carries the check."""
+    from PIL import Image
+
+    key = tmp_path / "fixed.key"
+    aimark.WatermarkKey(b"aimark cli test key, 32 bytes!!!").save(key)
+    src = tmp_path / "black.png"
+    Image.new("RGB", (256, 256)).save(src)
+    out = tmp_path / "black.labelled.png"
+    proc = run_cli(*label_args(dev, src, out, "--watermark-key", str(key)))
+    assert proc.returncode == 0, proc.stderr
+    assert "note: the invisible watermark was embedded but would not survive a JPEG 75" in (
+        proc.stderr
+    )
+    assert " dB " in proc.stderr and "--watermark-strength" in proc.stderr
+    again = run_cli(
+        *label_args(dev, src, tmp_path / "again.png", "--watermark-key", str(key), "--json")
+    )
+    check = json.loads(again.stdout)["watermark"]["check"]
+    assert check["survived"] is False and check["margin_db"] < 0 and check["jpeg_quality"] == 75
+    weak = run_cli(*label_args(dev, src, tmp_path / "x.png", "--watermark-strength", "0"))
+    assert weak.returncode == 64 and "--watermark-strength must be positive" in weak.stderr

@@ -233,16 +233,23 @@ def robustness(
     attacks: list[str],
     workers: int,
     cache: Path | None = None,
+    slow_images: int | None = None,
 ) -> dict[str, dict]:
     """Per method: "quality" [(image, PSNR, SSIM)] and "rows" {attack: [(image, det, exact)]}.
-    Peers' results are kept in ``cache`` (they do not change with aimark's code)."""
+    Peers' results are kept in ``cache`` (they do not change with aimark's code); the slow
+    peers (RivaGAN, blind-watermark: about a minute and more per image) run on a spread of
+    ``slow_images`` of the photos."""
     jobs = []
     done: list[tuple[Spec, tuple | None]] = []
+    fitting = [n for n, im in photos.items() if max(im.shape[:2]) <= min(PEER_MAX_SIDE.values())]
+    slow_subset = set(spread(fitting, slow_images)) if slow_images else set(fitting)
     for spec in specs:
         peer = not spec[0].startswith("aimark")
         cap = PEER_MAX_SIDE.get(spec[1]) if peer else None
         for n, im in photos.items():
             if cap and max(im.shape[:2]) > cap:
+                continue
+            if spec in SLOW_PEERS and n not in slow_subset:
                 continue
             hit = _cached(cache, spec, n, attacks) if peer and cache else None
             if hit is not None:
@@ -603,6 +610,15 @@ def main() -> None:
         help="folder keeping the peers' robustness results between runs "
         "(default build/bench-watermark-peers; --cache '' to recompute)",
     )
+    ap.add_argument(
+        "--slow-peer-images",
+        type=int,
+        default=10,
+        help="photos the slow peers (RivaGAN, blind-watermark) run on (default 10; 0: all)",
+    )
+    ap.add_argument(
+        "--peers-only", action="store_true", help="run the peers only (to fill the cache)"
+    )
     args = ap.parse_args()
     sections = set(args.sections.split(","))
     if args.attacks:
@@ -620,6 +636,8 @@ def main() -> None:
     probe = photos.get("astronaut", next(iter(photos.values())))
     specs = aimark_specs(probe)
     default = specs[0][0].removeprefix("aimark ")
+    if args.peers_only:
+        specs = []
     if not args.no_peers:
         for spec in PEERS:
             if args.quick and spec in SLOW_PEERS:
@@ -643,7 +661,7 @@ def main() -> None:
     if "robustness" in sections:
         t0 = time.perf_counter()
         cache = args.cache if str(args.cache) not in ("", ".") else None
-        results = robustness(specs, photos, attacks, args.workers, cache)
+        results = robustness(specs, photos, attacks, args.workers, cache, args.slow_peer_images)
         print(f"robustness done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         lines += robustness_report(results, photos, attacks)
     if "fp" in sections and trials:

@@ -68,22 +68,9 @@ def embed(
     *,
     strength: float = DEFAULT_STRENGTH,
 ) -> np.ndarray:
-    """Return a watermarked copy of ``image`` carrying the 64-bit ``payload``.
-
-    Args:
-        image: ndarray of shape (H, W), (H, W, 3) or (H, W, 4); uint8, uint16 or float
-            (float in [0, 1]). An alpha channel is left untouched. Never modified.
-        key: the :class:`~aimark.WatermarkKey`.
-        payload: an int in [0, 2**64) or 8 bytes.
-        strength: amplitude multiplier (default 1.0, about 41 dB PSNR on photos).
-
-    Returns:
-        An array of the same shape and dtype.
-
-    Raises:
-        ValueError: the image is smaller than :data:`MIN_SIZE` on its short side, or the
-            payload / array is invalid.
-    """
+    """The ``io.aimark.image.1`` embedder (aimark 0.1: about 41 dB PSNR at strength 1); the
+    arguments are those of :func:`aimark.watermark.image.embed`, which calls it for
+    ``scheme="io.aimark.image.1"``."""
     key = _check_key(key)
     value = _check_payload(payload)
     arr = as_image_array(image)

@@ -9,6 +9,7 @@ import numpy as np
 
 from aimark.keys import WatermarkKey
 from aimark.watermark.image._arrays import as_image_array, reduced_luma, value_scale
+from aimark.watermark.image._embed import _add, _upsample
 from aimark.watermark.image._layout2 import CHIPS, layout2_for, render_at, variant_for
 from aimark.watermark.image._mask import activity_mask
 from aimark.watermark.image.code2 import encode_payload2 as encode_payload
@@ -120,28 +121,3 @@ def _ssim_windows(x: np.ndarray, y: np.ndarray) -> float:
     cxy = ((x - mx[:, None, None]) * (y - my[:, None, None])).sum(axis=(1, 2)) / (n - 1)
     s = ((2 * mx * my + _C1) * (2 * cxy + _C2)) / ((mx**2 + my**2 + _C1) * (vx + vy + _C2))
     return float(s.mean())
-
-
-def _upsample(small: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
-    if f == 1:
-        return small[:h, :w]
-    big = np.repeat(np.repeat(small, f, axis=0), f, axis=1)
-    pad = ((0, max(0, h - big.shape[0])), (0, max(0, w - big.shape[1])))
-    return np.pad(big, pad, mode="edge")[:h, :w]
-
-
-def _add(arr: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    color = slice(None) if arr.ndim == 2 else slice(0, min(arr.shape[2], 3))
-    d = delta if arr.ndim == 2 else delta[..., None]
-    if np.issubdtype(arr.dtype, np.integer):
-        info = np.iinfo(arr.dtype)
-        work = np.int16 if arr.dtype == np.uint8 else np.int64
-        out = arr.astype(work)
-        out[..., color] += np.rint(d).astype(work)
-        np.clip(out, info.min, info.max, out=out)
-        return out.astype(arr.dtype)
-    out = arr.astype(np.float32)
-    out[..., color] += d
-    if float(arr.min()) >= 0.0 and float(arr.max()) <= 1.0:
-        np.clip(out, 0.0, 1.0, out=out)
-    return out.astype(arr.dtype)

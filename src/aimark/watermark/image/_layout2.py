@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from aimark.keys import WatermarkKey
+from aimark.watermark.image._interp import period_matrix as _period_matrix
 from aimark.watermark.image.code2 import CODED_BITS2 as CODED_BITS
 
 __all__ = [
@@ -113,14 +114,7 @@ def variant_for(key: WatermarkKey, payload: int) -> int:
 
 def period_matrix(n: int, period: float, chips: int = CHIPS) -> np.ndarray:
     """(n, chips) periodic bilinear weights of pixel i for a tile of ``period`` pixels."""
-    u = (np.arange(n, dtype=np.float64) + 0.5) * chips / period - 0.5
-    i0 = np.floor(u).astype(np.int64)
-    frac = (u - i0).astype(np.float32)
-    m = np.zeros((n, chips), np.float32)
-    rows = np.arange(n)
-    m[rows, i0 % chips] += 1.0 - frac
-    m[rows, (i0 + 1) % chips] += frac
-    return m
+    return _period_matrix(n, period, chips)
 
 
 def render_at(chips: np.ndarray, height: int, width: int, period: float) -> np.ndarray:

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from aimark.keys import WatermarkKey
+from aimark.watermark.image._interp import period_matrix
 from aimark.watermark.image.code import CODED_BITS
 
 __all__ = ["CHIPS", "SCHEME_ID", "Layout", "layout_for", "render"]
@@ -119,14 +120,7 @@ def _template_harmonics(raw: bytes) -> np.ndarray:
 @lru_cache(maxsize=32)
 def interpolation_matrix(size: int, chips: int = CHIPS) -> np.ndarray:
     """(size, chips) periodic bilinear weights: pixel i of a period of ``size`` pixels."""
-    u = (np.arange(size) + 0.5) * chips / size - 0.5
-    i0 = np.floor(u).astype(np.int64)
-    frac = (u - i0).astype(np.float32)
-    m = np.zeros((size, chips), np.float32)
-    rows = np.arange(size)
-    m[rows, i0 % chips] += 1.0 - frac
-    m[rows, (i0 + 1) % chips] += frac
-    return m
+    return period_matrix(size, size, chips)
 
 
 def render(chips: np.ndarray, size: int) -> np.ndarray:

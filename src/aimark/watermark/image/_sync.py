@@ -140,12 +140,10 @@ def _search(
     return found[:keep]
 
 
-def template_score(y: np.ndarray, harmonics: np.ndarray, *, periods: tuple[float, float]) -> float:
-    """The coarse stage of :func:`lattice_candidates` alone: the best whitened spectral power
-    at the key's template peaks over every lattice searched (a cheap pre-screen: unmarked
-    images score low)."""
-    if periods[1] <= periods[0] or min(y.shape) < 32:
-        return 0.0
+def _coarse(
+    y: np.ndarray, harmonics: np.ndarray, periods: tuple[float, float], keep: int
+) -> list[tuple[float, float, float, float, int]]:
+    """The coarse search on the half-size spectrum (periods halve too): tolerance ±3 bins."""
     h, w = y.shape
     small = y[: h - h % 2, : w - w % 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
     pw_small, _, _ = whitened_spectrum(small)
@@ -153,9 +151,17 @@ def template_score(y: np.ndarray, harmonics: np.ndarray, *, periods: tuple[float
     rel = 3.0 / (reach / (periods[0] / 2) * max(small.shape))
     log_span = math.log(periods[1] / periods[0])
     starts = [(math.sqrt(periods[0] * periods[1]) / 2, 0.0, 1.0, m) for m in (1, -1)]
-    best = _search(
-        _maxpool(pw_small, 3), harmonics, starts, (log_span / 2, _MAX_ROTATION, _MAX_ASPECT), rel, 1
-    )
+    half = (log_span / 2, _MAX_ROTATION, _MAX_ASPECT)
+    return _search(_maxpool(pw_small, 3), harmonics, starts, half, rel, keep)
+
+
+def template_score(y: np.ndarray, harmonics: np.ndarray, *, periods: tuple[float, float]) -> float:
+    """The coarse stage of :func:`lattice_candidates` alone: the best whitened spectral power
+    at the key's template peaks over every lattice searched (a cheap pre-screen: unmarked
+    images score low)."""
+    if periods[1] <= periods[0] or min(y.shape) < 32:
+        return 0.0
+    best = _coarse(y, harmonics, periods, 1)
     return best[0][0] if best else 0.0
 
 
@@ -177,23 +183,10 @@ def lattice_candidates(
     """
     if periods[1] <= periods[0] or min(y.shape) < 32:
         return []
-    h, w = y.shape
-    small = y[: h - h % 2, : w - w % 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-    pw_small, _, _ = whitened_spectrum(small)
     pw, _, _ = whitened_spectrum(y)
     reach = float(np.hypot(harmonics[:, 0], harmonics[:, 1]).max())
-    # coarse, on the half-size spectrum (periods halve too): tolerance ±3 bins
-    rel = 3.0 / (reach / (periods[0] / 2) * max(small.shape))
-    log_span = math.log(periods[1] / periods[0])
-    starts = [(math.sqrt(periods[0] * periods[1]) / 2, 0.0, 1.0, m) for m in (1, -1)]
-    coarse = _search(
-        _maxpool(pw_small, 3),
-        harmonics,
-        starts,
-        (log_span / 2, _MAX_ROTATION, _MAX_ASPECT),
-        rel,
-        2 * limit,
-    )
+    rel = 3.0 / (reach / (periods[0] / 2) * max((y.shape[0] // 2, y.shape[1] // 2)))
+    coarse = _coarse(y, harmonics, periods, 2 * limit)
     # medium, on the full spectrum: tolerance ±2 bins
     rel2 = 2.0 / (reach / periods[0] * max(y.shape))
     centres = [(t * 2, a, q, m) for _, t, a, q, m in coarse]

@@ -200,6 +200,26 @@ def test_keys_generate_and_watermark_round_trip(dev, tmp_path):
     assert bad.returncode == 4
     assert_clean_failure(bad)
     assert "watermark: found (io.aimark.image.2, key" in found.stdout
+    only_v1 = run_cli(
+        "verify",
+        str(stripped),
+        "--watermark-key",
+        str(key),
+        "--watermark-scheme",
+        "io.aimark.image.1",
+    )
+    assert only_v1.returncode == 2 and "watermark: not-detected" in only_v1.stdout
+    only_v2 = run_cli(
+        "verify",
+        str(stripped),
+        "--watermark-key",
+        str(key),
+        "--watermark-scheme",
+        "io.aimark.image.2",
+    )
+    assert only_v2.returncode == 1
+    unknown = run_cli("verify", str(stripped), "--watermark-scheme", "nope")
+    assert unknown.returncode == 64
 
 
 def test_label_notes_a_watermark_that_would_not_survive(dev, tmp_path):

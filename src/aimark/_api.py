@@ -20,6 +20,7 @@ from aimark.media.sniff import ImageFormat
 from aimark.media.source import SourceLike
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.report import Report
+from aimark.watermark.image import SCHEMES
 
 if TYPE_CHECKING:
     from aimark.scanner.run import ScanRun
@@ -183,6 +184,7 @@ def verify(
     limits: Limits | None = None,
     watermark_keys: Iterable[WatermarkKey] = (),
     public_watermarks: bool = False,
+    watermark_schemes: Iterable[str] = SCHEMES,
 ) -> Report:
     """Verify an image's or a text's AI labels: C2PA manifest (validity and trust) and
     unsigned metadata.
@@ -200,6 +202,8 @@ def verify(
         watermark_keys: look for the invisible watermark of these keys (decodes the pixels).
         public_watermarks: also look for public watermarks of other generators (Stable
             Diffusion 1.x/2.x/XL's invisible-watermark marks).
+        watermark_schemes: the image watermark schemes looked for (default
+            ``io.aimark.image.2``, then aimark 0.1's ``io.aimark.image.1``).
 
     Returns:
         A :class:`Report`. Bad content (empty, not an image, truncated, a decompression bomb,
@@ -218,6 +222,7 @@ def verify(
         limits=limits,
         watermark_keys=watermark_keys,
         public_watermarks=public_watermarks,
+        watermark_schemes=watermark_schemes,
     )
     return verifier.verify(src)
 
@@ -229,6 +234,7 @@ def scan(
     trust: TrustLike = None,
     limits: Limits | None = None,
     public_watermarks: bool = False,
+    watermark_schemes: Iterable[str] = SCHEMES,
     kinds: Iterable[str] = ("image", "text"),
     workers: int | None = None,
     client: Any = None,
@@ -255,6 +261,8 @@ def scan(
         paths: files, folders (walked recursively) or fsspec URLs (``s3://bucket/prefix``,
             ``file:///data``; extra ``aimark[s3]``).
         watermark_keys, trust, limits, public_watermarks: as for :func:`verify`.
+        watermark_schemes: the image watermark schemes looked for (default both; only
+            ``("io.aimark.image.2",)`` to skip the 0.1 scheme's search).
         kinds: what to look at: ``"image"``, ``"text"`` or both (default).
         workers: processes to use (default: one per core; 0 scans in this process).
         client: a ``dask.distributed.Client``: run on its cluster instead (``aimark[dask]``).
@@ -304,6 +312,7 @@ def scan(
         trust=trust,
         limits=limits,
         public_watermarks=public_watermarks,
+        watermark_schemes=watermark_schemes,
         kinds=kinds,
         workers=workers,
         client=client,

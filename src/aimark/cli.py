@@ -42,6 +42,7 @@ from aimark.media.source import read_source
 from aimark.media.text_io import decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.report import C2paState, Report, Status
+from aimark.watermark.image import SCHEMES
 
 __all__ = ["EXIT", "main"]
 
@@ -139,6 +140,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "--public-watermarks",
         action="store_true",
         help="also look for public watermarks of other generators (Stable Diffusion)",
+    )
+    ver.add_argument(
+        "--watermark-scheme",
+        action="append",
+        choices=SCHEMES,
+        metavar="SCHEME",
+        help="image watermark scheme to look for; repeatable (default: "
+        + " and ".join(SCHEMES)
+        + "; only io.aimark.image.2 skips the 0.1 scheme's search)",
     )
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
@@ -501,7 +511,10 @@ def _describe(report: Report, verbose: bool) -> list[str]:
 def _cmd_verify(args: argparse.Namespace) -> int:
     keys = [WatermarkKey.load(p) for p in args.watermark_key]
     verifier = Verifier(
-        trust=args.trust or None, watermark_keys=keys, public_watermarks=args.public_watermarks
+        trust=args.trust or None,
+        watermark_keys=keys,
+        public_watermarks=args.public_watermarks,
+        watermark_schemes=tuple(args.watermark_scheme or SCHEMES),
     )
     worst = 0
     for path in _expand(args.paths):

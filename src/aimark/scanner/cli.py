@@ -14,6 +14,7 @@ from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
 from aimark.scanner.run import ScanRun
 from aimark.scanner.worker import KINDS
+from aimark.watermark.image import SCHEMES
 
 __all__ = ["add_parser", "run_command"]
 
@@ -55,6 +56,15 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         "--public-watermarks",
         action="store_true",
         help="also look for public watermarks of other generators",
+    )
+    p.add_argument(
+        "--watermark-scheme",
+        action="append",
+        choices=SCHEMES,
+        metavar="SCHEME",
+        help="image watermark scheme to look for; repeatable (default: "
+        + " and ".join(SCHEMES)
+        + "; only io.aimark.image.2 skips the 0.1 scheme's search)",
     )
     p.add_argument(
         "--kind",
@@ -152,6 +162,7 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
             trust=args.trust or None,
             limits=limits,
             public_watermarks=args.public_watermarks,
+            watermark_schemes=tuple(args.watermark_scheme or SCHEMES),
             kinds=tuple(args.kind or KINDS),
             workers=args.workers,
             client=client,

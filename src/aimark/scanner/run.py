@@ -45,6 +45,7 @@ from aimark.scanner.summary import ScanSummary
 from aimark.scanner.walk import FileRef, WalkIssue, WalkOptions, is_url, walk
 from aimark.scanner.worker import KINDS, Outcome, ScanConfig, scan_files
 from aimark.scanner.writers import CsvWriter, JsonlWriter
+from aimark.watermark.image import SCHEMES
 
 __all__ = ["ScanRun"]
 
@@ -390,6 +391,7 @@ class ScanRun:
         trust: TrustLike = None,
         limits: Limits | None = None,
         public_watermarks: bool = False,
+        watermark_schemes: Iterable[str] = SCHEMES,
         kinds: Iterable[str] = KINDS,
         workers: int | None = None,
         client: Any = None,
@@ -420,6 +422,7 @@ class ScanRun:
             watermark_keys=tuple(watermark_keys),
             limits=limits or Limits(),
             public_watermarks=public_watermarks,
+            watermark_schemes=tuple(watermark_schemes),
             kinds=tuple(kinds),
             thumbnails=html is not None,
             storage_options=storage,

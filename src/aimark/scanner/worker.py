@@ -34,6 +34,7 @@ from aimark.media.sniff import sniff
 from aimark.media.text_io import is_text_prefix
 from aimark.report import FileInfo, Report
 from aimark.scanner.walk import FileRef, filesystem_for
+from aimark.watermark.image import SCHEMES
 
 __all__ = ["KINDS", "Outcome", "ScanConfig", "scan_files"]
 
@@ -51,6 +52,7 @@ class ScanConfig:
     watermark_keys: tuple[WatermarkKey, ...] = ()
     limits: Limits = field(default_factory=Limits)
     public_watermarks: bool = False
+    watermark_schemes: tuple[str, ...] = SCHEMES
     kinds: tuple[str, ...] = KINDS
     thumbnails: bool = False
     storage_options: Mapping[str, Any] = field(default_factory=dict)
@@ -98,6 +100,7 @@ def _verifier_for(config: ScanConfig) -> Verifier:
         limits=config.limits,
         watermark_keys=config.watermark_keys,
         public_watermarks=config.public_watermarks,
+        watermark_schemes=config.watermark_schemes,
     )
     _verifiers[:] = [*_verifiers[-3:], (config, verifier)]
     return verifier

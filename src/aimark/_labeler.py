@@ -77,6 +77,7 @@ class _Encoded:
     name: str
     layers: tuple[str, ...] = ()
     original: bytes | None = None  # the input's bytes when the pixels were re-encoded
+    check: SurvivalCheck | None = None  # the fresh watermark's JPEG 75 survival check
 
 
 class Labeler:
@@ -128,7 +129,6 @@ class Labeler:
         self.watermark_key = watermark_key
         self.watermark_strength = watermark_strength
         self.check_watermark = check_watermark
-        self._check: SurvivalCheck | None = None
         self._signer = ManifestSigner(credentials)
 
     # ------------------------------------------------------------------ public
@@ -153,7 +153,6 @@ class Labeler:
             )
         notes: list[str] = []
         payload = None
-        self._check = None
         if self.watermark_key is not None:
             payload = _payload_for(content_id)
             content_id = content_id or content_id_for(payload)
@@ -189,9 +188,8 @@ class Labeler:
         if dst is not None:
             write_atomic(dst, signed)
             path = Path(dst)
-        check = self._check if payload is not None else None
         return LabelResult(
-            signed, fmt, content_id, path, tuple(layers), tuple(notes), payload, check
+            signed, fmt, content_id, path, tuple(layers), tuple(notes), payload, enc.check
         )
 
     def label_text(
@@ -262,6 +260,7 @@ class Labeler:
         params: dict[str, Any] = {}
         original: bytes | None = None
         watermarked = False
+        check: SurvivalCheck | None = None
         name = None
         if payload is not None and not isinstance(src, Image.Image):
             if format is not None:
@@ -277,7 +276,8 @@ class Labeler:
                 notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
             else:
                 dec = image_io.decode(source.data, self.limits)
-                src = image_io.from_array(self._watermark(dec.pixels, payload, notes), dec.mode)
+                marked, check = self._watermark(dec.pixels, payload, notes)
+                src = image_io.from_array(marked, dec.mode)
                 params, original, format = dec.params, source.data, info.format
                 watermarked = True
                 name = source.path.name if source.path else None
@@ -294,7 +294,8 @@ class Labeler:
                     else ("RGBA" if "A" in src.getbands() else "RGB")
                 )
                 arr = np.asarray(src.convert(mode) if mode != src.mode else src)
-                src = image_io.from_array(self._watermark(arr, payload, notes), mode)
+                marked, check = self._watermark(arr, payload, notes)
+                src = image_io.from_array(marked, mode)
                 watermarked = True
         if isinstance(src, Image.Image):
             fmt = ImageFormat.parse(format) if format else _format_of_pil(src)
@@ -314,7 +315,7 @@ class Labeler:
                 layers += ("xmp", "exif")
             data = image_io.encode(src, fmt, xmp=xmp, exif=exif, quality=quality, params=params)
             name = name or f"AI-generated image{fmt.extension}"
-            return _Encoded(data, fmt, src.size, "A" in src.mode, name, layers, original)
+            return _Encoded(data, fmt, src.size, "A" in src.mode, name, layers, original, check)
         if format is not None:
             raise TypeError(
                 "format= applies to PIL images and arrays; encoded inputs keep their format"
@@ -326,22 +327,25 @@ class Labeler:
         name = source.path.name if source.path else f"AI-generated image{info.format.extension}"
         return _Encoded(source.data, info.format, info.size, "A" in info.mode, name)
 
-    def _watermark(self, pixels: np.ndarray, payload: int, notes: list[str]) -> np.ndarray:
+    def _watermark(
+        self, pixels: np.ndarray, payload: int, notes: list[str]
+    ) -> tuple[np.ndarray, SurvivalCheck | None]:
         """Embed, then (unless turned off) check that the mark survives a JPEG 75 re-encode;
         a mark that would not gets a warning with its measured margin."""
         assert self.watermark_key is not None
         marked = embed(pixels, self.watermark_key, payload, strength=self.watermark_strength)
-        if self.check_watermark:
-            self._check = check_survival(marked, self.watermark_key, payload)
-            if not self._check.survived:
-                notes.append(
-                    "the invisible watermark was embedded but would not survive a JPEG "
-                    f"{self._check.quality} re-encode ({self._check.margin_db:+.1f} dB from "
-                    "what its payload needs): the image is too flat, dark or small to hold "
-                    "it; a higher watermark_strength (CLI: --watermark-strength) makes it "
-                    "stronger, and more visible"
-                )
-        return marked
+        if not self.check_watermark:
+            return marked, None
+        check = check_survival(marked, self.watermark_key, payload)
+        if not check.survived:
+            notes.append(
+                "the invisible watermark was embedded but would not survive a JPEG "
+                f"{check.quality} re-encode ({check.margin_db:+.1f} dB from what its payload "
+                "needs): the image is too flat, dark or small to hold it; a higher "
+                "watermark_strength (CLI: --watermark-strength) makes it stronger, and more "
+                "visible"
+            )
+        return marked, check
 
     def _with_metadata(
         self, enc: _Encoded, existing: containers.Embedded, content_id: str, notes: list[str]

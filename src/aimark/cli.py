@@ -141,15 +141,9 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also look for public watermarks of other generators (Stable Diffusion)",
     )
-    ver.add_argument(
-        "--watermark-scheme",
-        action="append",
-        choices=SCHEMES,
-        metavar="SCHEME",
-        help="image watermark scheme to look for; repeatable (default: "
-        + " and ".join(SCHEMES)
-        + "; only io.aimark.image.2 skips the 0.1 scheme's search)",
-    )
+    from aimark.scanner.cli import add_watermark_scheme_option
+
+    add_watermark_scheme_option(ver)
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
 

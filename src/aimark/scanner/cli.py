@@ -21,6 +21,19 @@ __all__ = ["add_parser", "run_command"]
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
 
 
+def add_watermark_scheme_option(parser: argparse.ArgumentParser) -> None:
+    """``--watermark-scheme`` (repeatable), as ``verify`` and ``scan`` take it."""
+    parser.add_argument(
+        "--watermark-scheme",
+        action="append",
+        choices=SCHEMES,
+        metavar="SCHEME",
+        help="image watermark scheme to look for; repeatable (default: "
+        + " and ".join(SCHEMES)
+        + "; only io.aimark.image.2 skips the 0.1 scheme's search)",
+    )
+
+
 def add_parser(sub: Any, usage_error: type[Exception]) -> None:
     """Add ``scan`` to the CLI's sub-commands."""
     p = sub.add_parser(
@@ -57,15 +70,7 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         action="store_true",
         help="also look for public watermarks of other generators",
     )
-    p.add_argument(
-        "--watermark-scheme",
-        action="append",
-        choices=SCHEMES,
-        metavar="SCHEME",
-        help="image watermark scheme to look for; repeatable (default: "
-        + " and ".join(SCHEMES)
-        + "; only io.aimark.image.2 skips the 0.1 scheme's search)",
-    )
+    add_watermark_scheme_option(p)
     p.add_argument(
         "--kind",
         action="append",

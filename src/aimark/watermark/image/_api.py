@@ -30,7 +30,7 @@ from aimark.keys import WatermarkKey
 from aimark.watermark.image import _detect as v1
 from aimark.watermark.image._arrays import as_image_array
 from aimark.watermark.image._detect import DEFAULT_THRESHOLD, Detection
-from aimark.watermark.image._detect2 import Analysis2, analyse2, detect_key2, probe_key2
+from aimark.watermark.image._detect2 import Analysis2, analyse2, detect_and_probe2, detect_key2
 from aimark.watermark.image._embed import _check_key, _check_payload
 from aimark.watermark.image._embed import embed as embed1
 from aimark.watermark.image._embed2 import MIN_SIZE2, embed2, period2_for
@@ -282,8 +282,7 @@ def check_survival(
     Image.fromarray(np.ascontiguousarray(arr)).save(buf, "JPEG", quality=quality)
     decoded = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
     an = analyse2(decoded)
-    p, found, _, _ = detect_key2(an, key)
-    snr = probe_key2(an, key, value)
+    (p, found, _, _), snr = detect_and_probe2(an, key, value)
     margin = 20 * math.log10(max(snr, 1e-6) / _DECODE_SNR)
     return SurvivalCheck(found == value, margin, quality, p)
 

@@ -37,12 +37,13 @@ from aimark.watermark.image._fold2 import (
     fold,
     reference,
 )
-from aimark.watermark.image._lattice import acf_lattices
+from aimark.watermark.image._lattice import acf_lattices, same_lattice
 from aimark.watermark.image._layout2 import VARIANTS, Layout2, layout2_for
 from aimark.watermark.image._mask import box_mean
 from aimark.watermark.image._peaks import parabolic_offset
 from aimark.watermark.image.code2 import CODED_BITS2 as CODED_BITS
 from aimark.watermark.image.code2 import decode_payload2 as decode_payload
+from aimark.watermark.image.code2 import encode_payload2
 
 __all__ = ["Analysis2", "analyse2", "detect_key2"]
 
@@ -71,7 +72,7 @@ def whiten2(y: np.ndarray) -> np.ndarray:
     return np.clip(r / (np.sqrt(box_mean(r * r, 6)) + 1e-3), -3.0, 3.0)
 
 
-def analyse2(arr: np.ndarray, whiten=None) -> Analysis2 | None:
+def analyse2(arr: np.ndarray) -> Analysis2:
     """Reduce, whiten and find the lattice hypotheses of an image array."""
     s = min(arr.shape[:2])
     f = max(1, s // _ANALYSIS_MIN)
@@ -84,7 +85,7 @@ def analyse2(arr: np.ndarray, whiten=None) -> Analysis2 | None:
     untrimmed = min(full.shape) / TILES_PER_SIDE
     top, left = max(0, (h - _ANALYSIS_LONG) // 2), max(0, (w - _ANALYSIS_LONG) // 2)
     y = y[top : top + _ANALYSIS_LONG, left : left + _ANALYSIS_LONG]
-    r = (whiten or whiten2)(y)
+    r = whiten2(y)
     # the autocorrelation at half resolution: a quarter of the cost, peaks still sharp
     r2 = _half(r)
     s_a = min(r2.shape)
@@ -123,9 +124,8 @@ def _trim_borders(y: np.ndarray, tol: float = 2.0) -> np.ndarray:
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    from aimark.watermark.image._lattice import _same_lattice
-
-    return _same_lattice(a, b, tol=0.02)
+    """Whether two bases span practically the same lattice."""
+    return same_lattice(a, b, tol=0.02)
 
 
 def _orient(a: np.ndarray, g: tuple[bool, bool, bool]) -> np.ndarray:
@@ -322,51 +322,59 @@ def _bases(an: Analysis2, key: WatermarkKey):
             yield b
 
 
-def detect_key2(an: Analysis2, key: WatermarkKey) -> tuple[float, int | None, float, float]:
-    """(p_value, payload or None, confidence, best search z) for one key.
+def _tries(an: Analysis2, key: WatermarkKey, *, every: bool = False) -> list[_Try]:
+    """Align every lattice hypothesis in turn; stop at the first payload unless ``every``."""
+    tries: list[_Try] = []
+    for basis in _bases(an, key):
+        if abs(np.linalg.det(basis)) < 1.0:
+            continue
+        tries.append(_try(an.r, basis, key))
+        if tries[-1].payload is not None and not every:
+            break
+    return tries
+
+
+def _decision(tries: list[_Try]) -> tuple[float, int | None, float, float]:
+    """(p_value, payload or None, confidence, best search z) from the tries up to the first
+    one that decoded a payload.
 
     Without a payload the p-value is that of the best *test* z-score, corrected (Šidák) for
     the hypotheses tried. With one, it is that p-value times the chance that a random
     codeword passes the CRC-24 on one of the tries: the test chips and the message chips have
     independent keyed signs, so under the null hypothesis the two events are independent.
     """
-    tries: list[_Try] = []
-    hit: _Try | None = None
-    for basis in _bases(an, key):
-        if abs(np.linalg.det(basis)) < 1.0:
-            continue
-        t = _try(an.r, basis, key)
-        tries.append(t)
-        if t.payload is not None:
-            hit = t
-            break
+    hit = next((i for i, t in enumerate(tries) if t.payload is not None), None)
+    if hit is not None:
+        tries = tries[: hit + 1]
     if not tries:
         return 1.0, None, 0.0, 0.0
     n = len(tries)
     z_best = max(t.z_search for t in tries)
     if hit is not None:
-        p = min(1.0, n * CRC_FALSE_ACCEPT) * _norm_sf(hit.z_test)
-        return p, hit.payload, max(0.0, hit.agreement), z_best
+        t = tries[hit]
+        p = min(1.0, n * CRC_FALSE_ACCEPT) * _norm_sf(t.z_test)
+        return p, t.payload, max(0.0, t.agreement), z_best
     p_min = min(_norm_sf(t.z_test) for t in tries)
     return -math.expm1(n * math.log1p(-min(p_min, 1 - 1e-16))), None, 0.0, z_best
 
 
-def probe_key2(an: Analysis2, key: WatermarkKey, payload: int) -> float:
-    """Amplitude SNR per coded bit of a *known* payload at the best alignment found (used to
-    tell how much margin a fresh mark has, not for detection)."""
-    from aimark.watermark.image.code2 import encode_payload2
+def detect_key2(an: Analysis2, key: WatermarkKey) -> tuple[float, int | None, float, float]:
+    """(p_value, payload or None, confidence, best search z) for one key (see
+    :func:`_decision`)."""
+    return _decision(_tries(an, key))
 
-    best: _Try | None = None
-    for basis in _bases(an, key):
-        if abs(np.linalg.det(basis)) < 1.0:
-            continue
-        t = _try(an.r, basis, key)
-        if best is None or t.z_search > best.z_search:
-            best = t
-    if best is None:
-        return 0.0
+
+def detect_and_probe2(
+    an: Analysis2, key: WatermarkKey, payload: int
+) -> tuple[tuple[float, int | None, float, float], float]:
+    """:func:`detect_key2`'s answer, and the amplitude SNR per coded bit of a *known* payload
+    at the best alignment found (how much margin a fresh mark has), from one set of tries."""
+    tries = _tries(an, key, every=True)
+    if not tries:
+        return _decision(tries), 0.0
+    best = max(tries, key=lambda t: t.z_search)
     soft = _soft_bits(best.chips, layout2_for(key), best.variant)
     sign = 1.0 - 2.0 * encode_payload2(payload).astype(np.float64)
     mean = float(np.mean(soft * sign))
     spread = float(np.std(soft - mean * sign)) + 1e-12
-    return max(0.0, mean / spread)
+    return _decision(tries), max(0.0, mean / spread)

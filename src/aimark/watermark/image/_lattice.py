@@ -15,7 +15,7 @@ import numpy as np
 from aimark.watermark.image._mask import box_mean
 from aimark.watermark.image._peaks import parabolic_offset
 
-__all__ = ["acf_lattices", "autocorrelation"]
+__all__ = ["acf_lattices", "autocorrelation", "same_lattice"]
 
 
 def _fast_len(n: int) -> int:
@@ -130,7 +130,7 @@ def acf_lattices(
     out: list[tuple[np.ndarray, float]] = []
     for score, basis in found:
         basis = _finest(basis, detail, lo)
-        if all(not _same_lattice(basis, b) for b, _ in out):
+        if all(not same_lattice(basis, b) for b, _ in out):
             out.append((basis, score))
         if len(out) == limit:
             break
@@ -163,7 +163,7 @@ def _finest(basis: np.ndarray, detail: np.ndarray, lo: float) -> np.ndarray:
             return basis
 
 
-def _same_lattice(a: np.ndarray, b: np.ndarray, tol: float = 0.04) -> bool:
+def same_lattice(a: np.ndarray, b: np.ndarray, tol: float = 0.04) -> bool:
     """Whether bases a and b span the same lattice (up to sign and order of the vectors)."""
     m = np.linalg.solve(b, a)  # a = b @ m
     return bool(

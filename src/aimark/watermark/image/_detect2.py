@@ -141,17 +141,18 @@ def _orient(a: np.ndarray, g: tuple[bool, bool, bool]) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _search_refs(key: WatermarkKey) -> np.ndarray:
-    """conj(FFT) of every variant's search chips on the fold grid: (VARIANTS, BINS, BINS//2+1)."""
+    """conj(FFT) of every variant's search chips on the fold grid: (VARIANTS, BINS, BINS//2+1),
+    in single precision (the searches' correlations need no more, and it halves their FFTs)."""
     layout = layout2_for(key)
     refs = np.stack([reference(layout.search_chips(v)) for v in range(VARIANTS)])
-    return np.conj(np.fft.rfft2(refs))
+    return np.conj(np.fft.rfft2(refs)).astype(np.complex64)
 
 
 def _best(
     fold: np.ndarray, refs: np.ndarray
 ) -> tuple[tuple[bool, bool, bool], int, float, float, float]:
     """(orientation, variant, sy, sx, normalised peak) of the best search correlation."""
-    spec = np.fft.rfft2(np.stack([_orient(fold, g) for g in _ORIENTATIONS]))
+    spec = np.fft.rfft2(np.stack([_orient(fold, g) for g in _ORIENTATIONS]).astype(np.float32))
     corr = np.fft.irfft2(spec[:, None] * refs[None], s=(BINS, BINS))
     flat = int(np.argmax(corr))
     gi, v, iy, ix = np.unravel_index(flat, corr.shape)
@@ -160,7 +161,7 @@ def _best(
     dy = parabolic_offset(c[(iy - 1) % n, ix], c[iy, ix], c[(iy + 1) % n, ix])
     dx = parabolic_offset(c[iy, (ix - 1) % n], c[iy, ix], c[iy, (ix + 1) % n])
     peak = float(c[iy, ix]) / (np.linalg.norm(fold) + 1e-12)
-    return _ORIENTATIONS[gi], int(v), iy + dy, ix + dx, peak
+    return _ORIENTATIONS[gi], int(v), float(iy + dy), float(ix + dx), peak
 
 
 def _chips(values: np.ndarray, co, g, sy: float, sx: float) -> np.ndarray:
@@ -274,23 +275,25 @@ _SWEEP_STEP = 0.03  # relative step of the period sweep
 _SWEEP_KEEP = 2
 
 
-def _separable_fold(r: np.ndarray, period: float) -> np.ndarray:
-    """Fold of ``r`` along an axis-aligned square lattice of ``period`` pixels (fast path)."""
+def _bin_matrices(n: int, periods: np.ndarray) -> np.ndarray:
+    """(P, BINS, n) one-hot matrices: sample i falls in fold bin floor((i + ½)·BINS/period)."""
+    b = np.floor((np.arange(n) + 0.5)[None, :] * (BINS / periods[:, None])).astype(np.int64)
+    m = np.zeros((len(periods), BINS, n), np.float32)
+    m[np.arange(len(periods))[:, None], b % BINS, np.arange(n)[None, :]] = 1.0
+    return m
+
+
+def separable_folds(r: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """Folds of ``r`` along axis-aligned square lattices of each period (P, BINS, BINS),
+    zero-mean: two batched matrix products with one-hot bin matrices (sum per bin), divided
+    by the number of pixels in each bin (empty bins stay zero)."""
     h, w = r.shape
-
-    def bins(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        b = np.floor((np.arange(n) + 0.5) * (BINS / period)).astype(np.int64) % BINS
-        order = np.argsort(b, kind="stable")
-        starts = np.searchsorted(b[order], np.arange(BINS))
-        return order, np.minimum(starts, n - 1), np.bincount(b, minlength=BINS)
-
-    oy, sy, cy = bins(h)
-    ox, sx, cx = bins(w)
-    cols = np.add.reduceat(r[:, ox], sx, axis=1) * (cx > 0)
-    total = np.add.reduceat(cols[oy], sy, axis=0) * (cy > 0)[:, None]
-    count = np.outer(cy, cx)
+    my, mx = _bin_matrices(h, periods), _bin_matrices(w, periods)
+    rows = (my.reshape(-1, h) @ r.astype(np.float32)).reshape(len(periods), BINS, w)
+    total = rows @ mx.transpose(0, 2, 1)
+    count = my.sum(axis=2)[:, :, None] * mx.sum(axis=2)[:, None, :]
     out = np.where(count > 0, total / np.maximum(count, 1), 0.0)
-    return out - out.mean()
+    return out - out.mean(axis=(1, 2), keepdims=True)
 
 
 def sweep_bases(r: np.ndarray, key: WatermarkKey) -> list[np.ndarray]:
@@ -300,7 +303,7 @@ def sweep_bases(r: np.ndarray, key: WatermarkKey) -> list[np.ndarray]:
     s2 = min(r2.shape)
     lo, hi = _SWEEP_RANGE
     periods = s2 * lo * np.exp(np.arange(0.0, math.log(hi / lo), _SWEEP_STEP))
-    folds = np.stack([_separable_fold(r2, p) for p in periods])
+    folds = separable_folds(r2, periods).astype(np.float32)
     norms = np.linalg.norm(folds.reshape(len(periods), -1), axis=1) + 1e-12
     corr = np.fft.irfft2(np.fft.rfft2(folds)[:, None] * _search_refs(key)[None], s=(BINS, BINS))
     score = corr.reshape(len(periods), -1).max(axis=1) / norms

@@ -3,7 +3,7 @@ along a lattice hypothesis (``np.bincount``), on a grid of two bins per chip."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -27,12 +27,44 @@ def reference(chips: np.ndarray) -> np.ndarray:
     return PX @ chips @ PX.T
 
 
-@dataclass
 class Coords:
-    idx: np.ndarray  # flat bin index of every pixel (BINS grid)
-    region: np.ndarray  # region label of every pixel
-    centers: np.ndarray  # (R, 2) region centres in pixels (x, y)
-    fine: np.ndarray  # flat bin index of every pixel on the FINE grid
+    """Fold bins of every pixel for one lattice hypothesis. The coarse bins (``idx``) are
+    computed at once; the fine bins and the region labels only when a decode asks for them."""
+
+    def __init__(self, shape: tuple[int, int], u: np.ndarray, v: np.ndarray) -> None:
+        self.shape = shape
+        self._u, self._v = u, v  # FINE-grid coordinates, (1, W) and (H, 1) when axis-aligned
+        step = FINE // BINS
+        # flat bin index of every pixel on the BINS grid
+        self.idx = np.broadcast_to((v // step) * BINS + u // step, shape).ravel()
+
+    @cached_property
+    def fine(self) -> np.ndarray:
+        """Flat bin index of every pixel on the FINE grid."""
+        return np.broadcast_to(self._v * FINE + self._u, self.shape).ravel()
+
+    @cached_property
+    def region(self) -> np.ndarray:
+        """Region label (0 … REGIONS²-1) of every pixel."""
+        return _regions(self.shape)
+
+    @property
+    def centers(self) -> np.ndarray:
+        """(REGIONS², 2) region centres in pixels (x, y)."""
+        h, w = self.shape
+        cy = (np.arange(REGIONS) + 0.5) * h / REGIONS
+        cx = (np.arange(REGIONS) + 0.5) * w / REGIONS
+        return np.array([(x, y) for y in cy for x in cx])
+
+
+@lru_cache(maxsize=8)
+def _regions(shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    ry = np.minimum((np.arange(h) * REGIONS) // h, REGIONS - 1)
+    rx = np.minimum((np.arange(w) * REGIONS) // w, REGIONS - 1)
+    out = (ry[:, None] * REGIONS + rx[None, :]).ravel()
+    out.flags.writeable = False
+    return out
 
 
 def coords(shape: tuple[int, int], inv: np.ndarray) -> Coords:
@@ -50,15 +82,7 @@ def coords(shape: tuple[int, int], inv: np.ndarray) -> Coords:
         a2 = (inv[1, 0] * xs)[None, :] + (inv[1, 1] * ys)[:, None]
         u = np.floor(a1).astype(np.int32) % FINE
         v = np.floor(a2).astype(np.int32) % FINE
-    ry = np.minimum((np.arange(h) * REGIONS) // h, REGIONS - 1)
-    rx = np.minimum((np.arange(w) * REGIONS) // w, REGIONS - 1)
-    region = (ry[:, None] * REGIONS + rx[None, :]).ravel()
-    cy = (np.arange(REGIONS) + 0.5) * h / REGIONS
-    cx = (np.arange(REGIONS) + 0.5) * w / REGIONS
-    centers = np.array([(x, y) for y in cy for x in cx])
-    step = FINE // BINS
-    coarse = ((v // step) * BINS + u // step).ravel()
-    return Coords(coarse, region, centers, (v * FINE + u).ravel())
+    return Coords((h, w), u, v)
 
 
 def fold(values: np.ndarray, idx: np.ndarray, bins: int = BINS) -> np.ndarray:

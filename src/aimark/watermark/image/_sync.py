@@ -144,25 +144,58 @@ def _coarse(
     y: np.ndarray, harmonics: np.ndarray, periods: tuple[float, float], keep: int
 ) -> list[tuple[float, float, float, float, int]]:
     """The coarse search on the half-size spectrum (periods halve too): tolerance ±3 bins."""
-    h, w = y.shape
-    small = y[: h - h % 2, : w - w % 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    small = _half(y)
     pw_small, _, _ = whitened_spectrum(small)
-    reach = float(np.hypot(harmonics[:, 0], harmonics[:, 1]).max())
-    rel = 3.0 / (reach / (periods[0] / 2) * max(small.shape))
+    rel = _coarse_step(small, harmonics, periods[0])
     log_span = math.log(periods[1] / periods[0])
     starts = [(math.sqrt(periods[0] * periods[1]) / 2, 0.0, 1.0, m) for m in (1, -1)]
     half = (log_span / 2, _MAX_ROTATION, _MAX_ASPECT)
     return _search(_maxpool(pw_small, 3), harmonics, starts, half, rel, keep)
 
 
+def _half(y: np.ndarray) -> np.ndarray:
+    h, w = y.shape
+    return y[: h - h % 2, : w - w % 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+
+
+def _coarse_step(small: np.ndarray, harmonics: np.ndarray, min_period: float) -> float:
+    """Relative step that moves the farthest template peak by 3 bins of the half-size
+    spectrum at the smallest period."""
+    reach = float(np.hypot(harmonics[:, 0], harmonics[:, 1]).max())
+    return 3.0 / (reach / (min_period / 2) * max(small.shape))
+
+
 def template_score(y: np.ndarray, harmonics: np.ndarray, *, periods: tuple[float, float]) -> float:
-    """The coarse stage of :func:`lattice_candidates` alone: the best whitened spectral power
-    at the key's template peaks over every lattice searched (a cheap pre-screen: unmarked
-    images score low)."""
+    """The best whitened spectral power at the key's template peaks over every lattice in
+    ``periods`` (a cheap pre-screen: unmarked images score low).
+
+    It is the coarse stage of :func:`lattice_candidates` on a grid that is coarser where it
+    can be: a step of the period, rotation or aspect moves a template peak by a number of
+    frequency bins that shrinks as the period grows, so the period range is cut into bands
+    and each band is stepped so that its farthest peak moves at most 3 bins (the pooling
+    tolerance) per step, as the coarse stage's single step does at the smallest period.
+    """
     if periods[1] <= periods[0] or min(y.shape) < 32:
         return 0.0
-    best = _coarse(y, harmonics, periods, 1)
-    return best[0][0] if best else 0.0
+    small = _half(y)
+    table = _maxpool(whitened_spectrum(small)[0], 3)
+    rel = _coarse_step(small, harmonics, periods[0])
+    best, lo = 0.0, periods[0]
+    while lo < periods[1]:
+        hi = min(periods[1], lo * _BAND)
+        centre = math.sqrt(lo * hi) / 2
+        half = (math.log(hi / lo) / 2, _MAX_ROTATION, _MAX_ASPECT)
+        for mirror in (1, -1):
+            found = _search(
+                table, harmonics, [(centre, 0.0, 1.0, mirror)], half, rel * lo / periods[0], 1
+            )
+            if found:
+                best = max(best, found[0][0])
+        lo = hi
+    return best
+
+
+_BAND = 1.3  # period ratio of one band of the pre-screen's grid
 
 
 def lattice_candidates(

@@ -197,10 +197,11 @@ def detect_batch(
 
 
 # io.aimark.image.1 pre-screen: the best whitened spectral power at the key's template peaks.
-# Measured on the benchmark corpus (74 unmarked image/key pairs, 259 marked and attacked):
-# unmarked images score 47 in the median and 51 at the 90th percentile; every v1 mark that
-# its detector finds scored 52 or more (5th percentile 66). Below the bar the full v1 search
-# (about 40 ms at 1080p) is skipped and the image reported as not carrying a v1 mark.
+# Measured by benchmarks/bench_v1_prescreen.py on the benchmark corpus (37 photos; 148
+# unmarked image/key pairs; 2,087 v1-marked and attacked images, 1,704 of which the full v1
+# search finds): unmarked images score 47 in the median and 50 at the 90th percentile; found
+# marks score 66 at the 5th percentile, and 5 of the 1,704 score under 50. Below the bar the
+# full v1 search (about 40 ms at 1080p) is skipped; 14 % of unmarked images pass it.
 V1_PRESCREEN = 50.0
 
 

@@ -87,27 +87,35 @@ def main() -> None:
     u = np.array(unmarked)
     found = [(b, s) for b, s, d, _ in marked if d]
     f = np.array(found) if found else np.zeros((0, 2))
-    print(f"\n{len(names)} photos; unmarked image/key pairs: {len(u)}; marked and attacked: "
-          f"{len(marked)}, of which the full v1 search finds {len(f)}")
+    print(
+        f"\n{len(names)} photos; unmarked image/key pairs: {len(u)}; marked and attacked: "
+        f"{len(marked)}, of which the full v1 search finds {len(f)}"
+    )
     for col, label in ((0, "banded grid (now)"), (1, "single grid (before)")):
         q = np.percentile(u[:, col], [50, 90, 99, 100])
-        print(f"{label}: unmarked median {q[0]:.1f}, p90 {q[1]:.1f}, p99 {q[2]:.1f}, "
-              f"max {q[3]:.1f}")
+        print(
+            f"{label}: unmarked median {q[0]:.1f}, p90 {q[1]:.1f}, p99 {q[2]:.1f}, max {q[3]:.1f}"
+        )
         if len(f):
             q = np.percentile(f[:, col], [0, 1, 5, 50])
-            print(f"    found marks: min {q[0]:.1f}, p1 {q[1]:.1f}, p5 {q[2]:.1f}, "
-                  f"median {q[3]:.1f}")
+            print(
+                f"    found marks: min {q[0]:.1f}, p1 {q[1]:.1f}, p5 {q[2]:.1f}, median {q[3]:.1f}"
+            )
         for thr in (V1_PRESCREEN - 4, V1_PRESCREEN - 2, V1_PRESCREEN, V1_PRESCREEN + 2):
             lost = int((f[:, col] < thr).sum()) if len(f) else 0
             passed = float((u[:, col] >= thr).mean())
-            print(f"    threshold {thr:g}: v1 detections lost {lost}/{len(f)}, "
-                  f"unmarked that pay for the full search {passed:.0%}")
+            print(
+                f"    threshold {thr:g}: v1 detections lost {lost}/{len(f)}, "
+                f"unmarked that pay for the full search {passed:.0%}"
+            )
     lost_rows = sorted({a for b, _, d, a in marked if d and b < V1_PRESCREEN})
     if lost_rows:
         print("rows with a lost detection at the current threshold:", ", ".join(lost_rows))
     tb, ts = 1000 * np.median(t_band), 1000 * np.median(t_single)
-    print(f"time per call (median over {len(t_band)}): banded {tb:.2f} ms, single {ts:.2f} ms, "
-          f"ratio {ts / tb:.2f}×")
+    print(
+        f"time per call (median over {len(t_band)}): banded {tb:.2f} ms, single {ts:.2f} ms, "
+        f"ratio {ts / tb:.2f}×"
+    )
 
 
 if __name__ == "__main__":

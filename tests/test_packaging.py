@@ -30,3 +30,8 @@ def test_the_wheel_carries_the_page_and_py_typed(tmp_path):
     assert {"aimark/server/static/index.html", "aimark/server/static/app.js"} <= page
     assert page <= names
     assert "aimark/py.typed" in names
+    # the C2PA trust lists, with their source and licence
+    trust = {f"aimark/trust_data/{n}" for n in (
+        "C2PA-TRUST-LIST.pem", "C2PA-TSA-TRUST-LIST.pem", "conforming-products-list.json",
+        "README.md")}  # fmt: skip
+    assert trust <= names

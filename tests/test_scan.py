@@ -191,7 +191,7 @@ def test_missing_root_and_bad_arguments(tmp_path):
     with pytest.raises(aimark.InputError, match="no such file"):
         aimark.scan(tmp_path / "nope")
     with pytest.raises(ValueError, match="kinds"):
-        aimark.scan(tmp_path, kinds=["video"])
+        aimark.scan(tmp_path, kinds=["holograms"])
     with pytest.raises(ValueError, match="workers"):
         aimark.scan(tmp_path, workers=-1)
 

@@ -187,7 +187,7 @@ async def test_trust_comes_from_the_server_never_from_the_request(dev, files):
     [
         (b"", "empty-input"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, None),  # a cut PNG: an error report
-        (b"%PDF-1.7\n\x00\xff\xfe\x00 binary", "unsupported-format"),
+        (b"%PDF-1.7\n\x00\xff\xfe\x00 binary", "corrupt-input"),  # a PDF without its body
     ],
 )
 async def test_unreadable_input_is_422_with_the_report(app, data, code):

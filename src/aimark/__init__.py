@@ -13,11 +13,12 @@ Example:
     True
 """
 
-from aimark._api import label_image, label_text, scan, verify
+from aimark._api import label_image, label_media, label_text, scan, verify
 from aimark._labeler import Labeler, LabelResult, LabelWarning
 from aimark._verifier import Verifier
 from aimark._version import __version__
 from aimark.credentials import (
+    AnchorSet,
     Credentials,
     DevCredentials,
     SigningAlg,
@@ -40,6 +41,7 @@ from aimark.errors import (
 )
 from aimark.generator import Generator
 from aimark.keys import WatermarkKey
+from aimark.media.formats import MediaFormat
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat
 from aimark.metadata.digital_source_type import DigitalSourceType
@@ -61,6 +63,7 @@ from aimark.report import (
 __all__ = [
     "Action",
     "AimarkError",
+    "AnchorSet",
     "Backing",
     "C2paResult",
     "C2paState",
@@ -81,6 +84,7 @@ __all__ = [
     "Labeler",
     "Limits",
     "ManifestError",
+    "MediaFormat",
     "MediaInfo",
     "MetadataResult",
     "MissingExtraError",
@@ -99,6 +103,7 @@ __all__ = [
     "__version__",
     "create_dev_credentials",
     "label_image",
+    "label_media",
     "label_text",
     "scan",
     "verify",

@@ -25,7 +25,7 @@ from aimark.watermark.image import SCHEMES
 if TYPE_CHECKING:
     from aimark.scanner.run import ScanRun
 
-__all__ = ["label_image", "label_text", "scan", "verify"]
+__all__ = ["label_image", "label_media", "label_text", "scan", "verify"]
 
 
 def label_image(
@@ -108,6 +108,53 @@ def label_image(
         content_id=content_id,
         quality=quality,
     )
+
+
+def label_media(
+    src: SourceLike,
+    dst: str | os.PathLike[str] | None = None,
+    *,
+    credentials: Credentials,
+    generator: GeneratorLike,
+    source_type: DigitalSourceType | str = DigitalSourceType.TRAINED_ALGORITHMIC_MEDIA,
+    allow_training: bool | None = None,
+    overwrite: bool = False,
+    title: str | None = None,
+    content_id: str | None = None,
+    limits: Limits | None = None,
+) -> LabelResult:
+    """Label a video, audio file or document as AI-generated: a signed C2PA manifest (as for
+    images), and XMP with the IPTC digital source type where the container has a place for it
+    (SVG, MP4, MOV, M4A, WAV). Formats: MP4, MOV, M4A, AVI, WAV, MP3, FLAC, PDF, SVG, JPEG XL,
+    DOCX/XLSX/PPTX, EPUB, ODT/ODS/ODP and ZIP, recognised by content. The file is signed as
+    it is, never decoded or re-encoded; an existing manifest becomes the parent ingredient.
+
+    Raster images have their own verb, :func:`label_image`, because labelling them works on
+    pixels (the invisible watermark, EXIF, re-encoding); these containers get none of that.
+
+    Args: as for :func:`label_image` (``src``: a path, bytes or a binary file object).
+
+    Raises:
+        UnsupportedFormatError (an image, or not a container c2pa carries), CorruptInputError
+        (damaged or hostile framing: nothing is signed), CredentialsError, SigningError,
+        OutputError.
+
+    Example:
+        >>> import tempfile, aimark
+        >>> creds = aimark.create_dev_credentials(tempfile.mkdtemp()).credentials()
+        >>> svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>'
+        >>> out = aimark.label_media(svg, credentials=creds, generator="my-model 1.0")
+        >>> aimark.verify(out.data).media.kind, out.layers
+        ('image', ('xmp', 'c2pa'))
+    """
+    labeler = Labeler(
+        credentials,
+        generator=generator,
+        source_type=source_type,
+        allow_training=allow_training,
+        limits=limits,
+    )
+    return labeler.label_media(src, dst, overwrite=overwrite, title=title, content_id=content_id)
 
 
 def label_text(
@@ -235,7 +282,7 @@ def scan(
     limits: Limits | None = None,
     public_watermarks: bool = False,
     watermark_schemes: Iterable[str] = SCHEMES,
-    kinds: Iterable[str] = ("image", "text"),
+    kinds: Iterable[str] = ("image", "video", "audio", "document", "text"),
     workers: int | None = None,
     client: Any = None,
     output: str | os.PathLike[str] | None = None,
@@ -263,7 +310,9 @@ def scan(
         watermark_keys, trust, limits, public_watermarks: as for :func:`verify`.
         watermark_schemes: the image watermark schemes looked for (default both; only
             ``("io.aimark.image.2",)`` to skip the 0.1 scheme's search).
-        kinds: what to look at: ``"image"``, ``"text"`` or both (default).
+        kinds: what to look at, any of ``"image"``, ``"video"``, ``"audio"``, ``"document"``
+            (PDF, Office, EPUB, ZIP) and ``"text"`` (default: all). Keys, certificates,
+            configuration files and unknown binaries are skipped as not media.
         workers: processes to use (default: one per core; 0 scans in this process).
         client: a ``dask.distributed.Client``: run on its cluster instead (``aimark[dask]``).
             The workers must see the same paths (a shared filesystem, or URLs).

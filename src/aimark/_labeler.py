@@ -20,17 +20,26 @@ import numpy as np
 from PIL import Image
 
 from aimark.credentials import Credentials
-from aimark.errors import ImageTooLargeError, InputError, OutputError
+from aimark.errors import (
+    CorruptInputError,
+    ImageTooLargeError,
+    InputError,
+    OutputError,
+    UnsupportedFormatError,
+)
 from aimark.generator import Generator, GeneratorLike
 from aimark.keys import WatermarkKey
-from aimark.manifest.c2pa_io import ManifestSigner
+from aimark.manifest.c2pa_io import ManifestReader, ManifestSigner
 from aimark.manifest.definitions import ai_manifest
 from aimark.manifest.text import find_wrappers, sign_text, strip_wrappers
 from aimark.media import containers, image_io
+from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
+from aimark.media.media_xmp import XMP_FORMATS, write_xmp
 from aimark.media.output import same_file, write_atomic
-from aimark.media.sniff import ImageFormat
+from aimark.media.sniff import ImageFormat, describe_unknown, sniff
 from aimark.media.source import SourceLike, read_source
+from aimark.media.structure import check_structure
 from aimark.media.text_io import TEXT_MIME, check_text, decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
@@ -56,7 +65,7 @@ class LabelResult:
     """
 
     data: bytes
-    format: ImageFormat
+    format: ImageFormat | MediaFormat
     content_id: str
     path: Path | None = None
     layers: tuple[str, ...] = ()
@@ -130,6 +139,7 @@ class Labeler:
         self.watermark_strength = watermark_strength
         self.check_watermark = check_watermark
         self._signer = ManifestSigner(credentials)
+        self._manifest_reader: ManifestReader | None = None
 
     # ------------------------------------------------------------------ public
 
@@ -145,12 +155,7 @@ class Labeler:
         quality: int | None = None,
     ) -> LabelResult:
         """Label one image; see :func:`aimark.label_image` for the arguments."""
-        is_path = isinstance(src, (str, os.PathLike))
-        if dst is not None and is_path and not overwrite and same_file(src, dst):
-            raise OutputError(
-                f"destination {dst} is the source; "
-                "pass overwrite=True (CLI: --in-place) to replace it"
-            )
+        _refuse_same_file(src, dst, overwrite)
         notes: list[str] = []
         payload = None
         if self.watermark_key is not None:
@@ -182,15 +187,92 @@ class Labeler:
             data, fmt.mime, definition, thumbnail=self.thumbnail, parent=parent
         )
         layers.append("c2pa")
-        for note in notes:
-            warnings.warn(note, LabelWarning, stacklevel=3)
-        path = None
-        if dst is not None:
-            write_atomic(dst, signed)
-            path = Path(dst)
+        path = _deliver(signed, dst, notes)
         return LabelResult(
             signed, fmt, content_id, path, tuple(layers), tuple(notes), payload, enc.check
         )
+
+    def label_media(
+        self,
+        src: SourceLike,
+        dst: str | os.PathLike[str] | None = None,
+        *,
+        overwrite: bool = False,
+        title: str | None = None,
+        content_id: str | None = None,
+    ) -> LabelResult:
+        """Label a video, audio file or document (MP4, MOV, M4A, AVI, WAV, MP3, FLAC, PDF, SVG,
+        JPEG XL, Office, EPUB, OpenDocument, ZIP): a signed C2PA manifest declaring the
+        digital source type, and XMP where the container has a place for it (SVG, MP4, MOV,
+        M4A, WAV). Nothing is decoded or re-encoded, and there is no invisible watermark (it
+        is for raster images). An existing manifest becomes the parent ingredient.
+
+        Raises:
+            UnsupportedFormatError: not one of these containers (images: :meth:`label_image`).
+            CorruptInputError: the container's framing is damaged or hostile (nothing signed).
+            OutputError: ``dst`` is the source and ``overwrite`` is false.
+
+        Example:
+            >>> import tempfile, aimark
+            >>> dev = aimark.create_dev_credentials(tempfile.mkdtemp())
+            >>> labeler = aimark.Labeler(dev.credentials(), generator="my-model")
+            >>> svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'
+            >>> result = labeler.label_media(svg)
+            >>> result.format.value, result.layers
+            ('svg', ('xmp', 'c2pa'))
+        """
+        _refuse_same_file(src, dst, overwrite)
+        data = read_source(src, self.limits).data
+        fmt = sniff_media(data)
+        if fmt is None:
+            if sniff(data) is not None:
+                raise UnsupportedFormatError(
+                    f"the input is {sniff(data).value.upper()}, an image: use label_image"
+                )
+            raise UnsupportedFormatError(
+                f"cannot label {describe_unknown(data)}: not a media type c2pa carries"
+            )
+        problems = check_structure(data, fmt)
+        if problems:
+            raise CorruptInputError(
+                f"{fmt.label} that looks damaged ({problems[0]}); nothing was signed"
+            )
+        content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
+        notes: list[str] = []
+        if self.watermark_key is not None:
+            notes.append(
+                f"no invisible watermark in {fmt.label}: aimark's watermark is for raster "
+                "images; the C2PA manifest (and XMP where written) carry the label"
+            )
+        has_manifest = self._reader().read(data, fmt.mime).manifest is not None
+        layers: list[str] = []
+        out = data
+        if self.metadata and fmt in XMP_FORMATS:
+            out, note = write_xmp(data, fmt, self._xmp_label(content_id))
+            if note:
+                notes.append(f"XMP not written: {note}; the C2PA manifest carries the label")
+            else:
+                layers.append("xmp")
+        definition = ai_manifest(
+            generator=self.generator,
+            content_id=content_id,
+            source_type_uri=self.source_type.uri,
+            title=title or _title_of(src, fmt),
+            mime=fmt.mime,
+            allow_training=self.allow_training,
+            parent=has_manifest,
+        )
+        signed = self._signer.sign(
+            out, fmt.mime, definition, thumbnail=False, parent=data if has_manifest else None
+        )
+        layers.append("c2pa")
+        path = _deliver(signed, dst, notes)
+        return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes))
+
+    def _reader(self) -> ManifestReader:
+        if self._manifest_reader is None:
+            self._manifest_reader = ManifestReader()
+        return self._manifest_reader
 
     def label_text(
         self,
@@ -428,6 +510,31 @@ def _payload_for(content_id: str | None) -> int:
         except ValueError:
             pass
     return int.from_bytes(hashlib.sha256(content_id.encode()).digest()[:8], "big")
+
+
+def _refuse_same_file(src: Any, dst: Any, overwrite: bool) -> None:
+    is_path = isinstance(src, (str, os.PathLike))
+    if dst is not None and is_path and not overwrite and same_file(src, dst):
+        raise OutputError(
+            f"destination {dst} is the source; pass overwrite=True (CLI: --in-place) to replace it"
+        )
+
+
+def _deliver(signed: bytes, dst: Any, notes: list[str]) -> Path | None:
+    """Warn about the layers skipped, then write ``signed`` to ``dst`` atomically (if given)."""
+    for note in notes:
+        warnings.warn(note, LabelWarning, stacklevel=4)
+    if dst is None:
+        return None
+    write_atomic(dst, signed)
+    return Path(dst)
+
+
+def _title_of(src: Any, fmt: MediaFormat) -> str:
+    if isinstance(src, (str, os.PathLike)):
+        return Path(src).name
+    name = getattr(src, "name", None)
+    return Path(name).name if isinstance(name, str) else f"AI-generated {fmt.kind}"
 
 
 def _format_of_pil(im: Image.Image) -> ImageFormat:

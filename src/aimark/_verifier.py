@@ -17,6 +17,7 @@ from aimark._labeler import content_id_for
 from aimark.credentials import TrustAnchors, TrustLike
 from aimark.errors import (
     AimarkError,
+    CorruptInputError,
     EmptyInputError,
     ImageTooLargeError,
     InputError,
@@ -26,13 +27,16 @@ from aimark.keys import WatermarkKey
 from aimark.manifest.c2pa_io import ManifestReader
 from aimark.manifest.text import read_text
 from aimark.media import containers, image_io
+from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat, sniff
 from aimark.media.source import SourceLike, read_source
+from aimark.media.structure import check_structure
 from aimark.media.text_io import TEXT_MIME, check_text, decode_text, is_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import read_exif
 from aimark.metadata.markers import find_markers
+from aimark.metadata.media_meta import find_xmp_packet, id3_markers, read_id3, riff_id3
 from aimark.metadata.xmp import read_xmp
 from aimark.report import (
     Backing,
@@ -75,8 +79,10 @@ class Verifier:
         watermark_threshold: float = DEFAULT_THRESHOLD,
         public_watermarks: bool = False,
         watermark_schemes: Iterable[str] = SCHEMES,
+        detailed: bool = False,
     ) -> None:
         self.trust = TrustAnchors.coerce(trust)
+        self.detailed = detailed
         self.limits = limits or Limits()
         self.watermark_keys = tuple(watermark_keys)
         for k in self.watermark_keys:
@@ -90,7 +96,7 @@ class Verifier:
             raise ValueError(
                 f"watermark_schemes must name some of {', '.join(SCHEMES)} (got {unknown})"
             )
-        self._reader = ManifestReader(self.trust)
+        self._reader = ManifestReader(self.trust, detailed=detailed)
 
     def __getstate__(self) -> dict[str, Any]:
         # picklable (for worker processes): the C2PA reader holds native handles; rebuild it
@@ -100,7 +106,7 @@ class Verifier:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._reader = ManifestReader(self.trust)
+        self._reader = ManifestReader(self.trust, detailed=self.__dict__.get("detailed", False))
 
     def verify(self, src: SourceLike) -> Report:
         """Verify one input; see :func:`aimark.verify`."""
@@ -133,8 +139,12 @@ class Verifier:
                 raise ImageTooLargeError(
                     f"input is over the limit of {self.limits.max_bytes:,} bytes"
                 )
-            if sniff(data) is None and is_text(data):
-                return self._text_report(decode_text(data, self.limits), data, name)
+            if sniff(data) is None:
+                media_format = sniff_media(data)
+                if media_format is not None:
+                    return self._media_report(data, media_format, name)
+                if is_text(data):
+                    return self._text_report(decode_text(data, self.limits), data, name)
             info = image_io.probe(data, self.limits)
         except (InputError, MissingExtraError) as exc:
             return self._error_report(name, exc, size=len(data))
@@ -155,6 +165,7 @@ class Verifier:
             c2pa_result = C2paResult(state=C2paState.ABSENT)
         media = MediaInfo(
             format=info.format.value,
+            kind="image",
             mime=info.format.mime,
             width=info.size[0],
             height=info.size[1],
@@ -184,6 +195,43 @@ class Verifier:
             watermark=watermark,
         )
 
+    def _media_report(self, data: bytes, fmt: MediaFormat, name: str) -> Report:
+        """A container aimark does not decode (video, audio, documents, SVG, JPEG XL): its
+        framing checked, the C2PA layer, XMP and ID3 where present; no watermark."""
+        try:
+            problems = check_structure(data, fmt)
+        except InputError as exc:
+            return self._error_report(name, exc, size=len(data), fmt=fmt)
+        c2pa_result = self._reader.read(data, fmt.mime)
+        if (
+            c2pa_result.state is C2paState.INVALID
+            and c2pa_result.manifest is None
+            and not containers.may_carry_c2pa(data)
+        ):  # c2pa cannot parse the container and there is no manifest store in it: aimark
+            # decodes nothing else of these formats, so the file is damaged, not "unlabelled"
+            detail = "; ".join([*problems, str(c2pa_result.error or "")]).strip("; ")
+            return self._error_report(
+                name,
+                CorruptInputError(f"{fmt.label} that cannot be parsed ({detail})"),
+                size=len(data),
+                fmt=fmt,
+            )
+        media = MediaInfo(
+            format=fmt.value,
+            kind=fmt.kind,
+            mime=fmt.mime,
+            bytes=len(data),
+            problems=tuple(problems),
+        )
+        metadata = _media_metadata(data, fmt)
+        watermark = WatermarkResult()
+        if self.watermark_keys or self.public_watermarks:
+            watermark = WatermarkResult(
+                status=f"not applicable to this media type ({fmt.label}): aimark's watermark "
+                "is for raster images"
+            )
+        return self._report(name, media, c2pa_result, metadata, watermark)
+
     def _text_report(self, text: str, data: bytes, name: str) -> Report:
         problems = []
         if not unicodedata.is_normalized("NFC", text):
@@ -191,7 +239,9 @@ class Verifier:
                 "the text is not in Unicode NFC (aimark signs NFC text; normalising a signed "
                 "text to another form breaks its hard binding)"
             )
-        media = MediaInfo(format="text", mime=TEXT_MIME, bytes=len(data), problems=tuple(problems))
+        media = MediaInfo(
+            format="text", kind="text", mime=TEXT_MIME, bytes=len(data), problems=tuple(problems)
+        )
         c2pa_result = read_text(self._reader, text, data)
         watermark = WatermarkResult()
         if self.watermark_keys:  # image watermark keys: nothing to decode in a text
@@ -242,7 +292,9 @@ class Verifier:
             public=public,
         )
 
-    def _error_report(self, name: str, exc: AimarkError, *, size: int) -> Report:
+    def _error_report(
+        self, name: str, exc: AimarkError, *, size: int, fmt: MediaFormat | None = None
+    ) -> Report:
         verdict = Verdict(
             status=Status.ERROR,
             ai_generated=False,
@@ -253,7 +305,13 @@ class Verifier:
         return Report(
             source=name,
             verdict=verdict,
-            media=MediaInfo(bytes=size, problems=(str(exc),)),
+            media=MediaInfo(
+                format=fmt.value if fmt else None,
+                kind=fmt.kind if fmt else None,
+                mime=fmt.mime if fmt else None,
+                bytes=size,
+                problems=(str(exc),),
+            ),
             error={"code": exc.code, "message": str(exc)},
             trust_anchors=len(self.trust.subjects),
         )
@@ -300,6 +358,27 @@ def _metadata_layer(info: image_io.ImageInfo, embedded: containers.Embedded) -> 
         tc260_aigc=xmp.tc260_aigc if xmp else None,
         markers=tuple(find_markers(text_info, exif)),
         problems=xmp.problems if xmp else (),
+    )
+
+
+def _media_metadata(data: bytes, fmt: MediaFormat) -> MetadataResult:
+    raw = find_xmp_packet(data)
+    xmp = read_xmp(raw) if raw else None
+    id3: dict[str, str] = {}
+    if fmt in (MediaFormat.MP3, MediaFormat.FLAC):
+        id3 = read_id3(data)
+    elif fmt is MediaFormat.WAV:
+        id3 = riff_id3(data)
+    return MetadataResult(
+        digital_source_types=xmp.digital_source_types if xmp else (),
+        creator_tool=xmp.creator_tool if xmp else None,
+        ai_system=xmp.ai_system if xmp else None,
+        document_id=xmp.document_id if xmp else None,
+        data_mining=xmp.data_mining if xmp else None,
+        tc260_aigc=xmp.tc260_aigc if xmp else None,
+        markers=tuple(id3_markers(id3)),
+        problems=xmp.problems if xmp else (),
+        id3=id3,
     )
 
 

@@ -37,7 +37,9 @@ from aimark._version import __version__
 from aimark.credentials import Credentials, SigningAlg, create_dev_credentials
 from aimark.errors import AimarkError, InputError
 from aimark.keys import WatermarkKey
+from aimark.media.formats import MediaFormat, media_kind, sniff_media
 from aimark.media.output import same_file, write_atomic
+from aimark.media.sniff import ImageFormat, sniff
 from aimark.media.source import read_source
 from aimark.media.text_io import decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
@@ -77,11 +79,14 @@ def _build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser(
         "label",
-        help="label an image as AI-generated (XMP/EXIF + signed C2PA)",
-        description="Label an image as AI-generated: IPTC digital source type "
-        "in XMP, EXIF Software/UserComment, and a signed C2PA manifest.",
+        help="label an image, video, audio file or document as AI-generated (signed C2PA, "
+        "XMP/EXIF)",
+        description="Label a file as AI-generated: a signed C2PA manifest, the IPTC digital "
+        "source type in XMP and EXIF Software/UserComment for images, XMP for SVG, MP4, MOV, "
+        "M4A and WAV. Video, audio and documents (MP4, MOV, M4A, AVI, WAV, MP3, FLAC, PDF, "
+        "SVG, JPEG XL, Office, EPUB, OpenDocument) are signed as they are, never re-encoded.",
     )
-    lab.add_argument("src", help="image to label (never modified)")
+    lab.add_argument("src", help="file to label (never modified)")
     out = lab.add_mutually_exclusive_group(required=True)
     out.add_argument("-o", "--output", help="where to write the labelled image")
     out.add_argument(
@@ -115,7 +120,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     ver = sub.add_parser(
         "verify",
-        help="verify the AI labels of images and texts",
+        help="verify the AI labels of images, video, audio, documents and texts",
         description="Verify C2PA Content Credentials and AI metadata labels. "
         "Exit code: 0 trusted AI label, 1 AI label from your watermark, an untrusted signer or "
         "unsigned metadata, "
@@ -127,7 +132,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PEM",
-        help="PEM file of trust anchors (root certificates); repeatable",
+        help="PEM file of trust anchors (root certificates), or 'c2pa' for the C2PA trust "
+        "list shipped with aimark; repeatable",
     )
     ver.add_argument(
         "--watermark-key",
@@ -145,6 +151,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_watermark_scheme_option(ver)
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
+    ver.add_argument(
+        "--detailed",
+        action="store_true",
+        help="show the whole manifest store: every manifest, its signature and timestamp, "
+        "assertions and ingredients as a tree (in --json: c2pa.store)",
+    )
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
 
     _add_detect_text_parser(sub)
@@ -162,6 +174,27 @@ def _build_parser() -> argparse.ArgumentParser:
     gen = keys_sub.add_parser("generate", help="create a new 256-bit watermark key file (0600)")
     gen.add_argument("path", help="file to write")
     gen.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    tr = sub.add_parser(
+        "trust",
+        help="the C2PA trust lists (show, update)",
+        description="The C2PA conformance program's trust list, TSA trust list and "
+        "conforming-products list: aimark ships a copy of each (CC-BY-4.0, C2PA); 'update' "
+        "installs a newer one for this user ($AIMARK_TRUST_DIR or ~/.local/share/aimark/trust).",
+    )
+    tr_sub = tr.add_subparsers(dest="trust_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    tr_sub.add_parser("show", help="what each list holds and where it comes from")
+    upd = tr_sub.add_parser("update", help="install a new copy of a list from a file or URL")
+    upd.add_argument(
+        "source", metavar="FILE|URL", help="a PEM (or products JSON) file or https URL"
+    )
+    upd.add_argument(
+        "--list",
+        dest="kind",
+        default="trust",
+        choices=["trust", "tsa", "products"],
+        help="which list (default: trust, the signers' trust list)",
+    )
 
     cred = sub.add_parser("credentials", help="signing credentials")
     cred_sub = cred.add_subparsers(dest="cred_command", metavar="SUBCOMMAND", parser_class=_Parser)
@@ -319,7 +352,10 @@ def _cmd_label(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported below from result.warnings
         try:
-            result = labeler.label_image(args.src, dst, overwrite=args.in_place)
+            if _is_media(args.src):
+                result = labeler.label_media(args.src, dst, overwrite=args.in_place)
+            else:
+                result = labeler.label_image(args.src, dst, overwrite=args.in_place)
         except InputError as exc:
             raise type(exc)(f"{args.src}: {exc}") from None
     if args.json:
@@ -350,13 +386,31 @@ def _cmd_label(args: argparse.Namespace) -> int:
         for w in result.warnings:
             print(f"  note: {w}", file=sys.stderr)
     named = _SUFFIX_FORMAT.get(Path(dst).suffix.lower())
-    if named and named != result.format.value:
+    if not isinstance(result.format, ImageFormat):
+        suffix = Path(dst).suffix.lower()
+        if suffix in _KNOWN_SUFFIXES and suffix != result.format.extension:
+            print(
+                f"  note: {dst} holds {result.format.label} (labelling keeps the input's "
+                f"container); its usual extension is {result.format.extension}",
+                file=sys.stderr,
+            )
+    elif named and named != result.format.value:
         print(
             f"  note: {dst} holds {result.format.value.upper()} data (labelling keeps the input's "
             f"format and pixels); convert the image first for {named.upper()}",
             file=sys.stderr,
         )
     return 0
+
+
+_KNOWN_SUFFIXES = {f.extension for f in MediaFormat} | {f.extension for f in ImageFormat}
+
+
+def _is_media(path: str) -> bool:
+    """Whether the file is a video, audio, document or vector container (not a raster image)."""
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    return sniff(head) is None and sniff_media(head) is not None
 
 
 _SUFFIX_FORMAT = {
@@ -435,22 +489,43 @@ def _cmd_label_text(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- verify
 
 
-def _expand(paths: Sequence[str]) -> Iterator[Path]:
+def _expand(paths: Sequence[str], skipped: list[Path]) -> Iterator[Path]:
+    """The files to verify: those named, and the media files of the folders named (keys,
+    certificates, configuration files and unknown binaries in a folder go to ``skipped``)."""
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if not name.startswith("."):
-                        yield Path(root) / name
+                    if name.startswith("."):
+                        continue
+                    path = Path(root) / name
+                    if _is_media_file(path):
+                        yield path
+                    else:
+                        skipped.append(path)
         else:
             yield p
+
+
+def _is_media_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return True  # verify reports why it cannot be read
+    return bool(head) and media_kind(head, path.name) is not None
+
+
+_RASTER = {f.value for f in ImageFormat}
 
 
 def _describe(report: Report, verbose: bool) -> list[str]:
     v = report.verdict
     lines = [f"{report.source}: {v.status.value} — {v.summary}"]
+    if report.media.kind and report.media.format not in _RASTER | {"text"}:
+        lines.append(f"    media: {report.media.format} {report.media.kind} ({report.media.mime})")
     c = report.c2pa
     if c.present:
         bits = [f"c2pa: {c.state.value}"]
@@ -467,12 +542,22 @@ def _describe(report: Report, verbose: bool) -> list[str]:
             bits.append(
                 "source type: " + ", ".join(u.rsplit("/", 1)[-1] for u in c.digital_source_types)
             )
+        if c.trusted_by:
+            bits.append(f"trusted by: {c.trusted_by}")
         if c.state is C2paState.INVALID:
             codes = [f.code for f in c.failures] or [c.error or "unreadable"]
             bits.append("failures: " + ", ".join(codes))
         if c.text_wrapper not in (None, "found"):
             bits.append(f"text wrapper: {c.text_wrapper}")
         lines.append("    " + " · ".join(bits))
+        if c.conforming_product:
+            p = c.conforming_product
+            lines.append(
+                f"    C2PA conforming product: {p['name']} ({p['organisation']}), assurance "
+                f"level {p['assurance_level']}"
+            )
+        if c.trust_note:
+            lines.append(f"    note: {c.trust_note}")
         if c.text_watermark:
             params = ", ".join(f"{k} {v}" for k, v in c.text_watermark.items())
             lines.append(f"    text watermark (recorded in the manifest): {params}")
@@ -484,6 +569,8 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         )
     elif w.keys:
         lines.append(f"    watermark: {w.status} ({len(w.keys)} key(s) tried)")
+    elif w.status.startswith("not applicable"):
+        lines.append(f"    watermark: {w.status}")
     if w.public_detected:
         lines.append("    public watermark: " + ", ".join(w.public_detected))
     m = report.metadata
@@ -495,10 +582,18 @@ def _describe(report: Report, verbose: bool) -> list[str]:
     meta.extend(f"{k.generator} ({k.where})" for k in m.markers)
     if m.tc260_aigc:
         meta.append("TC260 AIGC label")
+    for frame in ("TSSE", "TENC"):
+        if frame in m.id3:
+            meta.append(f"ID3 {frame}: {m.id3[frame]}")
     if meta:
         lines.append("    metadata: " + " · ".join(meta))
     if verbose:
         lines.extend(f"    - {r}" for r in v.reasons)
+    if report.c2pa.store:
+        from aimark.manifest.store import tree_lines
+
+        lines.append("    manifest store:")
+        lines.extend(tree_lines(report.c2pa.store, indent="      "))
     return lines
 
 
@@ -509,9 +604,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         watermark_keys=keys,
         public_watermarks=args.public_watermarks,
         watermark_schemes=tuple(args.watermark_scheme or SCHEMES),
+        detailed=args.detailed,
     )
     worst = 0
-    for path in _expand(args.paths):
+    skipped: list[Path] = []
+    for path in _expand(args.paths, skipped):
         try:
             report = verifier.verify(path)
         except OSError as exc:
@@ -532,6 +629,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         else:
             print("\n".join(_describe(report, args.verbose)))
         sys.stdout.flush()
+    if skipped and not args.json:
+        print(
+            f"(skipped {len(skipped)} file(s) in the folders that are not media: keys, "
+            "certificates, configuration files, empty files or unknown binaries)",
+            file=sys.stderr,
+        )
     if not args.trust and not args.json:
         print(
             "(no --trust anchors given: valid signatures are reported as untrusted)",
@@ -644,6 +747,37 @@ Detect with:  aimark verify FILE... --watermark-key {args.path}""")
     return 0
 
 
+# ----------------------------------------------------------------------------- trust
+
+
+def _cmd_trust(args: argparse.Namespace) -> int:
+    from aimark import trust
+
+    if args.trust_command == "update":
+        dest = trust.update(args.kind, args.source)
+        info = trust.list_info(args.kind)
+        count = info.products if args.kind == "products" else info.certificates
+        noun = "products" if args.kind == "products" else "certificates"
+        print(f"{args.kind} list: {count} {noun} installed in {dest}")
+        return 0
+    if args.trust_command != "show":
+        raise _UsageError("usage: aimark trust show | aimark trust update FILE|URL [--list ...]")
+    for kind in trust.KINDS:
+        info = trust.list_info(kind)
+        count = (
+            f"{info.products} products"
+            if kind == "products"
+            else (f"{info.certificates} certificates")
+        )
+        snap = f", snapshot {info.snapshot}" if info.snapshot else ""
+        print(f"{kind:9s} {count} ({info.origin}{snap})")
+    print(
+        "Use with: aimark verify FILE --trust c2pa   (source: c2pa-org/conformance-public, "
+        "CC-BY-4.0, © C2PA)"
+    )
+    return 0
+
+
 # ----------------------------------------------------------------------------- credentials
 
 
@@ -694,6 +828,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         handler = {
             "label": _cmd_label,
+            "trust": _cmd_trust,
             "label-text": _cmd_label_text,
             "verify": _cmd_verify,
             "detect-text": _cmd_detect_text,

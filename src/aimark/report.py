@@ -167,6 +167,10 @@ class C2paResult:
     soft_bindings: tuple[tuple[str, str], ...] = ()
     text_wrapper: str | None = None
     text_watermark: dict[str, Any] | None = None
+    trusted_by: str | None = None  # the anchor set that made the signer trusted
+    trust_note: str | None = None  # e.g. that set holds certificates that are not root CAs
+    conforming_product: dict[str, Any] | None = None  # the C2PA conforming-products record
+    store: tuple[dict[str, Any], ...] = ()  # every manifest, with verify(detailed=True)
 
     @property
     def present(self) -> bool:
@@ -202,6 +206,10 @@ class C2paResult:
             "soft_bindings": [{"alg": a, "value": v} for a, v in self.soft_bindings],
             "text_wrapper": self.text_wrapper,
             "text_watermark": self.text_watermark,
+            "trusted_by": self.trusted_by,
+            "trust_note": self.trust_note,
+            "conforming_product": self.conforming_product,
+            "store": list(self.store),
         }
 
 
@@ -218,6 +226,7 @@ class MetadataResult:
     tc260_aigc: dict[str, Any] | None = None
     markers: tuple[Marker, ...] = ()
     problems: tuple[str, ...] = ()
+    id3: dict[str, str] = field(default_factory=dict)  # ID3 text frames (MP3, WAV)
 
     @property
     def ai_declared(self) -> bool:
@@ -237,6 +246,7 @@ class MetadataResult:
             "ai_declared": self.ai_declared,
             "digital_source_types": list(self.digital_source_types),
             "exif": dict(self.exif),
+            "id3": dict(self.id3),
             "creator_tool": self.creator_tool,
             "ai_system": self.ai_system,
             "document_id": self.document_id,
@@ -313,10 +323,12 @@ class MediaInfo:
     frames: int | None = None
     bytes: int = 0
     problems: tuple[str, ...] = ()
+    kind: str | None = None  # image, video, audio, document, archive, text
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": self.format,
+            "kind": self.kind,
             "mime": self.mime,
             "width": self.width,
             "height": self.height,

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import re
@@ -33,6 +34,7 @@ from aimark.manifest.definitions import (
     PARENT_INGREDIENT_ID,
     SOFT_BINDING_ASSERTION,
 )
+from aimark.manifest.store import build_store
 from aimark.report import Action, C2paResult, C2paState, Failure, Signer
 
 __all__ = ["ManifestReader", "ManifestSigner"]
@@ -296,15 +298,90 @@ def _state_from_codes(report: dict[str, Any]) -> str:
 _REMOTE_URL = re.compile(r"(https?://\S+)")
 
 
+def _context_for(pem: str) -> Any:
+    settings: dict[str, Any] = {"verify": dict(_SAFE_VERIFY)}
+    if pem:
+        settings["trust"] = {"user_anchors": pem}
+    return c2pa.Context.from_dict(settings)
+
+
+def _crjson(reader: Any) -> dict[str, Any] | None:
+    """The reader's C2PA JSON (crJSON) view, which names the signer's full subject."""
+    try:
+        return json.loads(reader.crjson())
+    except (AttributeError, c2pa.C2paError, ValueError):
+        return None
+
+
+def _conforming_product(crjson: dict[str, Any], label: str | None) -> dict[str, Any] | None:
+    """The conforming-products record naming the active manifest's signer, if any."""
+    from aimark import trust
+
+    manifests = [m for m in crjson.get("manifests") or [] if isinstance(m, dict)]
+    if not manifests:
+        return None
+    active = next((m for m in manifests if m.get("label") == label), manifests[0])
+    info = ((active.get("signature") or {}).get("certificateInfo") or {}).get("subject") or {}
+    if not isinstance(info, dict):
+        return None
+    subject = {str(k): str(v) for k, v in info.items()}
+    product = trust.match_product(subject)
+    return product.to_dict() if product else None
+
+
 class ManifestReader:
     """Reads and validates C2PA manifests against a set of trust anchors (reusable)."""
 
-    def __init__(self, trust: TrustAnchors | None = None) -> None:
+    def __init__(self, trust: TrustAnchors | None = None, *, detailed: bool = False) -> None:
         self.trust = trust or TrustAnchors.none()
-        settings: dict[str, Any] = {"verify": dict(_SAFE_VERIFY)}
-        if self.trust:
-            settings["trust"] = {"user_anchors": self.trust.pem}
-        self._context = c2pa.Context.from_dict(settings)
+        self.detailed = detailed
+        self._context = _context_for(self.trust.pem)
+        self._set_contexts: dict[int, Any] = {}
+
+    def _set_context(self, i: int) -> Any:
+        ctx = self._set_contexts.get(i)
+        if ctx is None:
+            ctx = self._set_contexts[i] = _context_for(self.trust.sets[i].pem)
+        return ctx
+
+    def _trust_details(
+        self,
+        state: C2paState,
+        state_with: Callable[[Any], str | None],
+        crjson: dict[str, Any] | None,
+        active: str | None,
+    ) -> dict[str, Any]:
+        """Which anchor set made a trusted signer trusted (each set is tried alone when there
+        are several), what to say about it, and the conforming product it names."""
+        if state is not C2paState.TRUSTED or not self.trust.sets:
+            return {}
+        chosen = None
+        if len(self.trust.sets) == 1:
+            chosen = self.trust.sets[0]
+        else:
+            for i, candidate in enumerate(self.trust.sets):
+                try:
+                    if state_with(self._set_context(i)) == "Trusted":
+                        chosen = candidate
+                        break
+                except (c2pa.C2paError, ValueError):
+                    continue
+        if chosen is None:
+            return {"trusted_by": "your trust anchors together"}
+        out: dict[str, Any] = {"trusted_by": chosen.name}
+        if chosen.not_roots and not chosen.official:
+            out["trust_note"] = (
+                f"{len(chosen.not_roots)} of the {len(chosen.subjects)} certificates in "
+                f"{chosen.name} are not root CAs ({chosen.not_roots[0]}"
+                + (", ..." if len(chosen.not_roots) > 1 else "")
+                + "): trusting a signer's own chain trusts whatever it signed, with no "
+                "independent root behind it"
+            )
+        if chosen.official and crjson is not None:
+            product = _conforming_product(crjson, active)
+            if product is not None:
+                out["conforming_product"] = product
+        return out
 
     def read(self, data: bytes, mime: str) -> C2paResult:
         """Return the C2PA layer of ``data`` (never raises for bad content)."""
@@ -324,13 +401,26 @@ class ManifestReader:
             return C2paResult(state=C2paState.INVALID, error=str(translate(exc)))
         if reader is None:
             return C2paResult(state=C2paState.ABSENT)
+        crjson = None
         with reader:
             try:
                 report = json.loads(reader.json())
                 state_text = reader.get_validation_state()
+                official = any(s.official for s in self.trust.sets)
+                if self.detailed or (state_text == "Trusted" and official):
+                    crjson = _crjson(reader)
             except (c2pa.C2paError, ValueError) as exc:
                 return C2paResult(state=C2paState.INVALID, error=f"unreadable manifest: {exc}")
-        return self._result(report, state_text)
+        result = self._result(report, state_text)
+
+        def state_with(ctx: Any) -> str | None:
+            with c2pa.Reader(mime, io.BytesIO(data), context=ctx) as r:
+                return r.get_validation_state()
+
+        details = self._trust_details(result.state, state_with, crjson, result.manifest)
+        if self.detailed:
+            details["store"] = build_store(report, crjson)
+        return dataclasses.replace(result, **details) if details else result
 
     def read_manifest_data(
         self,
@@ -361,6 +451,8 @@ class ManifestReader:
                 report = json.loads(reader.json())
                 detailed = json.loads(reader.detailed_json())
                 state_text = reader.get_validation_state()
+                wanted = self.detailed or any(s.official for s in self.trust.sets)
+                crjson = _crjson(reader) if wanted else None
             except (c2pa.C2paError, ValueError) as exc:
                 return C2paResult(state=C2paState.INVALID, error=f"unreadable manifest: {exc}"), {}
         dropped = _drop_failures(report, ignore)
@@ -371,7 +463,22 @@ class ManifestReader:
             manifests.get(detailed.get("active_manifest")) if isinstance(manifests, dict) else None
         )
         store = (active or {}).get("assertion_store") if isinstance(active, dict) else None
-        return self._result(report, state_text), store if isinstance(store, dict) else {}
+        result = self._result(report, state_text)
+
+        def state_with(ctx: Any) -> str | None:  # each set alone, the same failures ignored
+            with c2pa.Reader(fmt, io.BytesIO(asset), manifest_data=manifest, context=ctx) as r:
+                alone = json.loads(r.json())
+                state = r.get_validation_state()
+            if _drop_failures(alone, ignore) and state == "Invalid":
+                state = _state_from_codes(alone)
+            return state
+
+        details = self._trust_details(result.state, state_with, crjson, result.manifest)
+        if self.detailed:
+            details["store"] = build_store(report, crjson)
+        if details:
+            result = dataclasses.replace(result, **details)
+        return result, store if isinstance(store, dict) else {}
 
     def _result(self, report: dict[str, Any], state_text: str | None) -> C2paResult:
         manifests = report.get("manifests") or {}

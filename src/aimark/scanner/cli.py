@@ -57,7 +57,13 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
     p.add_argument(
         "--restart", action="store_true", help="ignore (and replace) what -o already holds"
     )
-    p.add_argument("--trust", action="append", default=[], metavar="PEM", help="trust anchors")
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="trust anchors: a PEM file, or c2pa (the C2PA trust list)",
+    )
     p.add_argument(
         "--watermark-key",
         action="append",
@@ -75,7 +81,8 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         "--kind",
         action="append",
         choices=KINDS,
-        help="what to scan (default: images and texts); repeatable",
+        help="what to scan (default: all of them; keys, certificates, configuration files and "
+        "unknown binaries are skipped as not media); repeatable",
     )
     p.add_argument(
         "--workers",

@@ -29,17 +29,18 @@ from aimark._verifier import Verifier
 from aimark.credentials import TrustAnchors
 from aimark.errors import AimarkError, ImageTooLargeError, InputError
 from aimark.keys import WatermarkKey
+from aimark.media.formats import media_kind
 from aimark.media.limits import Limits
 from aimark.media.sniff import sniff
-from aimark.media.text_io import is_text_prefix
 from aimark.report import FileInfo, Report
 from aimark.scanner.walk import FileRef, filesystem_for
 from aimark.watermark.image import SCHEMES
 
 __all__ = ["KINDS", "Outcome", "ScanConfig", "scan_files"]
 
-#: What a scan can look at: images (by magic bytes) and UTF-8 text.
-KINDS = ("image", "text")
+#: What a scan can look at: images, video, audio and documents (by magic bytes) and UTF-8 text
+#: (not keys, certificates or configuration files).
+KINDS = ("image", "video", "audio", "document", "text")
 
 _HEAD = 4096
 
@@ -128,9 +129,7 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
         report = verifier._error_report(ref.path, error, size=ref.size)
         return Outcome(ref, report=replace(report, file=FileInfo(ref.size, ref.mtime_ns, ref.etag)))
     is_image = sniff(data) is not None
-    if is_image and "image" not in config.kinds:
-        return Outcome(ref, skipped="not-media")
-    if not is_image and "text" not in config.kinds:
+    if media_kind(data, ref.path) not in config.kinds:
         return Outcome(ref, skipped="not-media")
     try:
         report = verifier.verify_bytes(data, name=ref.path)
@@ -151,22 +150,18 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
     return Outcome(ref, report=report, thumbnail=thumbnail)
 
 
-def _media_head(head: bytes, kinds: tuple[str, ...]) -> bool:
-    if sniff(head) is not None:
-        return True
-    if "text" not in kinds:
-        return False
-    return is_text_prefix(head)
+def _media_head(head: bytes, kinds: tuple[str, ...], name: str) -> bool:
+    return media_kind(head, name) in kinds
 
 
-def _read_media(f: Any, size: int, config: ScanConfig) -> bytes:
+def _read_media(f: Any, size: int, config: ScanConfig, name: str) -> bytes:
     """Read an open file of ``size`` bytes: its head first, the rest only if it is media and
     within the byte limit."""
     limit = config.limits.max_bytes
     if size == 0:
         raise _ReadError("not-media", "empty")
     head = f.read(_HEAD)
-    if not _media_head(head, config.kinds):
+    if not _media_head(head, config.kinds, name):
         raise _ReadError("not-media", "not-media")
     if size > limit:
         raise _ReadError(
@@ -196,7 +191,8 @@ def _read(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
             st = os.fstat(f.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise _ReadError("not-media", "special-file")
-            return _read_media(f, st.st_size, config), FileInfo(st.st_size, st.st_mtime_ns)
+            data = _read_media(f, st.st_size, config, ref.path)
+            return data, FileInfo(st.st_size, st.st_mtime_ns)
     except OSError as exc:
         raise _ReadError("unreadable", exc.strerror or str(exc)) from None
 
@@ -214,7 +210,7 @@ def _read_url(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
         _filesystems[key] = fs
     try:
         with fs.open(fs._strip_protocol(ref.path), "rb") as f:
-            data = _read_media(f, ref.size, config)
+            data = _read_media(f, ref.size, config, ref.path)
     except FileNotFoundError:
         raise _ReadError("vanished", "the object was removed before it could be read") from None
     except PermissionError as exc:

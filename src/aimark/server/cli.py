@@ -25,7 +25,12 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--trust", action="append", metavar="PEM", help="trust anchors; repeatable")
+    p.add_argument(
+        "--trust",
+        action="append",
+        metavar="PEM",
+        help="trust anchors: a PEM file, or c2pa (the C2PA trust list); repeatable",
+    )
     p.add_argument(
         "--watermark-key",
         action="append",

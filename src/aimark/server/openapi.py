@@ -77,6 +77,9 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
             "media": _obj(
                 {
                     "format": _OSTR,
+                    "kind": {
+                        "enum": [None, "image", "video", "audio", "document", "archive", "text"]
+                    },
                     "mime": _OSTR,
                     "width": _OINT,
                     "height": _OINT,
@@ -128,6 +131,11 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                     "soft_bindings": {"type": "array", "items": _obj({"alg": _STR, "value": _STR})},
                     "text_wrapper": _OSTR,
                     "text_watermark": _ANY_OBJ,
+                    "trusted_by": _OSTR,
+                    "trust_note": _OSTR,
+                    "conforming_product": _ANY_OBJ,
+                    # the whole manifest store, with verify(detailed=True); see docs/cli.md
+                    "store": {"type": "array", "items": {"type": "object"}},
                 }
             ),
             "metadata": _obj(
@@ -135,6 +143,7 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                     "ai_declared": _BOOL,
                     "digital_source_types": _STRS,
                     "exif": {"type": "object", "additionalProperties": _STR},
+                    "id3": {"type": "object", "additionalProperties": _STR},
                     "creator_tool": _OSTR,
                     "ai_system": _OSTR,
                     "document_id": _OSTR,

@@ -694,6 +694,7 @@
     var L = layer("media", "File", kind, "none");
     row(L.dl, "Name", r.source);
     row(L.dl, "Format", media.format ? kind + (media.mime ? " (" + media.mime + ")" : "") : "Not recognised");
+    if (media.kind && media.kind !== "text") row(L.dl, "Kind", String(media.kind));
     if (media.width && media.height) {
       row(L.dl, "Dimensions", media.width.toLocaleString("en") + " \u00d7 " + media.height.toLocaleString("en") + " pixels");
     }

@@ -1,0 +1,187 @@
+"""The whole manifest store, as ``aimark verify --detailed`` shows it: every manifest with its
+claim, signature and timestamp, assertions, ingredients (linked to the manifests they carry,
+which makes a tree) and the validation results c2pa gives each.
+
+Built from c2pa's two JSON views of one Reader: ``json()`` (ingredients and their links) and
+``crjson()`` (certificate subjects, serials, validity, timestamps, per-manifest results). Every
+value is plain JSON; the schema is documented in docs/cli.md ("The detailed view").
+
+Example:
+    >>> from aimark.manifest.store import build_store
+    >>> report = {"active_manifest": "urn:a", "manifests": {"urn:a": {"title": "x.jpg",
+    ...           "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [
+    ...           {"action": "c2pa.created"}]}}], "ingredients": []}}}
+    >>> store = build_store(report, None)
+    >>> store[0]["label"], store[0]["active"], store[0]["assertions"][0]["actions"]
+    ('urn:a', True, ['c2pa.created'])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["build_store", "tree_lines"]
+
+
+def _codes(results: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if not isinstance(results, dict):
+        return out
+    for kind in ("success", "informational", "failure"):
+        items = results.get(kind)
+        if isinstance(items, list):
+            out[kind] = [str(i.get("code", "")) for i in items if isinstance(i, dict)]
+    return out
+
+
+def _dn(name: Any) -> str | None:
+    if not isinstance(name, dict):
+        return None
+    return ", ".join(f"{k}={v}" for k, v in name.items() if v) or None
+
+
+def _signature(cr: dict[str, Any] | None, sig_info: dict[str, Any]) -> dict[str, Any]:
+    sig = (cr or {}).get("signature") or {}
+    cert = sig.get("certificateInfo") or {}
+    ts = sig.get("timeStampInfo") or {}
+    validity = cert.get("validity") or {}
+    return {
+        "alg": sig.get("algorithm") or sig_info.get("alg"),
+        "subject": _dn(cert.get("subject")) or sig_info.get("common_name"),
+        "issuer": _dn(cert.get("issuer")) or sig_info.get("issuer"),
+        "serial": cert.get("serialNumber") or sig_info.get("cert_serial_number"),
+        "not_before": validity.get("notBefore"),
+        "not_after": validity.get("notAfter"),
+        "time": sig_info.get("time"),
+        "timestamp": {
+            "time": ts.get("timestamp"),
+            "tsa": _dn((ts.get("certificateInfo") or {}).get("subject")),
+        }
+        if ts
+        else None,
+    }
+
+
+def _assertion(a: dict[str, Any]) -> dict[str, Any]:
+    label = str(a.get("label", ""))
+    out: dict[str, Any] = {"label": label}
+    data = a.get("data")
+    if label.startswith("c2pa.actions") and isinstance(data, dict):
+        out["actions"] = [
+            str(x.get("action", "")) for x in data.get("actions") or [] if isinstance(x, dict)
+        ]
+        sources = {
+            str(x["digitalSourceType"])
+            for x in data.get("actions") or []
+            if isinstance(x, dict) and isinstance(x.get("digitalSourceType"), str)
+        }
+        if sources:
+            out["digital_source_types"] = sorted(sources)
+    return out
+
+
+def _generator(m: dict[str, Any]) -> str | None:
+    if isinstance(m.get("claim_generator"), str):
+        return m["claim_generator"]
+    info = m.get("claim_generator_info")
+    if isinstance(info, list) and info and isinstance(info[0], dict):
+        return " ".join(str(info[0][k]) for k in ("name", "version") if info[0].get(k)) or None
+    return None
+
+
+def build_store(report: dict[str, Any], crjson: dict[str, Any] | None) -> tuple[dict, ...]:
+    """Every manifest of a store, active first: see the module docstring."""
+    manifests = report.get("manifests") or {}
+    if not isinstance(manifests, dict):
+        return ()
+    active = report.get("active_manifest")
+    cr_by_label = {
+        m.get("label"): m for m in ((crjson or {}).get("manifests") or []) if isinstance(m, dict)
+    }
+    top = report.get("validation_results") or {}
+    order = (
+        [active] + [k for k in manifests if k != active] if active in manifests else list(manifests)
+    )
+    out = []
+    for label in order:
+        m = manifests.get(label)
+        if not isinstance(m, dict):
+            continue
+        cr = cr_by_label.get(label)
+        validation = _codes((cr or {}).get("validationResults"))
+        if not validation and label == active:
+            validation = _codes(top.get("activeManifest"))
+        ingredients = []
+        for ing in m.get("ingredients") or []:
+            if not isinstance(ing, dict):
+                continue
+            ingredients.append(
+                {
+                    "title": ing.get("title"),
+                    "format": ing.get("format"),
+                    "relationship": ing.get("relationship"),
+                    "manifest": ing.get("active_manifest"),
+                    "validation": _codes(ing.get("validation_results")) or None,
+                }
+            )
+        out.append(
+            {
+                "label": label,
+                "active": label == active,
+                "title": m.get("title"),
+                "format": m.get("format") or ((cr or {}).get("claim") or {}).get("dc:format"),
+                "claim_generator": _generator(m),
+                "claim_version": m.get("claim_version"),
+                "instance_id": m.get("instance_id"),
+                "signature": _signature(cr, m.get("signature_info") or {}),
+                "assertions": [
+                    _assertion(a) for a in m.get("assertions") or [] if isinstance(a, dict)
+                ],
+                "ingredients": ingredients,
+                "validation": validation,
+            }
+        )
+    return tuple(out)
+
+
+def tree_lines(store: tuple[dict, ...], indent: str = "    ") -> list[str]:
+    """The store as an indented tree (the active manifest, its ingredients, theirs ...)."""
+    by_label = {m["label"]: m for m in store}
+    lines: list[str] = []
+    seen: set[str] = set()
+
+    def show(m: dict, depth: int) -> None:
+        pad = indent + "  " * depth
+        sig = m.get("signature") or {}
+        failures = (m.get("validation") or {}).get("failure") or []
+        state = "failures: " + ", ".join(failures) if failures else "no failures"
+        lines.append(f"{pad}manifest {m['label']}{' (active)' if m.get('active') else ''}")
+        lines.append(f"{pad}  title: {m.get('title')} · format: {m.get('format')} · {state}")
+        lines.append(f"{pad}  claim generator: {m.get('claim_generator')}")
+        lines.append(f"{pad}  signed by: {sig.get('subject')} · issuer: {sig.get('issuer')}")
+        lines.append(f"{pad}  signed at: {sig.get('time')} · serial: {sig.get('serial')}")
+        ts = sig.get("timestamp")
+        if ts:
+            lines.append(f"{pad}  timestamp: {ts.get('time')} by {ts.get('tsa')}")
+        for a in m.get("assertions") or []:
+            extra = f": {', '.join(a['actions'])}" if a.get("actions") else ""
+            lines.append(f"{pad}  assertion {a['label']}{extra}")
+        for ing in m.get("ingredients") or []:
+            lines.append(
+                f"{pad}  ingredient {ing.get('title')!r} ({ing.get('relationship')}, "
+                f"{ing.get('format')})"
+            )
+            child = by_label.get(ing.get("manifest"))
+            if child is not None and child["label"] not in seen:
+                seen.add(child["label"])
+                show(child, depth + 2)
+
+    for m in store:
+        if m["label"] not in seen and (m.get("active") or not lines):
+            seen.add(m["label"])
+            show(m, 0)
+    for m in store:  # manifests no ingredient links to
+        if m["label"] not in seen:
+            seen.add(m["label"])
+            show(m, 0)
+    return lines

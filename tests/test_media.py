@@ -60,6 +60,23 @@ def make_avi() -> bytes:
     return b"RIFF" + len(body).to_bytes(4, "little") + body
 
 
+def make_zip(kind: str, method: int = 0) -> bytes:
+    """An OOXML, EPUB, OpenDocument or plain ZIP package written by Python's zipfile."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=method) as z:
+        first = {"epub": "application/epub+zip", "odt": "application/vnd.oasis.opendocument.text"}
+        if kind in first:  # the stored mimetype entry comes first
+            z.writestr(zipfile.ZipInfo("mimetype"), first[kind], compress_type=0)
+        if kind == "docx":
+            z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/'
+                       'package/2006/content-types"/>')  # fmt: skip
+            z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("content.xml", "<content>made by a model</content>")
+    return buf.getvalue()
+
+
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="8"><rect/></svg>'
 
 
@@ -219,6 +236,10 @@ def _independent_dst(data: bytes) -> list[str]:
 
 def _made() -> dict[str, bytes]:
     return {
+        "made.docx": make_zip("docx"),
+        "made.epub": make_zip("epub"),
+        "made.odt": make_zip("odt"),
+        "made.zip": make_zip("zip"),
         "made.wav": make_wav(),
         "made.flac": make_flac(),
         "made.avi": make_avi(),
@@ -423,3 +444,16 @@ def test_server_verifies_video_and_audio(labeler, dev):
         assert status == 422 and body["error"]["code"] == "corrupt-input"
     finally:
         app.state.service.close()
+
+
+@pytest.mark.parametrize("kind", ["docx", "epub", "odt", "zip"])
+def test_compressed_packages_are_a_clear_unsupported_answer(labeler, kind):
+    """c2pa-python 0.38 reads ZIP packages only when every entry is stored: a deflated DOCX or
+    EPUB (how office programs save them) is answered as unsupported, naming why."""
+    data = make_zip(kind, method=8)
+    assert sniff_media(data).value == kind
+    report = aimark.Verifier().verify_bytes(data)
+    assert report.verdict.status.value == "error"
+    assert report.error["code"] == "unsupported-format" and "deflate" in report.error["message"]
+    with pytest.raises(UnsupportedFormatError, match="stored uncompressed"):
+        labeler.label_media(data)

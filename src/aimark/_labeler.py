@@ -39,7 +39,7 @@ from aimark.media.media_xmp import XMP_FORMATS, write_xmp
 from aimark.media.output import same_file, write_atomic
 from aimark.media.sniff import ImageFormat, describe_unknown, sniff
 from aimark.media.source import SourceLike, read_source
-from aimark.media.structure import check_structure
+from aimark.media.structure import check_structure, unsupported_by_c2pa
 from aimark.media.text_io import TEXT_MIME, check_text, decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
@@ -233,6 +233,9 @@ class Labeler:
                 f"cannot label {describe_unknown(data)}: not a media type c2pa carries"
             )
         problems = check_structure(data, fmt)
+        why = unsupported_by_c2pa(data, fmt)
+        if why:
+            raise UnsupportedFormatError(f"cannot sign {why}; nothing was signed")
         if problems:
             raise CorruptInputError(
                 f"{fmt.label} that looks damaged ({problems[0]}); nothing was signed"

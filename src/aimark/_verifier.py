@@ -22,6 +22,7 @@ from aimark.errors import (
     ImageTooLargeError,
     InputError,
     MissingExtraError,
+    UnsupportedFormatError,
 )
 from aimark.keys import WatermarkKey
 from aimark.manifest.c2pa_io import ManifestReader
@@ -31,7 +32,7 @@ from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat, sniff
 from aimark.media.source import SourceLike, read_source
-from aimark.media.structure import check_structure
+from aimark.media.structure import check_structure, unsupported_by_c2pa
 from aimark.media.text_io import TEXT_MIME, check_text, decode_text, is_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import read_exif
@@ -200,8 +201,13 @@ class Verifier:
         framing checked, the C2PA layer, XMP and ID3 where present; no watermark."""
         try:
             problems = check_structure(data, fmt)
+            why = unsupported_by_c2pa(data, fmt)
         except InputError as exc:
             return self._error_report(name, exc, size=len(data), fmt=fmt)
+        if why:
+            return self._error_report(
+                name, UnsupportedFormatError(f"cannot verify {why}"), size=len(data), fmt=fmt
+            )
         c2pa_result = self._reader.read(data, fmt.mime)
         if (
             c2pa_result.state is C2paState.INVALID

@@ -121,7 +121,8 @@ _SPECS = {
         ".odp",
         "an OpenDocument presentation",
     ),
-    MediaFormat.ZIP: _Spec("application/zip", "archive", ".zip", "a ZIP archive"),
+    # c2pa takes application/x-zip (not application/zip)
+    MediaFormat.ZIP: _Spec("application/x-zip", "archive", ".zip", "a ZIP archive"),
 }
 
 # ISO base media file format brands (ftyp major and compatible) of the pixel formats, which

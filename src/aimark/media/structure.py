@@ -22,7 +22,14 @@ from __future__ import annotations
 from aimark.errors import CorruptInputError
 from aimark.media.formats import MediaFormat
 
-__all__ = ["MAX_BOXES", "MAX_CHUNKS", "MAX_DEPTH", "check_structure"]
+__all__ = [
+    "MAX_BOXES",
+    "MAX_CHUNKS",
+    "MAX_DEPTH",
+    "check_structure",
+    "unsupported_by_c2pa",
+    "zip_methods",
+]
 
 MAX_DEPTH = 16  # nesting of ISO-BMFF container boxes
 MAX_BOXES = 200_000  # boxes in one ISO-BMFF file
@@ -155,6 +162,40 @@ def _flac(data: bytes) -> list[str]:
     raise CorruptInputError(f"more than {MAX_FLAC_BLOCKS:,} FLAC metadata blocks")
 
 
+MAX_ZIP_ENTRIES = 100_000
+_ZIP_FORMATS = {
+    MediaFormat.DOCX, MediaFormat.XLSX, MediaFormat.PPTX, MediaFormat.EPUB, MediaFormat.ODT,
+    MediaFormat.ODS, MediaFormat.ODP, MediaFormat.ZIP,
+}  # fmt: skip
+
+
+def zip_methods(data: bytes) -> set[int]:
+    """The compression methods of a ZIP package's entries, from its central directory (0 is
+    stored, 8 deflate). Raises CorruptInputError when the directory cannot be found."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if end < 0 or end + 22 > len(data):
+        raise CorruptInputError("the ZIP package has no end-of-directory record (truncated?)")
+    count = int.from_bytes(data[end + 10 : end + 12], "little")
+    pos = int.from_bytes(data[end + 16 : end + 20], "little")
+    if count > MAX_ZIP_ENTRIES:
+        raise CorruptInputError(f"more than {MAX_ZIP_ENTRIES:,} ZIP entries")
+    methods = set()
+    for _ in range(count):
+        if data[pos : pos + 4] != b"PK\x01\x02" or pos + 46 > len(data):
+            raise CorruptInputError("the ZIP package's central directory is malformed")
+        methods.add(int.from_bytes(data[pos + 10 : pos + 12], "little"))
+        name, extra, comment = (
+            int.from_bytes(data[pos + o : pos + o + 2], "little") for o in (28, 30, 32)
+        )
+        pos += 46 + name + extra + comment
+    return methods
+
+
+def _zip(data: bytes) -> list[str]:
+    zip_methods(data)
+    return []
+
+
 def _pdf(data: bytes) -> list[str]:
     if b"%%EOF" not in data[-2048:]:
         return [
@@ -181,7 +222,23 @@ _CHECKS = {
     MediaFormat.FLAC: _flac,
     MediaFormat.PDF: _pdf,
     MediaFormat.SVG: _svg,
+    **dict.fromkeys(_ZIP_FORMATS, _zip),
 }
+
+
+def unsupported_by_c2pa(data: bytes, fmt: MediaFormat) -> str | None:
+    """Why c2pa-python cannot handle this file although it handles its format, or None.
+
+    c2pa-rs 0.91 (c2pa-python 0.38) reads ZIP packages only when every entry is stored
+    uncompressed; DOCX, XLSX, PPTX, EPUB and OpenDocument files as office programs save them
+    deflate their parts."""
+    if fmt in _ZIP_FORMATS and zip_methods(data) - {0}:
+        return (
+            f"{fmt.label} whose entries are compressed (deflate): the C2PA library aimark "
+            "uses (c2pa-python 0.38) reads ZIP packages only when every entry is stored "
+            "uncompressed"
+        )
+    return None
 
 
 def check_structure(data: bytes, fmt: MediaFormat) -> list[str]:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Developer entry point; needs only python3 (with pip). Installs what it needs, then runs.
 
-    python3 dev.py demo     label a sample (signed and watermarked), strip a copy, then
-                            verify the samples folder and both files, and scan them into an
-                            HTML report (build/demo/scan.html)
+    python3 dev.py demo     label a sample (signed, watermarked, filed in a manifest
+                            repository), strip copies, then verify the samples folder and the
+                            copies (their credentials come back from the repository), and scan
+                            them into an HTML report (build/demo/scan.html)
     python3 dev.py test     run the whole test suite (extra arguments go to pytest)
 
 Everything is installed into ./.venv (created on first use) from pyproject.toml; the install is
@@ -61,8 +62,9 @@ def ensure_installed() -> Path:
 
 
 def demo() -> int:
-    """Label samples/generated.png (signed and watermarked) with development credentials,
-    strip a copy the way an upload platform would, then verify samples/ and both files."""
+    """Label samples/generated.png (signed and watermarked, its manifest kept in a manifest
+    repository) with development credentials, strip copies the way an upload platform would,
+    then verify samples/ and the copies (which get their credentials back from the repository)."""
     python = ensure_installed()
     aimark = [python, "-m", "aimark"]
     creds = DEMO / "dev-credentials"
@@ -72,7 +74,14 @@ def demo() -> int:
     if not wm_key.exists():
         _run(*aimark, "keys", "generate", wm_key)
     labelled = DEMO / "generated.labelled.png"
-    print(f"\n$ aimark label samples/generated.png -o {labelled.relative_to(ROOT)} ...", flush=True)
+    repository = DEMO / "manifests.db"  # the demo's manifest repository, fresh each run
+    for old in DEMO.glob("manifests.db*"):
+        old.unlink()
+    print(
+        f"\n$ aimark label samples/generated.png -o {labelled.relative_to(ROOT)} ... "
+        f"--repository {repository.relative_to(ROOT)}",
+        flush=True,
+    )
     signer = ["--cert", creds / "dev-signer-chain.pem", "--key", creds / "dev-signer.key"]
     model = ["--model", "example-diffusion", "--model-version", "1.0", "--no-training"]
     _run(
@@ -85,6 +94,8 @@ def demo() -> int:
         *model,
         "--watermark-key",
         wm_key,
+        "--repository",
+        repository,
     )
     # what an upload platform does: re-encode, which drops the metadata and the manifest
     stripped = DEMO / "generated.stripped.jpg"
@@ -92,6 +103,12 @@ def demo() -> int:
         "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2], quality=80)"
     )
     _run(python, "-c", resave, labelled, stripped)
+    resized = DEMO / "generated.resized.jpg"  # and a smaller copy, re-encoded again
+    shrink = (
+        "import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert('RGB'); "
+        "im.resize((im.width * 3 // 4, im.height * 3 // 4)).save(sys.argv[2], quality=70)"
+    )
+    _run(python, "-c", shrink, labelled, resized)
     print(
         f"\n$ aimark verify samples {labelled.relative_to(ROOT)} {stripped.relative_to(ROOT)} "
         "--trust dev-root-ca.pem --watermark-key demo-watermark.key",
@@ -113,6 +130,25 @@ def demo() -> int:
     # a tampered manifest on purpose); only 4 and above mean the demo itself went wrong.
     if code >= 4:
         return code
+    print(
+        f"\n$ aimark verify {stripped.relative_to(ROOT)} {resized.relative_to(ROOT)} "
+        f"--trust dev-root-ca.pem --repository {repository.relative_to(ROOT)}   "
+        "# no key: the fingerprint finds the stored credentials",
+        flush=True,
+    )
+    recovered = _run(
+        *aimark,
+        "verify",
+        stripped,
+        resized,
+        "--trust",
+        creds / "dev-root-ca.pem",
+        "--repository",
+        repository,
+        check=False,
+    )
+    if recovered >= 4:
+        return recovered
     report = DEMO / "scan.html"
     print(
         f"\n$ aimark scan samples {labelled.relative_to(ROOT)} {stripped.relative_to(ROOT)} "

@@ -25,6 +25,7 @@ from aimark.errors import (
     ImageTooLargeError,
     InputError,
     OutputError,
+    SigningError,
     UnsupportedFormatError,
 )
 from aimark.generator import Generator, GeneratorLike
@@ -36,7 +37,7 @@ from aimark.media import containers, image_io
 from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
 from aimark.media.media_xmp import XMP_FORMATS, write_xmp
-from aimark.media.output import same_file, write_atomic
+from aimark.media.output import PendingWrite, same_file
 from aimark.media.sniff import ImageFormat, describe_unknown, sniff
 from aimark.media.source import SourceLike, read_source
 from aimark.media.structure import check_structure, unsupported_by_c2pa
@@ -44,6 +45,9 @@ from aimark.media.text_io import TEXT_MIME, check_text, decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
 from aimark.metadata.xmp import DATA_MINING_PROHIBITED, XmpError, XmpLabel, merge_xmp
+from aimark.repository import Binding, ManifestRecord, Repository, open_repository
+from aimark.repository.fingerprint import available as fingerprint_available
+from aimark.repository.fingerprint import fingerprint
 from aimark.watermark.image import MIN_SIZE, SCHEME_ID, SurvivalCheck, check_survival, embed
 
 __all__ = ["LabelResult", "LabelWarning", "Labeler"]
@@ -121,6 +125,7 @@ class Labeler:
         watermark_key: WatermarkKey | None = None,
         watermark_strength: float = 1.0,
         check_watermark: bool = True,
+        repository: Any = None,
     ) -> None:
         if watermark_key is not None and not isinstance(watermark_key, WatermarkKey):
             raise TypeError("watermark_key must be an aimark.WatermarkKey")
@@ -140,6 +145,7 @@ class Labeler:
         self.check_watermark = check_watermark
         self._signer = ManifestSigner(credentials)
         self._manifest_reader: ManifestReader | None = None
+        self.repository = open_repository(repository) if repository is not None else None
 
     # ------------------------------------------------------------------ public
 
@@ -183,11 +189,15 @@ class Labeler:
             parent=parent is not None,
             watermark=None if payload is None else (SCHEME_ID, payload.to_bytes(8, "big")),
         )
-        signed = self._signer.sign(
+        signed, store = self._signer.sign_with_store(
             data, fmt.mime, definition, thumbnail=self.thumbnail, parent=parent
         )
         layers.append("c2pa")
-        path = _deliver(signed, dst, notes)
+        binding = None if payload is None else Binding(SCHEME_ID, f"{payload:016x}")
+        record = self._record(signed, store, fmt.mime, content_id, binding, image=True)
+        path = _deliver(signed, dst, notes, self.repository, record)
+        if record is not None:
+            layers.append("repository")
         return LabelResult(
             signed, fmt, content_id, path, tuple(layers), tuple(notes), payload, enc.check
         )
@@ -265,12 +275,49 @@ class Labeler:
             allow_training=self.allow_training,
             parent=has_manifest,
         )
-        signed = self._signer.sign(
+        signed, store = self._signer.sign_with_store(
             out, fmt.mime, definition, thumbnail=False, parent=data if has_manifest else None
         )
         layers.append("c2pa")
-        path = _deliver(signed, dst, notes)
+        record = self._record(signed, store, fmt.mime, content_id, None, image=False)
+        path = _deliver(signed, dst, notes, self.repository, record)
+        if record is not None:
+            layers.append("repository")
         return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes))
+
+    def _record(
+        self,
+        signed: bytes,
+        store: bytes,
+        mime: str,
+        content_id: str,
+        binding: Binding | None,
+        *,
+        image: bool,
+    ) -> ManifestRecord | None:
+        """What the repository keeps of a signed file: its manifest store under the active
+        manifest's label, the watermark payload, and (images) the PDQ fingerprint of the
+        pixels as signed. None without a repository."""
+        if self.repository is None:
+            return None
+        label = self._reader().read(signed, mime).manifest
+        if not label or not store:
+            raise SigningError(
+                "the signed file's manifest could not be read back for the repository"
+            )
+        prints: tuple[Binding, ...] = ()
+        if image and fingerprint_available():
+            fp = fingerprint(image_io.decode(signed, self.limits).pixels)
+            if fp.usable:
+                prints = (Binding(fp.alg, fp.value),)
+        return ManifestRecord(
+            manifest_id=label,
+            store=store,
+            mime=mime,
+            content_id=content_id,
+            bindings=(binding,) if binding else (),
+            fingerprints=prints,
+        )
 
     def _reader(self) -> ManifestReader:
         if self._manifest_reader is None:
@@ -523,13 +570,34 @@ def _refuse_same_file(src: Any, dst: Any, overwrite: bool) -> None:
         )
 
 
-def _deliver(signed: bytes, dst: Any, notes: list[str]) -> Path | None:
-    """Warn about the layers skipped, then write ``signed`` to ``dst`` atomically (if given)."""
+def _deliver(
+    signed: bytes,
+    dst: Any,
+    notes: list[str],
+    repository: Repository | None = None,
+    record: ManifestRecord | None = None,
+) -> Path | None:
+    """Warn about the layers skipped, then write ``signed`` to ``dst`` and ``record`` to the
+    repository, both or neither: the output is complete in a temporary file before the record
+    is committed, and put in place only after it (a failed rename removes the record again)."""
     for note in notes:
         warnings.warn(note, LabelWarning, stacklevel=4)
-    if dst is None:
+    pending = PendingWrite(dst, signed) if dst is not None else None
+    if record is not None and repository is not None:
+        try:
+            repository.add(record)
+        except BaseException:
+            if pending is not None:
+                pending.abort()
+            raise
+    if pending is None:
         return None
-    write_atomic(dst, signed)
+    try:
+        pending.commit()
+    except BaseException:
+        if record is not None and repository is not None:
+            repository.remove(record.manifest_id)
+        raise
     return Path(dst)
 
 

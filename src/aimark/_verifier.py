@@ -45,6 +45,7 @@ from aimark.report import (
     C2paState,
     MediaInfo,
     MetadataResult,
+    Recovery,
     Report,
     Status,
     Verdict,
@@ -81,9 +82,12 @@ class Verifier:
         public_watermarks: bool = False,
         watermark_schemes: Iterable[str] = SCHEMES,
         detailed: bool = False,
+        repository: Any = None,
     ) -> None:
         self.trust = TrustAnchors.coerce(trust)
         self.detailed = detailed
+        self.repository = repository  # a path, a URL, or an open repository (opened lazily)
+        self._repo: Any = None
         self.limits = limits or Limits()
         self.watermark_keys = tuple(watermark_keys)
         for k in self.watermark_keys:
@@ -103,6 +107,7 @@ class Verifier:
         # picklable (for worker processes): the C2PA reader holds native handles; rebuild it
         state = self.__dict__.copy()
         del state["_reader"]
+        state["_repo"] = None  # reopened in the worker
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -176,7 +181,107 @@ class Verifier:
         )
         metadata = _metadata_layer(info, embedded)
         watermark = self._watermark_layer(data)
-        return self._report(name, media, c2pa_result, metadata, watermark)
+        recovery = None
+        if self.repository is not None and c2pa_result.state is C2paState.ABSENT:
+            recovery = self._recover(data, info.format.mime, watermark)
+        return self._report(name, media, c2pa_result, metadata, watermark, recovery)
+
+    # ------------------------------------------------------------------ repository
+
+    def _open_repository(self) -> Any:
+        if self._repo is None:
+            from aimark.repository import open_repository
+
+            self._repo = open_repository(self.repository)
+        return self._repo
+
+    def _recover(self, data: bytes, mime: str, wm: WatermarkResult) -> Recovery | None:
+        """Look the file up in the repository by its watermark payload, then by its PDQ
+        fingerprint; validate what comes back against this file. Never raises for the
+        repository's faults: they become a note."""
+        from aimark.repository import RepositoryError
+        from aimark.repository.fingerprint import MATCH_DISTANCE, PDQ_ALG, distance, fingerprint
+        from aimark.repository.fingerprint import available as pdq_available
+
+        repo_name = (
+            str(self.repository)
+            if isinstance(self.repository, (str, os.PathLike))
+            else (type(self.repository).__name__)
+        )
+        try:
+            repo = self._open_repository()
+            fp = None
+            if pdq_available():
+                try:
+                    got = fingerprint(image_io.decode(data, self.limits).pixels)
+                    fp = got if got.usable else None
+                except (InputError, MissingExtraError):
+                    fp = None
+            method, match_id, dist = None, None, None
+            if wm.detected and wm.payload and wm.scheme:
+                hits = repo.by_binding(wm.scheme, wm.payload)
+                if hits:
+                    method, match_id = "watermark", hits[0].manifest_id
+            if match_id is None and fp is not None:
+                hits = repo.by_fingerprint(PDQ_ALG, fp.value, MATCH_DISTANCE)
+                if hits:
+                    method, match_id, dist = "fingerprint", hits[0].manifest_id, hits[0].distance
+            if match_id is None:
+                return None
+            record = repo.manifest(match_id)
+        except RepositoryError as exc:
+            return Recovery(
+                method="none",
+                status="unavailable",
+                manifest_id="",
+                repository=repo_name,
+                c2pa=C2paResult(),
+                note=f"the repository could not be used: {exc}",
+            )
+        if record is None:
+            return None
+        stored = {f.alg: f.value for f in record.fingerprints}
+        if method == "watermark" and fp is not None and PDQ_ALG in stored:
+            try:
+                dist = distance(stored[PDQ_ALG], fp.value)
+            except ValueError:
+                dist = None
+        result, _ = self._reader.read_manifest_data(
+            record.store, data, ignore=_is_hard_binding_failure, fmt=mime
+        )
+        if method == "watermark" and dist is not None and dist > MATCH_DISTANCE:
+            return Recovery(
+                method=method,
+                status="mismatch",
+                manifest_id=record.manifest_id,
+                repository=repo_name,
+                c2pa=result,
+                distance=dist,
+                note=(
+                    "the watermark's payload belongs to a stored manifest whose picture is "
+                    f"{dist} of 256 fingerprint bits away from this one: a copied or forged "
+                    "watermark, not this picture's credentials"
+                ),
+            )
+        if result.state is C2paState.INVALID:
+            return Recovery(
+                method=method or "none",
+                status="invalid",
+                manifest_id=record.manifest_id,
+                repository=repo_name,
+                c2pa=result,
+                distance=dist,
+                note="the repository gave back a manifest that does not validate: "
+                + (", ".join(f.code for f in result.failures) or str(result.error)),
+            )
+        return Recovery(
+            method=method or "none",
+            status="recovered",
+            manifest_id=record.manifest_id,
+            repository=repo_name,
+            c2pa=result,
+            distance=dist,
+        )
 
     def _report(
         self,
@@ -185,15 +290,17 @@ class Verifier:
         c2pa_result: C2paResult,
         metadata: MetadataResult,
         watermark: WatermarkResult,
+        recovery: Recovery | None = None,
     ) -> Report:
         return Report(
             source=name,
-            verdict=_verdict(c2pa_result, metadata, media, watermark),
+            verdict=_verdict(c2pa_result, metadata, media, watermark, recovery),
             media=media,
             c2pa=c2pa_result,
             metadata=metadata,
             trust_anchors=len(self.trust.subjects),
             watermark=watermark,
+            recovery=recovery,
         )
 
     def _media_report(self, data: bytes, fmt: MediaFormat, name: str) -> Report:
@@ -396,10 +503,48 @@ def _dst_names(uris: tuple[str, ...]) -> str:
     return ", ".join(names)
 
 
+_HARD_BINDING_CODES = {
+    "assertion.dataHash.mismatch",
+    "assertion.bmffHash.mismatch",
+    "assertion.boxesHash.mismatch",
+    "assertion.collectionHash.mismatch",
+}
+
+
+def _is_hard_binding_failure(failure: dict[str, Any]) -> bool:
+    return failure.get("code") in _HARD_BINDING_CODES
+
+
+def _recovered_text(r: Recovery) -> str:
+    c = r.c2pa
+    signer = (c.signer.common_name or c.signer.issuer) if c.signer else "an unknown signer"
+    trust = {
+        C2paState.TRUSTED: "trusted",
+        C2paState.VALID_UNTRUSTED: "valid, not in your trust anchors",
+    }.get(c.state, "INVALID")
+    how = (
+        "by watermark" if r.method == "watermark" else f"by fingerprint ({r.distance} of 256 bits)"
+    )
+    return f"credentials recovered from the repository {how}, signed by {signer} ({trust})"
+
+
 def _verdict(
-    c2pa: C2paResult, meta: MetadataResult, media: MediaInfo, wm: WatermarkResult
+    c2pa: C2paResult,
+    meta: MetadataResult,
+    media: MediaInfo,
+    wm: WatermarkResult,
+    recovery: Recovery | None = None,
 ) -> Verdict:
     reasons: list[str] = []
+    recovered = None
+    if recovery is not None:
+        if recovery.status == "recovered":
+            recovered = recovery
+            reasons.append(
+                _recovered_text(recovery) + "; its hard binding " + recovery.hard_binding
+            )
+        elif recovery.note:
+            reasons.append(recovery.note)
     signer = (c2pa.signer.common_name or c2pa.signer.issuer) if c2pa.signer else None
     who = f" by {c2pa.software_agents[0]}" if c2pa.software_agents else ""
     if c2pa.state is C2paState.INVALID:
@@ -455,11 +600,25 @@ def _verdict(
         )
     if wm.detected:
         where = f" (content id {wm.content_id})" if wm.content_id else ""
+        extra = f"; {_recovered_text(recovered)}" if recovered else ""
+        if recovery is not None and recovery.status == "mismatch":
+            extra = "; the repository's credentials for it belong to another picture"
         return Verdict(
             Status.LABELLED_WATERMARK,
             True,
             Backing.WATERMARK,
-            f"AI-labelled by an invisible watermark of your key {wm.key_id}{where}",
+            f"AI-labelled by an invisible watermark of your key {wm.key_id}{where}{extra}",
+            tuple(reasons),
+        )
+    good = (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED)
+    if recovered is not None and recovered.c2pa.state in good and recovered.c2pa.ai_declared:
+        agents = recovered.c2pa.software_agents
+        by = f" by {agents[0]}" if agents else ""
+        return Verdict(
+            Status.LABELLED_RECOVERED,
+            True,
+            Backing.RECOVERED_CREDENTIALS,
+            f"AI-generated{by}: {_recovered_text(recovered)}",
             tuple(reasons),
         )
     if c2pa.ai_declared and c2pa.state is C2paState.VALID_UNTRUSTED:

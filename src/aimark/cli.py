@@ -51,6 +51,7 @@ __all__ = ["EXIT", "main"]
 EXIT = {
     Status.LABELLED_TRUSTED: 0,
     Status.LABELLED_WATERMARK: 1,
+    Status.LABELLED_RECOVERED: 1,
     Status.LABELLED_UNTRUSTED: 1,
     Status.LABELLED_UNSIGNED: 1,
     Status.NOT_LABELLED: 2,
@@ -114,6 +115,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="X",
         help="watermark amplitude multiplier (default 1: about 40 dB PSNR)",
     )
+    lab.add_argument(
+        "--repository",
+        metavar="DB",
+        help="also keep the signed manifest in this manifest repository (an SQLite file, "
+        "created if missing, or a postgresql:// URL), filed under its watermark payload and "
+        "the image's PDQ fingerprint, so stripped copies can get their credentials back",
+    )
     lab.add_argument("--json", action="store_true", help="print the result as JSON")
 
     _add_label_text_parser(sub)
@@ -151,6 +159,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_watermark_scheme_option(ver)
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
+    ver.add_argument(
+        "--repository",
+        metavar="DB",
+        help="for files without a manifest, look their watermark payload and fingerprint up in "
+        "this manifest repository and validate the credentials it gives back",
+    )
     ver.add_argument(
         "--detailed",
         action="store_true",
@@ -195,6 +209,19 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["trust", "tsa", "products"],
         help="which list (default: trust, the signers' trust list)",
     )
+
+    rep = sub.add_parser(
+        "repository",
+        help="the manifest repository (init, stats)",
+        description="A manifest repository keeps signed manifests with their soft bindings "
+        "(watermark payloads, PDQ fingerprints): an SQLite file, or a postgresql:// URL.",
+    )
+    rep_sub = rep.add_subparsers(dest="repo_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    r_init = rep_sub.add_parser("init", help="create (or migrate) a repository")
+    r_init.add_argument("db", metavar="DB")
+    r_stats = rep_sub.add_parser("stats", help="what a repository holds")
+    r_stats.add_argument("db", metavar="DB")
+    r_stats.add_argument("--json", action="store_true")
 
     cred = sub.add_parser("credentials", help="signing credentials")
     cred_sub = cred.add_subparsers(dest="cred_command", metavar="SUBCOMMAND", parser_class=_Parser)
@@ -343,6 +370,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
         thumbnail=args.thumbnail,
         watermark_key=wm_key,
         watermark_strength=args.watermark_strength,
+        repository=args.repository,
     )
     if not args.watermark_strength > 0:
         raise _UsageError("--watermark-strength must be positive")
@@ -589,6 +617,16 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         lines.append("    metadata: " + " · ".join(meta))
     if verbose:
         lines.extend(f"    - {r}" for r in v.reasons)
+    r = report.recovery
+    if r is not None and r.status == "recovered":
+        c = r.c2pa
+        who = c.signer.common_name if c.signer else "?"
+        lines.append(
+            f"    recovered: {r.method} · manifest {r.manifest_id} · c2pa: {c.state.value} · "
+            f"signer: {who} · hard binding {r.hard_binding}"
+        )
+    elif r is not None and r.note:
+        lines.append(f"    repository: {r.note}")
     if report.c2pa.store:
         from aimark.manifest.store import tree_lines
 
@@ -605,6 +643,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         public_watermarks=args.public_watermarks,
         watermark_schemes=tuple(args.watermark_scheme or SCHEMES),
         detailed=args.detailed,
+        repository=args.repository,
     )
     worst = 0
     skipped: list[Path] = []
@@ -747,6 +786,33 @@ Detect with:  aimark verify FILE... --watermark-key {args.path}""")
     return 0
 
 
+# ----------------------------------------------------------------------------- repository
+
+
+def _cmd_repository(args: argparse.Namespace) -> int:
+    from aimark.repository import open_repository
+
+    if args.repo_command not in ("init", "stats"):
+        raise _UsageError("usage: aimark repository init|stats DB")
+    repo = open_repository(args.db)
+    try:
+        if args.repo_command == "init":
+            print(f"{args.db}: manifest repository, schema version {repo.stats().schema_version}")
+        else:
+            st = repo.stats()
+            if args.json:
+                print(json.dumps(st.to_dict()))
+            else:
+                print(
+                    f"{args.db}: {st.manifests:,} manifests, {st.bindings:,} bindings, "
+                    f"{st.fingerprints:,} fingerprints, schema {st.schema_version}"
+                    + (f", {st.bytes:,} bytes" if st.bytes is not None else "")
+                )
+    finally:
+        repo.close()
+    return 0
+
+
 # ----------------------------------------------------------------------------- trust
 
 
@@ -829,6 +895,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "label": _cmd_label,
             "trust": _cmd_trust,
+            "repository": _cmd_repository,
             "label-text": _cmd_label_text,
             "verify": _cmd_verify,
             "detect-text": _cmd_detect_text,

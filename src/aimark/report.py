@@ -34,6 +34,7 @@ __all__ = [
     "FileInfo",
     "MediaInfo",
     "MetadataResult",
+    "Recovery",
     "Report",
     "Signer",
     "Status",
@@ -63,10 +64,13 @@ class C2paState(str, enum.Enum):
 
 class Backing(str, enum.Enum):
     """How strongly an AI-generated declaration is backed, strongest first. ``WATERMARK``: an
-    invisible watermark of one of *your* keys was found (the label survived stripping)."""
+    invisible watermark of one of *your* keys was found (the label survived stripping).
+    ``RECOVERED_CREDENTIALS``: the file carries no manifest, but its perceptual fingerprint
+    matches one that a manifest repository holds, and that manifest validates."""
 
     TRUSTED_SIGNATURE = "trusted-signature"
     WATERMARK = "watermark"
+    RECOVERED_CREDENTIALS = "recovered-credentials"
     UNTRUSTED_SIGNATURE = "untrusted-signature"
     UNSIGNED_METADATA = "unsigned-metadata"
     PUBLIC_WATERMARK = "public-watermark"
@@ -78,6 +82,7 @@ class Status(str, enum.Enum):
 
     LABELLED_TRUSTED = "labelled-trusted"
     LABELLED_WATERMARK = "labelled-watermark"
+    LABELLED_RECOVERED = "labelled-recovered"
     LABELLED_UNTRUSTED = "labelled-untrusted"
     LABELLED_UNSIGNED = "labelled-unsigned"
     NOT_LABELLED = "not-labelled"
@@ -374,6 +379,43 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Recovery:
+    """Credentials a manifest repository gave back for a file without a manifest.
+
+    ``method``: ``watermark`` (the payload of your watermark is a soft binding of a stored
+    manifest) or ``fingerprint`` (the file's PDQ fingerprint is within ``distance`` bits of a
+    stored one). ``status``: ``recovered``; ``mismatch`` when the watermark points at a
+    manifest whose picture is far from this one (a copied or forged mark: not recovered);
+    ``invalid`` when the stored manifest does not validate; ``unavailable`` when the
+    repository could not be used (``note`` says why).
+    ``c2pa``: the stored manifest as validated by c2pa against this file (signature and trust
+    from the verifier's anchors, never from the repository); its hard binding never matches a
+    re-encoded copy, which ``hard_binding`` says.
+    """
+
+    method: str
+    status: str
+    manifest_id: str
+    repository: str
+    c2pa: C2paResult
+    distance: int | None = None
+    hard_binding: str = "does not match this file (it was re-encoded or edited)"
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "status": self.status,
+            "manifest_id": self.manifest_id,
+            "repository": self.repository,
+            "distance": self.distance,
+            "hard_binding": self.hard_binding,
+            "note": self.note,
+            "c2pa": self.c2pa.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything verify found about one input."""
 
@@ -386,6 +428,7 @@ class Report:
     trust_anchors: int = 0
     watermark: WatermarkResult = field(default_factory=WatermarkResult)
     file: FileInfo | None = None  # set by aimark.scan
+    recovery: Recovery | None = None  # credentials a manifest repository gave back
 
     def to_dict(self, *, include_scores: bool = True) -> dict[str, Any]:
         """A JSON-ready dict; keys and meanings are stable within ``schema_version``.
@@ -406,6 +449,7 @@ class Report:
             "error": dict(self.error) if self.error else None,
             "watermark": self.watermark.to_dict(include_scores=include_scores),
             "file": self.file.to_dict() if self.file else None,
+            "recovery": self.recovery.to_dict() if self.recovery else None,
         }
 
     def to_json(self, *, indent: int | None = None, include_scores: bool = True) -> str:

@@ -129,6 +129,19 @@ class ManifestSigner:
         Raises:
             SigningError, CredentialsError, CorruptInputError, UnsupportedFormatError.
         """
+        return self.sign_with_store(data, mime, definition, thumbnail=thumbnail, parent=parent)[0]
+
+    def sign_with_store(
+        self,
+        data: bytes,
+        mime: str,
+        definition: dict[str, Any],
+        *,
+        thumbnail: bool = False,
+        parent: bytes | None = None,
+    ) -> tuple[bytes, bytes]:
+        """:meth:`sign`, also returning the manifest store it embedded (``application/c2pa``
+        bytes, what a manifest repository keeps)."""
         with self._lock:
             self._callback_error = None
             out = io.BytesIO()
@@ -137,14 +150,14 @@ class ManifestSigner:
                 with builder:
                     if parent is not None:
                         self._add_parent(builder, parent, mime, definition)
-                    builder.sign(self._signer, mime, io.BytesIO(data), out)
+                    store = builder.sign(self._signer, mime, io.BytesIO(data), out)
             except c2pa.C2paError as exc:
                 if self._callback_error is not None:
                     raise SigningError(
                         f"the signing callback failed: {self._callback_error!r}"
                     ) from self._callback_error
                 raise translate(exc, signing=True) from exc
-            return out.getvalue()
+            return out.getvalue(), bytes(store or b"")
 
     def sign_data_hashed(
         self,

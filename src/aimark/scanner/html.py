@@ -54,6 +54,7 @@ __all__ = ["HtmlReport"]
 VERDICTS: dict[str, str] = {
     "labelled-trusted": "AI label signed by a signer you trust",
     "labelled-watermark": "your invisible watermark found",
+    "labelled-recovered": "credentials recovered from your manifest repository",
     "labelled-untrusted": "AI label signed, signer not in your trust list",
     "labelled-unsigned": "AI metadata only (unsigned, easily forged)",
     "not-labelled": "no AI label found",
@@ -169,6 +170,7 @@ overflow-wrap:anywhere}
 #nomatch{padding:18px;color:var(--dim);text-align:center}
 .v-labelled-trusted{--c:var(--v-labelled-trusted)}
 .v-labelled-watermark{--c:var(--v-labelled-watermark)}
+.v-labelled-recovered{--c:var(--v-labelled-watermark)}
 .v-labelled-untrusted{--c:var(--v-labelled-untrusted)}
 .v-labelled-unsigned{--c:var(--v-labelled-unsigned)}
 .v-not-labelled{--c:var(--v-not-labelled)}

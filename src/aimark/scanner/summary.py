@@ -24,6 +24,7 @@ __all__ = ["ScanSummary"]
 _ORDER = (
     "labelled-trusted",
     "labelled-watermark",
+    "labelled-recovered",
     "labelled-untrusted",
     "labelled-unsigned",
     "not-labelled",

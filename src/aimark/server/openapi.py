@@ -160,6 +160,8 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
             "error": _obj({"code": _STR, "message": _STR}, nullable=True),
             "watermark": _obj(watermark),
             "file": _obj({"size": _INT, "mtime_ns": _OINT, "etag": _OSTR}, nullable=True),
+            # credentials a manifest repository gave back (docs/repository.md), or null
+            "recovery": _ANY_OBJ,
         }
     )
 

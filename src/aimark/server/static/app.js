@@ -26,6 +26,13 @@
       headline: "Labelled as AI-generated \u2014 by this server\u2019s invisible watermark",
       note: "The watermark is hidden in the pixels and was made with a key this server holds; it is meant to survive re-encoding and metadata stripping.",
     },
+    "labelled-recovered": {
+      tone: "watermark",
+      icon: "\u2713",
+      badge: "Labelled \u00b7 recovered credentials",
+      headline: "Labelled as AI-generated \u2014 by Content Credentials recovered from this server\u2019s manifest repository",
+      note: "The file carries no credentials of its own; its fingerprint matches a signed manifest the repository keeps, whose signature was checked.",
+    },
     "labelled-untrusted": {
       tone: "caution",
       icon: "!",

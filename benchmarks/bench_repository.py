@@ -2,6 +2,7 @@
 
     python benchmarks/bench_repository.py                    # 1,000,000 manifests (SQLite)
     python benchmarks/bench_repository.py --n 100000 --queries 500
+    python benchmarks/bench_repository.py --parts scale --backend postgres   # a throwaway server
 
 Scale (``build/bench-repository/``, rebuilt each run): ``--n`` synthetic records of real size
 (a 3,500-byte manifest store, as aimark's signed manifests are without a thumbnail; one
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aimark.repository import Binding, ManifestRecord, SQLiteRepository
+from aimark.repository import Binding, ManifestRecord, SQLiteRepository, open_repository
 from aimark.repository.fingerprint import MATCH_DISTANCE, PDQ_ALG, distance, fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,12 +41,26 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000
 
 
-def scale(n: int, queries: int) -> None:
+def scale(n: int, queries: int, backend: str = "sqlite") -> None:
     folder = ROOT / "build" / "bench-repository"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    if backend == "postgres":
+        sys.path.insert(0, str(ROOT / "tests"))
+        import pg_server
+
+        why = pg_server.why_not()
+        if why:
+            sys.exit(f"no PostgreSQL server: {why}")
+        with pg_server.server() as url:
+            _scale(lambda: open_repository(url), n, queries, "PostgreSQL 15, loopback")
+        return
     path = folder / "manifests.db"
-    repo = SQLiteRepository(path)
+    _scale(lambda: SQLiteRepository(path), n, queries, "SQLite")
+
+
+def _scale(open_repo, n: int, queries: int, label: str) -> None:
+    repo = open_repo()
     rng = np.random.default_rng(1)
     store = rng.bytes(3500)
     payloads = rng.integers(0, 2**63, n, dtype=np.int64)
@@ -71,7 +86,7 @@ def scale(n: int, queries: int) -> None:
             print(f"  {start:,} inserted", file=sys.stderr, flush=True)
     insert_s = time.perf_counter() - t0
     repo.close()
-    repo = SQLiteRepository(path)
+    repo = open_repo()
     size = repo.stats().bytes or 0
     pick = rng.integers(0, n, queries)
     by_id, by_binding, fp_near, fp_random = [], [], [], []
@@ -97,7 +112,7 @@ def scale(n: int, queries: int) -> None:
         fp_random.append(time.perf_counter() - t)
         found_random += bool(hits)
     repo.close()
-    print(f"\n## Scale: {n:,} manifests, SQLite ({queries} queries of each kind, one core)\n")
+    print(f"\n## Scale: {n:,} manifests, {label} ({queries} queries of each kind)\n")
     print("| measure | value |\n|---|---:|")
     print(f"| insert rate (transactions of {batch:,}) | {n / insert_s:,.0f} manifests/s |")
     print(f"| disk per manifest (3,500-byte store) | {size / n:,.0f} bytes |")
@@ -177,12 +192,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--parts", default="scale,fingerprints")
+    ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     if "fingerprints" in parts:
         fingerprints()
     if "scale" in parts:
-        scale(args.n, args.queries)
+        scale(args.n, args.queries, args.backend)
 
 
 if __name__ == "__main__":

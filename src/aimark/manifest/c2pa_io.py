@@ -37,7 +37,7 @@ from aimark.manifest.definitions import (
 from aimark.manifest.store import build_store
 from aimark.report import Action, C2paResult, C2paState, Failure, Signer
 
-__all__ = ["ManifestReader", "ManifestSigner"]
+__all__ = ["ManifestReader", "ManifestSigner", "active_label"]
 
 _ALGS = {
     SigningAlg.ES256: c2pa.C2paSigningAlg.ES256,
@@ -309,6 +309,21 @@ def _state_from_codes(report: dict[str, Any]) -> str:
 
 
 _REMOTE_URL = re.compile(r"(https?://\S+)")
+
+
+def active_label(store: bytes) -> str | None:
+    """The active manifest's label of a bare manifest store (``application/c2pa``), or None
+    when c2pa cannot read it."""
+    try:
+        reader = c2pa.Reader("application/c2pa", io.BytesIO(store), context=_context_for(""))
+    except c2pa.C2paError:
+        return None
+    with reader:
+        try:
+            label = json.loads(reader.json()).get("active_manifest")
+        except (c2pa.C2paError, ValueError):
+            return None
+    return label if isinstance(label, str) else None
 
 
 def _context_for(pem: str) -> Any:

@@ -2,8 +2,9 @@
 payloads, perceptual fingerprints), so that a file whose credentials were stripped can get them
 back (C2PA durable Content Credentials).
 
-``open_repository(target)`` takes a file path (SQLite, the default) and, with the extra
-``aimark[postgres]``, a ``postgresql://`` URL.
+``open_repository(target)`` takes a file path (SQLite, the default), with the extra
+``aimark[postgres]`` a ``postgresql://`` URL, and an ``https://`` URL of a C2PA Soft Binding
+Resolution API (read-only: for verification).
 
 Example:
     >>> import tempfile, os
@@ -42,6 +43,13 @@ def open_repository(target: str | os.PathLike[str] | Repository) -> Repository:
         from aimark.repository.postgres import PostgresRepository
 
         return PostgresRepository(text)
+    if text.startswith(("https://", "http://")):
+        from aimark.repository.remote import RemoteRepository
+
+        return RemoteRepository(text)
     if "://" in text:
-        raise RepositoryError(f"unsupported repository URL {text!r} (a path or postgresql://)")
+        raise RepositoryError(
+            f"unsupported repository URL {text!r} (a path, postgresql:// or an https:// "
+            "resolution API)"
+        )
     return SQLiteRepository(text)

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -330,6 +331,12 @@ class SQLiteRepository:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def __del__(self) -> None:  # a repository dropped without close() closes its connection
+        db = self.__dict__.get("_db")
+        if db is not None:
+            with contextlib.suppress(Exception):  # interpreter shutdown, a dead connection
+                db.close()
 
     def __enter__(self) -> SQLiteRepository:
         return self

@@ -268,6 +268,7 @@ def create_app(
     include_scores: bool = False,
     isolation: Isolation = "process",
     page: bool = True,
+    repository: Any = None,
 ) -> Starlette:
     """The upload verification service as an ASGI app.
 
@@ -285,6 +286,10 @@ def create_app(
             the time limit or replaced when a decoder crashes; ``"thread"`` verifies in
             threads (no process start-up, but the time limit cannot stop the work).
         page: serve the verification page at ``/``.
+        repository: a manifest repository (path, ``postgresql://`` URL or open repository):
+            the C2PA Soft Binding Resolution API is served over it under ``/v1``
+            (:mod:`aimark.server.resolution`). Give it to the verifier too for verification
+            to recover credentials from it.
 
     Returns:
         A Starlette app; run it with any ASGI server (``aimark serve`` uses uvicorn). Its
@@ -306,7 +311,11 @@ def create_app(
         include_scores=include_scores,
         isolation=isolation,
     )
-    document = openapi_document(auth=bool(service.api_keys), include_scores=include_scores)
+    document = openapi_document(
+        auth=bool(service.api_keys),
+        include_scores=include_scores,
+        resolution=repository is not None,
+    )
 
     async def verify(request: Request) -> Response:
         return await service.verify(request)
@@ -326,6 +335,11 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    if repository is not None:
+        from aimark.repository import open_repository
+        from aimark.server.resolution import resolution_routes
+
+        routes += resolution_routes(service, open_repository(repository))
     if page:
         static = resources.files("aimark.server") / "static"
 

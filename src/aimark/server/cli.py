@@ -44,6 +44,13 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         help="also look for public watermarks of other generators",
     )
     p.add_argument(
+        "--repository",
+        metavar="DB",
+        help="a manifest repository (SQLite file or postgresql:// URL): verification recovers "
+        "credentials from it, and the C2PA Soft Binding Resolution API is served under /v1 "
+        "(read routes public, store routes behind the API key)",
+    )
+    p.add_argument(
         "--api-keys-file",
         metavar="FILE",
         help="require one of these API keys (one per line, 16+ characters) for /v1/*",
@@ -90,6 +97,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         s.trust = args.trust
     if args.watermark_key:
         s.watermark_keys = args.watermark_key
+    if args.repository:
+        s.repository = args.repository
     for attr in ("public_watermarks", "include_scores", "api_keys_file", "isolation"):
         if getattr(args, attr) is not None:
             setattr(s, attr, getattr(args, attr))

@@ -79,6 +79,7 @@ class ServerSettings:
     queue: int = -1
     time_limit: float = ServiceLimits.time_limit
     upload_timeout: float = ServiceLimits.upload_timeout
+    repository: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -98,6 +99,7 @@ class ServerSettings:
             include_scores=_flag(get("INCLUDE_SCORES")),
             isolation=get("ISOLATION") or "process",
             page=not _flag(get("NO_PAGE")),
+            repository=get("REPOSITORY"),
         )
         numbers: dict[str, Any] = {
             "MAX_BODY_BYTES": ("max_body_bytes", int),
@@ -142,6 +144,7 @@ class ServerSettings:
             limits=media_limits,
             watermark_keys=[WatermarkKey.load(p) for p in self.watermark_keys],
             public_watermarks=self.public_watermarks,
+            repository=self.repository,
         )
         api_keys = read_api_keys(self.api_keys_file) if self.api_keys_file else []
         return create_app(
@@ -151,6 +154,7 @@ class ServerSettings:
             include_scores=self.include_scores,
             isolation=self.isolation,  # type: ignore[arg-type]
             page=self.page,
+            repository=self.repository,
         )
 
 

@@ -173,7 +173,149 @@ def _error_response(description: str, codes: list[str]) -> dict[str, Any]:
     }
 
 
-def openapi_document(*, auth: bool = False, include_scores: bool = False) -> dict[str, Any]:
+def _resolution_paths(security: list) -> dict[str, Any]:
+    """The C2PA Soft Binding Resolution API routes (served with a manifest repository)."""
+    matches = {
+        "description": "Matches, best first",
+        "content": {
+            "application/json": {
+                "schema": _obj(
+                    {
+                        "matches": {
+                            "type": "array",
+                            "items": _obj(
+                                {"manifestId": _STR, "similarityScore": _INT}, required=False
+                            ),
+                        }
+                    }
+                )
+            }
+        },
+    }
+    problem = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    }
+    max_results = {"name": "maxResults", "in": "query", "required": False, "schema": _INT}
+    query = _obj({"alg": _STR, "value": _STR})
+    return {
+        "/v1/matches/byBinding": {
+            "get": {
+                "operationId": "matchesByBinding",
+                "summary": "Manifests holding a soft binding (value: base64)",
+                "parameters": [
+                    {"name": "alg", "in": "query", "required": True, "schema": _STR},
+                    {"name": "value", "in": "query", "required": True, "schema": _STR},
+                    max_results,
+                ],
+                "responses": {"200": matches, "400": {"description": "Bad query", **problem}},
+            },
+            "post": {
+                "operationId": "matchesByBindingPost",
+                "summary": "Manifests holding a soft binding",
+                "parameters": [max_results],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": query}},
+                },
+                "responses": {"200": matches, "400": {"description": "Bad query", **problem}},
+            },
+        },
+        "/v1/matches/byContent": {
+            "post": {
+                "operationId": "matchesByContent",
+                "summary": "Manifests matching an asset (its watermark and PDQ fingerprint)",
+                "parameters": [max_results],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "200": matches,
+                    "415": {"description": "Not an image aimark reads", **problem},
+                },
+            }
+        },
+        "/v1/matches/byReference": {
+            "post": {
+                "operationId": "matchesByReference",
+                "summary": "Not offered: this server does not fetch URLs",
+                "responses": {"501": {"description": "Not implemented", **problem}},
+            }
+        },
+        "/v1/manifests/{manifestId}": {
+            "get": {
+                "operationId": "getManifest",
+                "summary": "A stored manifest store",
+                "parameters": [
+                    {"name": "manifestId", "in": "path", "required": True, "schema": _STR}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The manifest store",
+                        "content": {"application/c2pa": {"schema": {"type": "string"}}},
+                    },
+                    "404": {"description": "No such manifest", **problem},
+                },
+            }
+        },
+        "/v1/manifests": {
+            "post": {
+                "operationId": "storeManifest",
+                "summary": "Store a manifest store (API key)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/c2pa": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "Stored",
+                        "content": {"application/json": {"schema": _obj({"manifestId": _STR})}},
+                    },
+                    "403": {"description": "The service has no API keys", **problem},
+                },
+                "security": security,
+            }
+        },
+        "/v1/bindings": {
+            "post": {
+                "operationId": "storeBinding",
+                "summary": "Add a soft binding to a stored manifest (API key)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {"bindingValue": _STR, "manifestId": _STR, "alg": _STR},
+                                required=False,
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    "204": {"description": "Added"},
+                    "404": {"description": "No such manifest", **problem},
+                },
+                "security": security,
+            }
+        },
+        "/v1/services/supportedAlgorithms": {
+            "get": {
+                "operationId": "supportedAlgorithms",
+                "summary": "The soft-binding algorithms this service resolves",
+                "responses": {
+                    "200": {
+                        "description": "Watermark and fingerprint algorithms",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+
+
+def openapi_document(
+    *, auth: bool = False, include_scores: bool = False, resolution: bool = False
+) -> dict[str, Any]:
     """The OpenAPI 3.1 document for a service configured with (or without) API keys and
     scores in its answers.
 
@@ -275,6 +417,7 @@ def openapi_document(*, auth: bool = False, include_scores: bool = False) -> dic
                     "security": security,
                 }
             },
+            **(_resolution_paths(security) if resolution else {}),
             "/healthz": {
                 "get": {
                     "operationId": "health",

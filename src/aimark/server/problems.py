@@ -15,14 +15,18 @@ CODES: dict[str, int] = {
     "no-file": 400,
     "too-many-files": 400,
     "unauthorized": 401,
+    "forbidden": 403,
     "not-found": 404,
     "method-not-allowed": 405,
     "upload-timeout": 408,
     "body-too-large": 413,
+    "unsupported-asset": 415,
     "time-limit-exceeded": 422,
     "worker-crash": 422,
     "internal-error": 500,
+    "not-implemented": 501,
     "busy": 503,
+    "repository-unavailable": 503,
 }
 
 

@@ -1,0 +1,280 @@
+"""The manifest repository on PostgreSQL, for deployments that outgrow one machine: the same
+records, schema and lookups as :mod:`aimark.repository.sqlite`, behind a ``postgresql://``
+URL (extra ``aimark[postgres]``: psycopg 3).
+
+Each write is one transaction; the schema version lives in ``aimark_meta`` and the missing
+migrations run on open, under an advisory lock so that concurrent openers do not race.
+
+Example (needs a server)::
+
+    from aimark.repository import open_repository
+    repo = open_repository("postgresql://aimark@db.internal/manifests")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+
+from aimark.errors import MissingExtraError
+from aimark.repository._base import (
+    Binding,
+    ManifestRecord,
+    Match,
+    RepositoryStats,
+    chunks,
+    neighbours,
+)
+from aimark.repository.sqlite import RepositoryError, _hex
+
+__all__ = ["MIGRATIONS", "PostgresRepository"]
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE aimark_manifests (
+        manifest_id TEXT PRIMARY KEY,
+        store BYTEA NOT NULL,
+        mime TEXT NOT NULL,
+        content_id TEXT,
+        created DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE aimark_bindings (
+        alg TEXT NOT NULL,
+        value TEXT NOT NULL,
+        manifest_id TEXT NOT NULL REFERENCES aimark_manifests(manifest_id) ON DELETE CASCADE,
+        PRIMARY KEY (alg, value, manifest_id)
+    );
+    CREATE INDEX aimark_bindings_by_manifest ON aimark_bindings(manifest_id);
+    CREATE TABLE aimark_fingerprints (
+        manifest_id TEXT NOT NULL REFERENCES aimark_manifests(manifest_id) ON DELETE CASCADE,
+        alg TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (manifest_id, alg)
+    );
+    CREATE TABLE aimark_fingerprint_chunks (
+        alg TEXT NOT NULL,
+        pos SMALLINT NOT NULL,
+        chunk INTEGER NOT NULL,
+        manifest_id TEXT NOT NULL REFERENCES aimark_manifests(manifest_id) ON DELETE CASCADE,
+        PRIMARY KEY (alg, pos, chunk, manifest_id)
+    );
+    CREATE INDEX aimark_chunks_by_manifest ON aimark_fingerprint_chunks(manifest_id);
+    CREATE INDEX aimark_manifests_by_content ON aimark_manifests(content_id);
+    """,
+)
+_LOCK_ID = 0x61696D61726B  # "aimark": the advisory lock held while migrating
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError:
+        raise MissingExtraError(
+            "a postgresql:// repository needs psycopg: pip install 'aimark[postgres]'"
+        ) from None
+    return psycopg
+
+
+class PostgresRepository:
+    """A manifest repository in a PostgreSQL database (tables prefixed ``aimark_``)."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url
+        psycopg = _psycopg()
+        self._errors = psycopg.Error
+        self._lock = threading.Lock()
+        try:
+            self._db = psycopg.connect(url, autocommit=True, connect_timeout=int(timeout))
+            self._migrate()
+        except psycopg.Error as exc:
+            raise RepositoryError(f"cannot open the repository {_safe(url)}: {exc}") from None
+
+    def _migrate(self) -> None:
+        with self._lock, self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS aimark_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            row = self._db.execute(
+                "SELECT value FROM aimark_meta WHERE key = 'schema_version'"
+            ).fetchone()
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise RepositoryError(
+                    f"the repository has schema version {version}, newer than this aimark "
+                    f"knows ({len(MIGRATIONS)}): upgrade aimark"
+                )
+            for i in range(version, len(MIGRATIONS)):
+                for statement in MIGRATIONS[i].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            self._db.execute(
+                "INSERT INTO aimark_meta VALUES ('schema_version', %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (str(len(MIGRATIONS)),),
+            )
+
+    @property
+    def schema_version(self) -> int:
+        row = self._db.execute(
+            "SELECT value FROM aimark_meta WHERE key = 'schema_version'"
+        ).fetchone()
+        return int(row[0])
+
+    def _write(self, fn) -> None:
+        with self._lock:
+            try:
+                with self._db.transaction():
+                    fn()
+            except self._errors as exc:
+                raise RepositoryError(f"cannot write to the repository: {exc}") from None
+
+    def add(self, record: ManifestRecord) -> None:
+        self.add_many([record])
+
+    def add_many(self, records: list[ManifestRecord]) -> None:
+        def write() -> None:
+            with self._db.cursor() as cur:
+                for r in records:
+                    mid = r.manifest_id
+                    cur.execute("DELETE FROM aimark_manifests WHERE manifest_id = %s", (mid,))
+                    cur.execute(
+                        "INSERT INTO aimark_manifests VALUES (%s, %s, %s, %s, %s)",
+                        (mid, r.store, r.mime, r.content_id, r.created or time.time()),
+                    )
+                    bindings = [(b.alg, _hex(b.value), mid) for b in r.bindings]
+                    if bindings:
+                        cur.executemany(
+                            "INSERT INTO aimark_bindings VALUES (%s, %s, %s) "
+                            "ON CONFLICT DO NOTHING",
+                            bindings,
+                        )
+                    for f in r.fingerprints:
+                        value = _hex(f.value)
+                        cur.execute(
+                            "INSERT INTO aimark_fingerprints VALUES (%s, %s, %s)",
+                            (mid, f.alg, value),
+                        )
+                        parts = chunks(int(value, 16), len(value) * 4)
+                        cur.executemany(
+                            "INSERT INTO aimark_fingerprint_chunks VALUES (%s, %s, %s, %s) "
+                            "ON CONFLICT DO NOTHING",
+                            [(f.alg, i, c, mid) for i, c in enumerate(parts)],
+                        )
+
+        self._write(write)
+
+    def remove(self, manifest_id: str) -> None:
+        self._write(
+            lambda: self._db.execute(
+                "DELETE FROM aimark_manifests WHERE manifest_id = %s", (manifest_id,)
+            )
+        )
+
+    def _read(self, sql: str, params: tuple) -> list[tuple]:
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except self._errors as exc:
+            raise RepositoryError(f"cannot read the repository: {exc}") from None
+
+    def by_binding(self, alg: str, value: str) -> list[Match]:
+        rows = self._read(
+            "SELECT manifest_id FROM aimark_bindings WHERE alg = %s AND value = %s",
+            (alg, _hex(value)),
+        )
+        return [Match(r[0], 100.0, alg) for r in rows]
+
+    def by_fingerprint(self, alg: str, value: str, max_distance: int) -> list[Match]:
+        query = _hex(value)
+        bits = len(query) * 4
+        target = int(query, 16)
+        parts = chunks(target, bits)
+        radius = max_distance // len(parts)
+        ids: set[str] = set()
+        for pos, chunk in enumerate(parts):
+            rows = self._read(
+                "SELECT manifest_id FROM aimark_fingerprint_chunks "
+                "WHERE alg = %s AND pos = %s AND chunk = ANY(%s)",
+                (alg, pos, neighbours(chunk, radius)),
+            )
+            ids.update(r[0] for r in rows)
+        found = []
+        if ids:
+            rows = self._read(
+                "SELECT manifest_id, value FROM aimark_fingerprints "
+                "WHERE alg = %s AND manifest_id = ANY(%s)",
+                (alg, sorted(ids)),
+            )
+            for manifest_id, stored in rows:
+                try:
+                    d = (int(stored, 16) ^ target).bit_count()
+                except (TypeError, ValueError):
+                    continue
+                if d <= max_distance:
+                    found.append(Match(manifest_id, 100.0 * (1 - d / bits), alg, d))
+        return sorted(found, key=lambda m: (m.distance, m.manifest_id))
+
+    def manifest(self, manifest_id: str) -> ManifestRecord | None:
+        rows = self._read(
+            "SELECT manifest_id, store, mime, content_id, created FROM aimark_manifests "
+            "WHERE manifest_id = %s",
+            (manifest_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        bindings = self._read(
+            "SELECT alg, value FROM aimark_bindings WHERE manifest_id = %s", (manifest_id,)
+        )
+        prints = self._read(
+            "SELECT alg, value FROM aimark_fingerprints WHERE manifest_id = %s", (manifest_id,)
+        )
+        return ManifestRecord(
+            manifest_id=row[0],
+            store=bytes(row[1]),
+            mime=row[2],
+            content_id=row[3],
+            bindings=tuple(Binding(a, v) for a, v in bindings),
+            fingerprints=tuple(Binding(a, v) for a, v in prints),
+            created=row[4],
+        )
+
+    def stats(self) -> RepositoryStats:
+        n = self._read("SELECT COUNT(*) FROM aimark_manifests", ())[0][0]
+        b = self._read("SELECT COUNT(*) FROM aimark_bindings", ())[0][0]
+        f = self._read("SELECT COUNT(*) FROM aimark_fingerprints", ())[0][0]
+        by_alg = dict(self._read("SELECT alg, COUNT(*) FROM aimark_bindings GROUP BY alg", ()))
+        by_alg.update(self._read("SELECT alg, COUNT(*) FROM aimark_fingerprints GROUP BY alg", ()))
+        size = self._read(
+            "SELECT SUM(pg_total_relation_size(c)) FROM unnest(ARRAY['aimark_manifests', "
+            "'aimark_bindings', 'aimark_fingerprints', 'aimark_fingerprint_chunks']::regclass[]) c",
+            (),
+        )[0][0]
+        return RepositoryStats(n, b, f, self.schema_version, int(size or 0), by_alg)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __del__(self) -> None:  # a repository dropped without close() closes its connection
+        db = self.__dict__.get("_db")
+        if db is not None:
+            with contextlib.suppress(Exception):  # interpreter shutdown, a dead connection
+                db.close()
+
+    def __enter__(self) -> PostgresRepository:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _safe(url: str) -> str:
+    """The URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+    return url

@@ -1,0 +1,239 @@
+"""The C2PA Soft Binding Resolution API over a manifest repository (``aimark serve
+--repository DB``), under ``/v1`` as the specification's servers are.
+
+Read routes are public (like the specification's ``fetch:manifests`` scope): ``GET`` and
+``POST /v1/matches/byBinding``, ``POST /v1/matches/byContent`` (the asset's bytes: its
+watermark, with the server's keys, and its PDQ fingerprint), ``GET /v1/manifests/{id}``
+(``application/c2pa``) and ``GET /v1/services/supportedAlgorithms``. Store routes
+(``POST /v1/manifests``, ``POST /v1/bindings``) need the service's API key, and are refused
+when it has none. ``POST /v1/matches/byReference`` answers 501: fetching a URL a client names
+would let it make this server request any address.
+
+Binding values are base64 in the API (as the specification says) and hex in aimark: a watermark
+payload is its 8 bytes, a PDQ fingerprint its 32. A fingerprint algorithm is matched by
+distance (at most 31 bits of 256), a watermark exactly; ``similarityScore`` is 100 for an exact
+match and ``round(100 × (1 - distance / 256))`` for a fingerprint.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aimark.repository import Binding, ManifestRecord, RepositoryError
+from aimark.repository.fingerprint import MATCH_DISTANCE, PDQ_ALG
+from aimark.server.body import read_upload
+from aimark.server.problems import Problem
+from aimark.watermark.image import SCHEMES
+
+__all__ = ["FINGERPRINT_ALGS", "WATERMARK_ALGS", "resolution_routes"]
+
+WATERMARK_ALGS = tuple(SCHEMES)
+FINGERPRINT_ALGS = (PDQ_ALG,)
+_MAX_RESULTS = 100
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status_code=status, media_type="application/json")
+
+
+def _value_hex(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Problem(400, "bad-request", "value must be a base64 string")
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem(400, "bad-request", "value is not valid base64") from None
+    if not raw or len(raw) > 64:
+        raise Problem(400, "bad-request", "value must decode to 1-64 bytes")
+    return raw.hex()
+
+
+def _alg(alg: Any) -> str:
+    if alg not in WATERMARK_ALGS + FINGERPRINT_ALGS:
+        known = ", ".join(WATERMARK_ALGS + FINGERPRINT_ALGS)
+        raise Problem(400, "bad-request", f"unsupported alg {alg!r} (supported: {known})")
+    return str(alg)
+
+
+def _max_results(request: Request) -> int:
+    raw = request.query_params.get("maxResults", "10")
+    try:
+        n = int(raw)
+    except ValueError:
+        raise Problem(400, "bad-request", "maxResults must be an integer") from None
+    if n < 1:
+        raise Problem(400, "bad-request", "maxResults must be at least 1")
+    return min(n, _MAX_RESULTS)
+
+
+def resolution_routes(service: Any, repository: Any) -> list[Route]:
+    """The routes, sharing the service's API keys, limits and verifier."""
+
+    async def call(fn, *args):
+        try:
+            return await anyio.to_thread.run_sync(fn, *args)
+        except RepositoryError as exc:
+            raise Problem(503, "repository-unavailable", f"the repository failed: {exc}") from None
+
+    def lookup(alg: str, value_hex: str):
+        if alg in FINGERPRINT_ALGS:
+            return repository.by_fingerprint(alg, value_hex, MATCH_DISTANCE)
+        return repository.by_binding(alg, value_hex)
+
+    def answer(matches, limit: int) -> Response:
+        out, seen = [], set()
+        for m in matches:
+            if m.manifest_id in seen:
+                continue
+            seen.add(m.manifest_id)
+            out.append({"manifestId": m.manifest_id, "similarityScore": round(m.similarity)})
+        return _json({"matches": out[:limit]})
+
+    async def by_binding(request: Request) -> Response:
+        limit = _max_results(request)
+        if request.method == "GET":
+            alg, value = request.query_params.get("alg"), request.query_params.get("value")
+        else:
+            try:
+                body = json.loads(await request.body() or b"{}")
+            except ValueError:
+                raise Problem(400, "bad-request", "the body must be JSON") from None
+            if not isinstance(body, dict):
+                raise Problem(400, "bad-request", 'the body must be {"alg", "value"}')
+            alg, value = body.get("alg"), body.get("value")
+        matches = await call(lookup, _alg(alg), _value_hex(value))
+        return answer(matches, limit)
+
+    async def by_content(request: Request) -> Response:
+        limit = _max_results(request)
+        upload = await read_upload(
+            request.stream(),
+            request.headers.get("content-type"),
+            max_bytes=service.limits.max_body_bytes,
+            timeout=service.limits.upload_timeout,
+            name=None,
+        )
+        return answer(await call(_content_matches, upload.data), limit)
+
+    def _content_matches(data: bytes) -> list:
+        from aimark.errors import AimarkError
+        from aimark.media import image_io
+        from aimark.repository.fingerprint import available, fingerprint
+        from aimark.watermark.image import detect_batch
+
+        verifier = service.verifier
+        matches = []
+        try:
+            if verifier.watermark_keys:
+                luma = image_io.decode_luma(data, verifier.limits)
+                for d in detect_batch([luma], list(verifier.watermark_keys)):
+                    if d.detected and d.payload is not None:
+                        matches += repository.by_binding(d.scheme, f"{d.payload:016x}")
+            if available():
+                fp = fingerprint(image_io.decode(data, verifier.limits).pixels)
+                if fp.usable:
+                    matches += repository.by_fingerprint(fp.alg, fp.value, MATCH_DISTANCE)
+        except AimarkError as exc:
+            raise Problem(415, "unsupported-asset", f"cannot read the asset: {exc}") from None
+        return matches
+
+    async def by_reference(request: Request) -> Response:
+        raise Problem(
+            501,
+            "not-implemented",
+            "byReference is not offered: this server does not fetch URLs a client names "
+            "(POST the asset to /v1/matches/byContent instead)",
+        )
+
+    async def manifest(request: Request) -> Response:
+        record = await call(repository.manifest, request.path_params["manifest_id"])
+        if record is None:
+            raise Problem(404, "not-found", "no manifest with this id")
+        return Response(record.store, media_type="application/c2pa")
+
+    async def algorithms(request: Request) -> Response:
+        return _json(
+            {
+                "watermarks": [{"alg": a} for a in WATERMARK_ALGS],
+                "fingerprints": [{"alg": a} for a in FINGERPRINT_ALGS],
+            }
+        )
+
+    def _authorize_store(request: Request) -> None:
+        if not service.api_keys:
+            raise Problem(403, "forbidden", "storing needs an API key, and this service has none")
+        service.authorize(request)
+
+    async def store_manifest(request: Request) -> Response:
+        _authorize_store(request)
+        body = await request.body()
+        if not body or len(body) > service.limits.max_body_bytes:
+            raise Problem(
+                400, "bad-request", "the body must be a manifest store (application/c2pa)"
+            )
+        manifest_id = await anyio.to_thread.run_sync(_manifest_id, body)
+        old = await call(repository.manifest, manifest_id)
+        record = ManifestRecord(manifest_id, body, "application/c2pa")
+        if old is not None:  # storing it again keeps what finds it
+            record = ManifestRecord(
+                manifest_id, body, old.mime, old.content_id, old.bindings, old.fingerprints,
+                old.created,
+            )  # fmt: skip
+        await call(repository.add, record)
+        return _json({"manifestId": manifest_id})
+
+    async def store_binding(request: Request) -> Response:
+        _authorize_store(request)
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise Problem(400, "bad-request", "the body must be JSON") from None
+        if not isinstance(body, dict) or not isinstance(body.get("manifestId"), str):
+            raise Problem(400, "bad-request", 'the body must be {"bindingValue", "manifestId"}')
+        # the specification's body has no alg; aimark accepts one (default: its watermark)
+        alg = _alg(body.get("alg", WATERMARK_ALGS[0]))
+        value = _value_hex(body.get("bindingValue"))
+        record = await call(repository.manifest, body["manifestId"])
+        if record is None:
+            raise Problem(404, "not-found", "no manifest with this id")
+        binding = Binding(alg, value)
+        if alg in FINGERPRINT_ALGS:
+            record = ManifestRecord(
+                record.manifest_id, record.store, record.mime, record.content_id,
+                record.bindings, (*record.fingerprints, binding), record.created,
+            )  # fmt: skip
+        else:
+            record = ManifestRecord(
+                record.manifest_id, record.store, record.mime, record.content_id,
+                (*record.bindings, binding), record.fingerprints, record.created,
+            )  # fmt: skip
+        await call(repository.add, record)
+        return Response(status_code=204)
+
+    return [
+        Route("/v1/matches/byBinding", by_binding, methods=["GET", "POST"]),
+        Route("/v1/matches/byContent", by_content, methods=["POST"]),
+        Route("/v1/matches/byReference", by_reference, methods=["POST"]),
+        Route("/v1/manifests/{manifest_id:path}", manifest, methods=["GET"]),
+        Route("/v1/manifests", store_manifest, methods=["POST"]),
+        Route("/v1/bindings", store_binding, methods=["POST"]),
+        Route("/v1/services/supportedAlgorithms", algorithms, methods=["GET"]),
+    ]
+
+
+def _manifest_id(store: bytes) -> str:
+    """The active manifest's label of a bare manifest store, read by c2pa."""
+    from aimark.manifest.c2pa_io import active_label
+
+    label = active_label(store)
+    if not label:
+        raise Problem(400, "bad-request", "not a C2PA manifest store c2pa can read")
+    return label

@@ -303,6 +303,10 @@ def test_empty_wrong_and_corrupt_repositories(labelled, dev, key, tmp_path):
     empty = tmp_path / "empty.db"
     SQLiteRepository(empty).close()
     assert aimark.Verifier(repository=empty).verify_bytes(stripped).recovery is None
+    missing = tmp_path / "missing.db"
+    report = aimark.Verifier(watermark_keys=[key], repository=missing).verify_bytes(stripped)
+    assert report.recovery.status == "unavailable" and "no repository" in report.recovery.note
+    assert not missing.exists()  # verifying never creates a repository
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database" * 64)
     report = aimark.Verifier(watermark_keys=[key], repository=junk).verify_bytes(stripped)

@@ -192,7 +192,7 @@ class Verifier:
         if self._repo is None:
             from aimark.repository import open_repository
 
-            self._repo = open_repository(self.repository)
+            self._repo = open_repository(self.repository, create=False)  # never creates one
         return self._repo
 
     def _recover(self, data: bytes, mime: str, wm: WatermarkResult) -> Recovery | None:

@@ -33,9 +33,12 @@ __all__ = [
 ]
 
 
-def open_repository(target: str | os.PathLike[str] | Repository) -> Repository:
-    """A repository from a path (SQLite) or a ``postgresql://`` URL; an open repository is
-    returned as it is."""
+def open_repository(
+    target: str | os.PathLike[str] | Repository, *, create: bool = True
+) -> Repository:
+    """A repository from a path (SQLite; ``create=False`` refuses a missing file instead of
+    creating it), a ``postgresql://`` URL or an ``https://`` resolution API; an open
+    repository is returned as it is."""
     if not isinstance(target, (str, os.PathLike)):
         return target
     text = os.fspath(target)
@@ -52,4 +55,4 @@ def open_repository(target: str | os.PathLike[str] | Repository) -> Repository:
             f"unsupported repository URL {text!r} (a path, postgresql:// or an https:// "
             "resolution API)"
         )
-    return SQLiteRepository(text)
+    return SQLiteRepository(text, create=create)

@@ -98,9 +98,13 @@ def _hex(value: str) -> str:
 class SQLiteRepository:
     """A manifest repository in one SQLite file (created, and migrated, on open)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float = 10.0, create: bool = True
+    ) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        if not create and not self.path.is_file():
+            raise RepositoryError(f"no repository at {self.path}")
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False

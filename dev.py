@@ -111,7 +111,8 @@ def demo() -> int:
     _run(python, "-c", shrink, labelled, resized)
     print(
         f"\n$ aimark verify samples {labelled.relative_to(ROOT)} {stripped.relative_to(ROOT)} "
-        "--trust dev-root-ca.pem --watermark-key demo-watermark.key",
+        f"{resized.relative_to(ROOT)} --trust dev-root-ca.pem --watermark-key demo-watermark.key "
+        f"--repository {repository.relative_to(ROOT)}",
         flush=True,
     )
     code = _run(
@@ -120,35 +121,20 @@ def demo() -> int:
         "samples",
         labelled,
         stripped,
+        resized,
         "--trust",
         creds / "dev-root-ca.pem",
         "--watermark-key",
         wm_key,
+        "--repository",
+        repository,
         check=False,
     )
     # verify's exit code reflects the worst file (the samples include an unlabelled photo and
     # a tampered manifest on purpose); only 4 and above mean the demo itself went wrong.
     if code >= 4:
         return code
-    print(
-        f"\n$ aimark verify {stripped.relative_to(ROOT)} {resized.relative_to(ROOT)} "
-        f"--trust dev-root-ca.pem --repository {repository.relative_to(ROOT)}   "
-        "# no key: the fingerprint finds the stored credentials",
-        flush=True,
-    )
-    recovered = _run(
-        *aimark,
-        "verify",
-        stripped,
-        resized,
-        "--trust",
-        creds / "dev-root-ca.pem",
-        "--repository",
-        repository,
-        check=False,
-    )
-    if recovered >= 4:
-        return recovered
+
     report = DEMO / "scan.html"
     print(
         f"\n$ aimark scan samples {labelled.relative_to(ROOT)} {stripped.relative_to(ROOT)} "

@@ -550,3 +550,38 @@ def test_the_page_source_has_no_inline_code_and_never_writes_html():
         assert sink not in script, sink
     css = (STATIC / "style.css").read_text(encoding="utf-8")
     assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", css)
+
+
+def test_recovered_credentials_are_shown(browser, dev, creds, tmp_path):
+    """A server with a manifest repository: a stripped, re-encoded copy of a labelled image
+    shows the credentials the repository gave back, and says it is not the signed file."""
+    pytest.importorskip("pdqhash", reason="PDQ fingerprints need pdqhash (aimark[repository])")
+    import io
+
+    import numpy as np
+
+    db = tmp_path / "manifests.db"
+    lab = aimark.Labeler(creds, generator=("page-model", "2"), repository=db)
+    rng = np.random.default_rng(9)
+    small = Image.fromarray((rng.random((12, 16, 3)) * 255).astype(np.uint8))
+    signed = bytes(
+        lab.label_image(small.resize((640, 480), Image.Resampling.BICUBIC), format="jpeg")
+    )
+    copy = io.BytesIO()
+    Image.open(io.BytesIO(signed)).convert("RGB").resize((480, 360)).save(copy, "JPEG", quality=70)
+    stripped = tmp_path / "stripped.jpg"
+    stripped.write_bytes(copy.getvalue())
+    args = ["--trust", str(dev.root_cert), "--repository", str(db), "--isolation", "thread"]
+    with serve(*args, tmp=tmp_path) as served:
+        t = Tab(browser, served.url)
+        try:
+            page = t.open()
+            page.set_input_files("#file", str(stripped))
+            t.result(status="labelled-recovered")
+            text = visible_text(page, "#layer-recovery")
+            assert "Recovered" in text and "fingerprint" in text and "aimark dev signer" in text
+            assert "Not the signed file itself" in text
+            assert t.raw_json()["recovery"]["status"] == "recovered"
+            t.assert_clean()
+        finally:
+            t.close()

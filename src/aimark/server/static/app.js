@@ -550,11 +550,39 @@
     var isTextFile = media.format === "text";
     if (r.verdict && r.verdict.status !== "error") {
       c2paLayer(r.c2pa || {});
+      if (r.recovery) recoveryLayer(r.recovery);
       metadataLayer(r.metadata || {}, isTextFile);
       watermarkLayer(r.watermark || {}, isTextFile);
     }
     mediaLayer(r, media);
     layers.hidden = false;
+  }
+
+  // credentials the server's manifest repository gave back for a file without a manifest
+  function recoveryLayer(rec) {
+    var chip = {
+      recovered: "Recovered",
+      mismatch: "Mismatch",
+      invalid: "Invalid",
+      unavailable: "Unavailable",
+    }[rec.status] || String(rec.status);
+    var tone = rec.status === "recovered" ? "trusted" : "caution";
+    var L = layer("recovery", "Recovered Content Credentials", chip, tone);
+    var c = rec.c2pa || {};
+    var how = rec.method === "watermark" ? "By the invisible watermark" : "By the picture's fingerprint";
+    if (rec.method === "fingerprint" && typeof rec.distance === "number") {
+      how += " (" + rec.distance + " of 256 bits apart)";
+    }
+    if (rec.status === "recovered" || rec.status === "mismatch") row(L.dl, "Found", how);
+    if (rec.status === "recovered") {
+      row(L.dl, "Signature", (C2PA_STATE[c.state] || [String(c.state)])[0]);
+      if (c.signer) row(L.dl, "Signed by", shorten(c.signer.common_name || "(no common name)"));
+      row(L.dl, "Made with", c.software_agents || []);
+      row(L.dl, "Digital source types", (c.digital_source_types || []).map(sourceTypeName));
+      row(L.dl, "This file", "Not the signed file itself: " + String(rec.hard_binding || ""));
+      row(L.dl, "Manifest id", rec.manifest_id ? mono(rec.manifest_id) : null);
+    }
+    row(L.dl, "Note", rec.note);
   }
 
   function c2paLayer(c) {

@@ -347,3 +347,29 @@ def test_cli_labels_into_and_recovers_from_a_repository(dev, tmp_path, capsys):
     code = main(["verify", str(stripped), "--trust", str(dev.root_cert), "--repository", str(db)])
     out = capsys.readouterr().out
     assert code == 1 and "labelled-recovered" in out and "recovered: fingerprint" in out
+
+
+def test_import_files_manifests_signed_elsewhere(creds, dev, key, tmp_path, capsys):
+    """Images labelled without a repository (here, and Adobe's test image) are filed by
+    ``aimark repository import``; a stripped copy then recovers its credentials."""
+    from aimark.cli import main
+
+    lab = aimark.Labeler(creds, generator=("img-model", "3"), watermark_key=key)
+    for i, fmt in enumerate(("jpeg", "png", "webp")):
+        (tmp_path / f"signed.{fmt}").write_bytes(bytes(lab.label_image(_photo(80 + i), format=fmt)))
+    (tmp_path / "plain.jpg").write_bytes(
+        _strip_and_reencode((tmp_path / "signed.jpeg").read_bytes())
+    )
+    sample = REPO / "samples" / "c2pa-adobe-test-C.jpg"
+    (tmp_path / "adobe.jpg").write_bytes(sample.read_bytes())
+    db = tmp_path / "m.db"
+    assert main(["repository", "import", str(db), str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert out.out.count(": filed ") == 4 and "plain.jpg: skipped: no C2PA manifest" in out.out
+    assert "4 manifest(s) filed" in out.err
+    repo = SQLiteRepository(db)
+    assert repo.stats().manifests == 4 and repo.stats().bindings == 3  # aimark's payloads
+    report = aimark.Verifier(trust=dev.root_cert, watermark_keys=[key], repository=db).verify_bytes(
+        _strip_and_reencode((tmp_path / "signed.png").read_bytes())
+    )
+    assert report.recovery.status == "recovered" and report.recovery.c2pa.state.value == "trusted"

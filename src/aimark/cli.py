@@ -212,7 +212,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser(
         "repository",
-        help="the manifest repository (init, stats)",
+        help="the manifest repository (init, stats, import)",
         description="A manifest repository keeps signed manifests with their soft bindings "
         "(watermark payloads, PDQ fingerprints): an SQLite file, or a postgresql:// URL.",
     )
@@ -222,6 +222,11 @@ def _build_parser() -> argparse.ArgumentParser:
     r_stats = rep_sub.add_parser("stats", help="what a repository holds")
     r_stats.add_argument("db", metavar="DB")
     r_stats.add_argument("--json", action="store_true")
+    r_imp = rep_sub.add_parser(
+        "import", help="file the manifests of signed images (JPEG, PNG, WebP) into a repository"
+    )
+    r_imp.add_argument("db", metavar="DB")
+    r_imp.add_argument("paths", nargs="+", metavar="PATH", help="signed images or folders")
 
     cred = sub.add_parser("credentials", help="signing credentials")
     cred_sub = cred.add_subparsers(dest="cred_command", metavar="SUBCOMMAND", parser_class=_Parser)
@@ -792,12 +797,25 @@ Detect with:  aimark verify FILE... --watermark-key {args.path}""")
 def _cmd_repository(args: argparse.Namespace) -> int:
     from aimark.repository import open_repository
 
-    if args.repo_command not in ("init", "stats"):
-        raise _UsageError("usage: aimark repository init|stats DB")
+    if args.repo_command not in ("init", "stats", "import"):
+        raise _UsageError("usage: aimark repository init|stats|import DB ...")
     repo = open_repository(args.db)
     try:
         if args.repo_command == "init":
             print(f"{args.db}: manifest repository, schema version {repo.stats().schema_version}")
+        elif args.repo_command == "import":
+            from aimark.repository.importer import import_file
+
+            skipped: list[Path] = []
+            filed = 0
+            for path in _expand(args.paths, skipped):
+                try:
+                    outcome = import_file(repo, path)
+                except OSError as exc:
+                    outcome = f"skipped: cannot read it ({exc.strerror or exc})"
+                print(f"{path}: {outcome}")
+                filed += outcome.startswith("filed")
+            print(f"{filed} manifest(s) filed in {args.db}", file=sys.stderr)
         else:
             st = repo.stats()
             if args.json:

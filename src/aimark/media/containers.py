@@ -377,6 +377,46 @@ def _gif_write(data: bytes, xmp: bytes | None) -> bytes:
 # --------------------------------------------------------------------------- dispatch
 
 
+def manifest_store(data: bytes, fmt: ImageFormat | str) -> bytes | None:
+    """The embedded C2PA manifest store (JUMBF bytes) of a JPEG, PNG or WebP, or None.
+
+    JPEG carries it in APP11 segments (``JP``, box instance, sequence number, then the JUMBF
+    bytes; every segment after the first repeats the 8-byte superbox header, which is dropped
+    when they are joined); PNG in a ``caBX`` chunk; WebP in a ``C2PA`` chunk.
+    """
+    fmt = ImageFormat(fmt) if not isinstance(fmt, ImageFormat) else fmt
+    if fmt is ImageFormat.JPEG:
+        segments, _ = _jpeg_segments(data)
+        parts: dict[int, list[tuple[int, bytes]]] = {}
+        for marker, start, end in segments:
+            body = data[start + 4 : end]
+            if marker == 0xEB and body.startswith(b"JP") and len(body) >= 16:
+                instance = int.from_bytes(body[2:4], "big")
+                seq = int.from_bytes(body[4:8], "big")
+                parts.setdefault(instance, []).append((seq, body[8:]))
+        for pieces in parts.values():
+            pieces.sort()
+            first = pieces[0][1]
+            if first[4:8] != b"jumb":
+                continue
+            store = first + b"".join(p[8:] for _, p in pieces[1:])
+            if b"c2pa" in store[:64]:
+                return store
+        return None
+    if fmt is ImageFormat.PNG:
+        for ctype, start, end in _png_chunks(data):
+            if ctype == b"caBX":
+                return data[start + 8 : end - 4]
+        return None
+    if fmt is ImageFormat.WEBP:
+        for fourcc, start, _ in _riff_chunks(data):
+            if fourcc == b"C2PA":
+                size = int.from_bytes(data[start + 4 : start + 8], "little")
+                return data[start + 8 : start + 8 + size]
+        return None
+    return None
+
+
 def read_metadata(data: bytes, fmt: ImageFormat | str) -> Embedded:
     """Return the raw XMP/EXIF of a JPEG, PNG, WebP or GIF and whether it carries a C2PA
     manifest store; for other formats only the (conservative) C2PA flag.

@@ -249,38 +249,27 @@ class Verifier:
         result, _ = self._reader.read_manifest_data(
             record.store, data, ignore=_is_hard_binding_failure, fmt=mime
         )
+        status, note = "recovered", None
         if method == "watermark" and dist is not None and dist > MATCH_DISTANCE:
-            return Recovery(
-                method=method,
-                status="mismatch",
-                manifest_id=record.manifest_id,
-                repository=repo_name,
-                c2pa=result,
-                distance=dist,
-                note=(
-                    "the watermark's payload belongs to a stored manifest whose picture is "
-                    f"{dist} of 256 fingerprint bits away from this one: a copied or forged "
-                    "watermark, not this picture's credentials"
-                ),
+            status = "mismatch"
+            note = (
+                "the watermark's payload belongs to a stored manifest whose picture is "
+                f"{dist} of 256 fingerprint bits away from this one: a copied or forged "
+                "watermark, not this picture's credentials"
             )
-        if result.state is C2paState.INVALID:
-            return Recovery(
-                method=method or "none",
-                status="invalid",
-                manifest_id=record.manifest_id,
-                repository=repo_name,
-                c2pa=result,
-                distance=dist,
-                note="the repository gave back a manifest that does not validate: "
-                + (", ".join(f.code for f in result.failures) or str(result.error)),
+        elif result.state is C2paState.INVALID:
+            status = "invalid"
+            note = "the repository gave back a manifest that does not validate: " + (
+                ", ".join(f.code for f in result.failures) or str(result.error)
             )
         return Recovery(
             method=method or "none",
-            status="recovered",
+            status=status,
             manifest_id=record.manifest_id,
             repository=repo_name,
             c2pa=result,
             distance=dist,
+            note=note,
         )
 
     def _report(

@@ -118,13 +118,12 @@ def list_info(kind: str) -> ListInfo:
 
 
 def _parse_pem(data: bytes) -> list[x509.Certificate]:
+    from aimark.credentials import _load_chain
+
     try:
-        certs = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
+        return _load_chain(data)
+    except CredentialsError as exc:
         raise CredentialsError(f"not a PEM list of certificates: {exc}") from None
-    if not certs:
-        raise CredentialsError("the list holds no certificate")
-    return certs
 
 
 @dataclass(frozen=True)

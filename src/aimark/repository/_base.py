@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from aimark.errors import AimarkError
+
 __all__ = ["Binding", "ManifestRecord", "Match", "Repository", "RepositoryStats", "chunks"]
+
+
+class RepositoryError(AimarkError):
+    """The repository cannot be opened, read or written."""
+
+    code = "repository-error"
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,20 @@ class Repository(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
+
+
+def apply_migrations(execute, version: int, migrations: tuple[str, ...], where: str) -> None:
+    """Run the migrations after ``version`` through ``execute(statement)`` (inside the
+    caller's transaction); a schema newer than ``migrations`` is refused."""
+    if version > len(migrations):
+        raise RepositoryError(
+            f"{where} has schema version {version}, newer than this aimark knows "
+            f"({len(migrations)}): upgrade aimark"
+        )
+    for script in migrations[version:]:
+        for statement in script.split(";"):
+            if statement.strip():
+                execute(statement)
 
 
 CHUNK_BITS = 16

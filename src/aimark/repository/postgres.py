@@ -23,6 +23,7 @@ from aimark.repository._base import (
     ManifestRecord,
     Match,
     RepositoryStats,
+    apply_migrations,
     chunks,
     neighbours,
 )
@@ -100,15 +101,7 @@ class PostgresRepository:
                 "SELECT value FROM aimark_meta WHERE key = 'schema_version'"
             ).fetchone()
             version = int(row[0]) if row else 0
-            if version > len(MIGRATIONS):
-                raise RepositoryError(
-                    f"the repository has schema version {version}, newer than this aimark "
-                    f"knows ({len(MIGRATIONS)}): upgrade aimark"
-                )
-            for i in range(version, len(MIGRATIONS)):
-                for statement in MIGRATIONS[i].split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+            apply_migrations(self._db.execute, version, MIGRATIONS, "the repository")
             self._db.execute(
                 "INSERT INTO aimark_meta VALUES ('schema_version', %s) "
                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",

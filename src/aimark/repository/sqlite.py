@@ -31,23 +31,18 @@ import threading
 import time
 from pathlib import Path
 
-from aimark.errors import AimarkError
 from aimark.repository._base import (
     Binding,
     ManifestRecord,
     Match,
+    RepositoryError,
     RepositoryStats,
+    apply_migrations,
     chunks,
     neighbours,
 )
 
 __all__ = ["MIGRATIONS", "RepositoryError", "SQLiteRepository"]
-
-
-class RepositoryError(AimarkError):
-    """The repository cannot be opened, read or written."""
-
-    code = "repository-error"
 
 
 # schema migrations, in order; never edit one that has shipped: add the next
@@ -129,15 +124,7 @@ class SQLiteRepository:
                     "SELECT value FROM meta WHERE key = 'schema_version'"
                 ).fetchone()
                 version = int(row[0]) if row else 0
-                if version > len(MIGRATIONS):
-                    raise RepositoryError(
-                        f"{self.path} has schema version {version}, newer than this aimark "
-                        f"knows ({len(MIGRATIONS)}): upgrade aimark"
-                    )
-                for i in range(version, len(MIGRATIONS)):
-                    for statement in MIGRATIONS[i].split(";"):
-                        if statement.strip():
-                            self._db.execute(statement)
+                apply_migrations(self._db.execute, version, MIGRATIONS, str(self.path))
                 self._db.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                     (str(len(MIGRATIONS)),),

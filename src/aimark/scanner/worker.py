@@ -129,7 +129,7 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
         report = verifier._error_report(ref.path, error, size=ref.size)
         return Outcome(ref, report=replace(report, file=FileInfo(ref.size, ref.mtime_ns, ref.etag)))
     is_image = sniff(data) is not None
-    if media_kind(data, ref.path) not in config.kinds:
+    if media_kind(data[:_HEAD], ref.path) not in config.kinds:  # (the head decides)
         return Outcome(ref, skipped="not-media")
     try:
         report = verifier.verify_bytes(data, name=ref.path)

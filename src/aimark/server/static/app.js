@@ -117,7 +117,7 @@
     "network-error": "Could not reach the server. Check your connection and try again.",
     "bad-response": "The server answered with something that is not a report.",
     "empty-input": "The file is empty.",
-    "unsupported-format": "This is not a supported image or UTF-8 text file.",
+    "unsupported-format": "This is not a file type this server verifies (images, video, audio, documents or UTF-8 text).",
     "corrupt-input": "The file is damaged or is not what its type says.",
     "too-large": "The image has more pixels than this server accepts.",
   };

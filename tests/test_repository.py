@@ -373,3 +373,61 @@ def test_import_files_manifests_signed_elsewhere(creds, dev, key, tmp_path, caps
         _strip_and_reencode((tmp_path / "signed.png").read_bytes())
     )
     assert report.recovery.status == "recovered" and report.recovery.c2pa.state.value == "trusted"
+
+
+def test_import_files_the_manifests_of_video_audio_and_documents(creds, tmp_path):
+    """Media labelled with a repository and media imported afterwards are filed with the same
+    manifest store, byte for byte; unsigned media and a damaged store are skipped, saying why."""
+    from aimark.repository.importer import import_bytes, jumbf_stores
+    from test_media import SVG, make_avi, make_flac, make_wav, make_zip
+
+    made = {"wav": make_wav(), "flac": make_flac(), "avi": make_avi(), "svg": SVG}
+    filed_at_label = SQLiteRepository(tmp_path / "at-label.db")
+    lab = aimark.Labeler(creds, generator="media-model", repository=filed_at_label)
+    signed = {k: bytes(lab.label_media(v)) for k, v in made.items()}
+    imported = SQLiteRepository(tmp_path / "imported.db")
+    for kind, data in signed.items():
+        assert import_bytes(imported, data).startswith("filed urn:"), kind
+    assert imported.stats().manifests == len(signed)
+    for kind, data in signed.items():
+        (label,) = [
+            r.manifest_id
+            for r in map(filed_at_label.manifest, _ids(filed_at_label))
+            if r.store in jumbf_stores(data)
+        ]
+        assert imported.manifest(label).store == filed_at_label.manifest(label).store, kind
+    assert import_bytes(imported, make_wav()) == "skipped: no C2PA manifest in a WAV audio file"
+    package = bytes(lab.label_media(make_zip("epub")))
+    assert import_bytes(imported, package) == (
+        "skipped: c2pa cannot read the manifest store of an EPUB book on its own, so a "
+        "recovered copy could not be validated"
+    )
+    broken = bytearray(signed["wav"])
+    at = broken.find(b"jumdc2pa")
+    broken[at + 40 : at + 48] = b"XXXXXXXX"  # the store's own bytes, no longer c2pa's
+    assert import_bytes(imported, bytes(broken)).startswith("skipped:")
+    assert import_bytes(imported, b"plain words") == (
+        "skipped: not an image or media file that carries C2PA manifests"
+    )
+    assert imported.stats().manifests == len(signed)
+
+
+def _ids(repo: SQLiteRepository) -> list[str]:
+    with sqlite3.connect(repo.path) as db:
+        return [r[0] for r in db.execute("SELECT manifest_id FROM manifests")]
+
+
+def test_import_files_media_signed_by_other_tools(tmp_path):
+    """c2pa-rs's signed MP4 and Adobe Express's signed PDF are filed under their active
+    manifest; their unsigned MP3 is skipped."""
+    from aimark.repository.importer import import_file
+    from test_media import MEDIA
+
+    if not MEDIA.is_dir():
+        pytest.skip(f"{MEDIA} (the c2pa-rs media fixtures) is absent")
+    repo = SQLiteRepository(tmp_path / "m.db")
+    for name in ("video1.mp4", "express-signed.pdf"):
+        said = import_file(repo, MEDIA / name)
+        assert said.startswith("filed urn:uuid:"), (name, said)
+    assert import_file(repo, MEDIA / "sample1.mp3").startswith("skipped: no C2PA manifest")
+    assert repo.stats().manifests == 2

@@ -113,3 +113,26 @@ def test_recovery_through_postgres(creds, dev, url, repo):
         report = v.verify_bytes(buf.getvalue())
         assert report.recovery.method == method and report.recovery.status == "recovered"
         assert report.recovery.c2pa.state.value == "trusted"
+
+
+def test_a_record_replaces_the_one_with_its_id_in_a_batch_and_across_batches(repo):
+    """The COPY path: a filed id is replaced whole (bindings and fingerprint chunks with it),
+    and within one batch the last record with an id wins."""
+    fp = f"{(1 << 255) | 12345:064x}"
+    first = ManifestRecord("x", b"old", "image/png", bindings=(Binding("a.b", "01"),),
+                           fingerprints=(Binding(PDQ_ALG, fp),))  # fmt: skip
+    repo.add(first)
+    repo.add_many(
+        [
+            ManifestRecord("x", b"mid", "image/png", bindings=(Binding("a.b", "02"),)),
+            ManifestRecord("y", b"y", "image/png", bindings=(Binding("a.b", "02"),)),
+            ManifestRecord("x", b"new", "image/png", bindings=(Binding("a.b", "03"),)),
+        ]
+    )
+    assert repo.manifest("x").store == b"new"
+    assert repo.by_binding("a.b", "01") == [] and [
+        m.manifest_id for m in repo.by_binding("a.b", "02")
+    ] == ["y"]
+    assert [m.manifest_id for m in repo.by_binding("a.b", "03")] == ["x"]
+    assert repo.by_fingerprint(PDQ_ALG, fp, 0) == []  # the old fingerprint went with it
+    assert repo.stats().manifests == 2

@@ -1,10 +1,14 @@
 """File the manifests of images signed elsewhere (or before the repository existed) into a
 repository: ``aimark repository import DB FILES...``.
 
-The manifest store is taken from the file as it is (JPEG, PNG and WebP), checked to be one
-c2pa reads, and filed under its active manifest's label with the soft bindings its manifest
-declares (``c2pa.soft-binding``, e.g. aimark's watermark payload) and the image's PDQ
-fingerprint.
+The manifest store is taken from the file as it is, checked to be the one c2pa reads as the
+file's active manifest, and filed under that manifest's label with the soft bindings it
+declares (``c2pa.soft-binding``, e.g. aimark's watermark payload) and, for images, the PDQ
+fingerprint. JPEG, PNG and WebP stores are reassembled from their segments or chunks; in the
+other containers c2pa signs (MP4, MOV, M4A, WAV, AVI, MP3, FLAC, PDF, JPEG XL, SVG, ...) the
+store is one JUMBF superbox, found by its ``c2pa`` description box (base64 in SVG). The
+stores of Office, EPUB, OpenDocument and ZIP packages are not filed: c2pa refuses to read them
+apart from their package ("type is unsupported"), so a recovered one could not be validated.
 
 Example:
     >>> import tempfile, os
@@ -12,16 +16,21 @@ Example:
     >>> from aimark.repository.importer import import_bytes
     >>> repo = open_repository(os.path.join(tempfile.mkdtemp(), "m.db"))
     >>> import_bytes(repo, b"not an image")
-    'skipped: not a JPEG, PNG or WebP image'
+    'skipped: not an image or media file that carries C2PA manifests'
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import os
+import re
+import zipfile
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.manifest.c2pa_io import ManifestReader, active_label
 from aimark.media import containers, image_io
+from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat, sniff
 from aimark.repository._base import Binding, ManifestRecord, Repository
@@ -30,14 +39,60 @@ from aimark.repository.fingerprint import available, fingerprint
 __all__ = ["import_bytes", "import_file"]
 
 _IMPORTABLE = (ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.WEBP)
+# a JUMBF description box of type c2pa (the manifest store's UUID) labelled "c2pa"
+_C2PA_JUMD = b"jumdc2pa\x00\x11\x00\x10\x80\x00\x00\xaa\x00\x38\x9b\x71\x03c2pa\x00"
+_ZIP_ENTRY = "META-INF/content_credential.c2pa"
+_MAX_STORE = 64 * 1024 * 1024
+_SVG_MANIFEST = re.compile(rb"<c2pa:manifest[^>]*>\s*([A-Za-z0-9+/=\s]+?)\s*</c2pa:manifest>")
+
+
+def jumbf_stores(data: bytes) -> list[bytes]:
+    """Every C2PA manifest store (a JUMBF superbox whose description box is ``c2pa``) lying
+    whole in ``data``, in file order; SVG's base64 ``<c2pa:manifest>`` and a package's
+    ``META-INF/content_credential.c2pa`` entry are read first.
+
+    Example:
+        >>> jumbf_stores(b"no boxes here")
+        []
+    """
+    blobs = [data]
+    for m in _SVG_MANIFEST.finditer(data[:_MAX_STORE]):
+        try:
+            blobs.append(base64.b64decode(b"".join(m.group(1).split()), validate=True))
+        except ValueError:
+            continue
+    if data.startswith(b"PK\x03\x04"):
+        blobs.extend(_zip_entry(data, _ZIP_ENTRY))
+    found = []
+    for blob in blobs:
+        at = blob.find(_C2PA_JUMD)
+        while at >= 12:
+            start = at - 12  # superbox size, "jumb", description box size, then "jumd"
+            size = int.from_bytes(blob[start : start + 4], "big")
+            if blob[start + 4 : start + 8] == b"jumb" and 40 <= size <= len(blob) - start:
+                found.append(blob[start : start + size])
+            at = blob.find(_C2PA_JUMD, at + 1)
+    return found
+
+
+def _zip_entry(data: bytes, name: str) -> list[bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo(name)
+            if info.file_size > _MAX_STORE:
+                return []
+            return [z.read(info)]
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return []
 
 
 def import_bytes(repo: Repository, data: bytes, *, limits: Limits | None = None) -> str:
     """File one image's manifest; return what happened, in a few words (never raises for the
     file's content)."""
-    fmt = sniff(data)
+    fmt: ImageFormat | MediaFormat | None = sniff(data)
     if fmt not in _IMPORTABLE:
-        return "skipped: not a JPEG, PNG or WebP image"
+        return _import_media(repo, data)
+    assert isinstance(fmt, ImageFormat)
     try:
         store = containers.manifest_store(data, fmt)
     except InputError as exc:
@@ -64,6 +119,33 @@ def import_bytes(repo: Repository, data: bytes, *, limits: Limits | None = None)
     )
     what = [f"{len(bindings)} binding(s)"] + (["a PDQ fingerprint"] if prints else [])
     return f"filed {label} with {' and '.join(what)} (its signature: {result.state.value})"
+
+
+def _import_media(repo: Repository, data: bytes) -> str:
+    fmt = sniff_media(data)
+    if fmt is None:
+        return "skipped: not an image or media file that carries C2PA manifests"
+    result = ManifestReader().read(data, fmt.mime)
+    if not result.manifest:
+        return f"skipped: no C2PA manifest in {fmt.label}"
+    found = jumbf_stores(data)
+    store = next((s for s in found if active_label(s) == result.manifest), None)
+    if store is None and found:  # e.g. a ZIP package's store
+        return (
+            f"skipped: c2pa cannot read the manifest store of {fmt.label} on its own, so a "
+            "recovered copy could not be validated"
+        )
+    if store is None:
+        return (
+            f"skipped: c2pa reads a manifest in {fmt.label}, but its store does not lie whole "
+            "in the file (split or compressed), so it cannot be filed as it is"
+        )
+    bindings = tuple(Binding(alg, value) for alg, value in result.soft_bindings if _is_hex(value))
+    repo.add(ManifestRecord(result.manifest, store, fmt.mime, result.content_id, bindings=bindings))
+    return (
+        f"filed {result.manifest} with {len(bindings)} binding(s) "
+        f"(its signature: {result.state.value})"
+    )
 
 
 def import_file(repo: Repository, path: str | os.PathLike[str]) -> str:

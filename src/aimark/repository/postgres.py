@@ -127,34 +127,37 @@ class PostgresRepository:
         self.add_many([record])
 
     def add_many(self, records: list[ManifestRecord]) -> None:
+        """File ``records`` in one transaction (a record replaces one with its id).
+
+        The rows go in through ``COPY``: one statement per table, whatever the batch size.
+        """
+        latest = {r.manifest_id: r for r in records}  # a repeated id: the last one wins
+        now = time.time()
+        manifests, bindings, prints, parts = [], set(), {}, set()
+        for mid, r in latest.items():
+            manifests.append((mid, r.store, r.mime, r.content_id, r.created or now))
+            bindings.update((b.alg, _hex(b.value), mid) for b in r.bindings)
+            for f in r.fingerprints:
+                value = _hex(f.value)
+                prints[(mid, f.alg)] = value
+                pieces = chunks(int(value, 16), len(value) * 4)
+                parts.update((f.alg, i, c, mid) for i, c in enumerate(pieces))
+
         def write() -> None:
             with self._db.cursor() as cur:
-                for r in records:
-                    mid = r.manifest_id
-                    cur.execute("DELETE FROM aimark_manifests WHERE manifest_id = %s", (mid,))
-                    cur.execute(
-                        "INSERT INTO aimark_manifests VALUES (%s, %s, %s, %s, %s)",
-                        (mid, r.store, r.mime, r.content_id, r.created or time.time()),
-                    )
-                    bindings = [(b.alg, _hex(b.value), mid) for b in r.bindings]
-                    if bindings:
-                        cur.executemany(
-                            "INSERT INTO aimark_bindings VALUES (%s, %s, %s) "
-                            "ON CONFLICT DO NOTHING",
-                            bindings,
-                        )
-                    for f in r.fingerprints:
-                        value = _hex(f.value)
-                        cur.execute(
-                            "INSERT INTO aimark_fingerprints VALUES (%s, %s, %s)",
-                            (mid, f.alg, value),
-                        )
-                        parts = chunks(int(value, 16), len(value) * 4)
-                        cur.executemany(
-                            "INSERT INTO aimark_fingerprint_chunks VALUES (%s, %s, %s, %s) "
-                            "ON CONFLICT DO NOTHING",
-                            [(f.alg, i, c, mid) for i, c in enumerate(parts)],
-                        )
+                cur.execute(
+                    "DELETE FROM aimark_manifests WHERE manifest_id = ANY(%s)", (list(latest),)
+                )
+                for table, rows in (
+                    ("aimark_manifests", manifests),
+                    ("aimark_bindings", sorted(bindings)),
+                    ("aimark_fingerprints", [(m, a, v) for (m, a), v in prints.items()]),
+                    ("aimark_fingerprint_chunks", sorted(parts)),
+                ):
+                    if rows:
+                        with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                            for row in rows:
+                                copy.write_row(row)
 
         self._write(write)
 
@@ -180,33 +183,39 @@ class PostgresRepository:
         return [Match(r[0], 100.0, alg) for r in rows]
 
     def by_fingerprint(self, alg: str, value: str, max_distance: int) -> list[Match]:
+        """Multi-index hashing in one round trip: the chunk probes, the join to the stored
+        fingerprints and the Hamming distance (``bit_count`` of the XOR) all run in the
+        server, which sends back only the matches."""
         query = _hex(value)
         bits = len(query) * 4
         target = int(query, 16)
         parts = chunks(target, bits)
         radius = max_distance // len(parts)
-        ids: set[str] = set()
+        positions, values = [], []
         for pos, chunk in enumerate(parts):
-            rows = self._read(
-                "SELECT manifest_id FROM aimark_fingerprint_chunks "
-                "WHERE alg = %s AND pos = %s AND chunk = ANY(%s)",
-                (alg, pos, neighbours(chunk, radius)),
-            )
-            ids.update(r[0] for r in rows)
+            near = neighbours(chunk, radius)
+            positions += [pos] * len(near)
+            values += near
+        rows = self._read(
+            "WITH q(pos, chunk) AS (SELECT * FROM unnest(%s::smallint[], %s::integer[])) "
+            "SELECT DISTINCT f.manifest_id, f.value FROM q "
+            "JOIN aimark_fingerprint_chunks c ON c.alg = %s AND c.pos = q.pos "
+            "AND c.chunk = q.chunk "
+            "JOIN aimark_fingerprints f ON f.manifest_id = c.manifest_id AND f.alg = %s "
+            # a corrupt stored value (not hex, or another length) is skipped, not cast
+            "WHERE CASE WHEN length(f.value) = %s AND f.value ~ '^[0-9a-f]+$' "
+            "THEN bit_count(('x' || f.value)::bit varying # ('x' || %s)::bit varying) "
+            "ELSE %s + 1 END <= %s",
+            (positions, values, alg, alg, len(query), query, max_distance, max_distance),
+        )
         found = []
-        if ids:
-            rows = self._read(
-                "SELECT manifest_id, value FROM aimark_fingerprints "
-                "WHERE alg = %s AND manifest_id = ANY(%s)",
-                (alg, sorted(ids)),
-            )
-            for manifest_id, stored in rows:
-                try:
-                    d = (int(stored, 16) ^ target).bit_count()
-                except (TypeError, ValueError):
-                    continue
-                if d <= max_distance:
-                    found.append(Match(manifest_id, 100.0 * (1 - d / bits), alg, d))
+        for manifest_id, stored in rows:
+            try:
+                d = (int(stored, 16) ^ target).bit_count()
+            except (TypeError, ValueError):
+                continue
+            if d <= max_distance:
+                found.append(Match(manifest_id, 100.0 * (1 - d / bits), alg, d))
         return sorted(found, key=lambda m: (m.distance, m.manifest_id))
 
     def manifest(self, manifest_id: str) -> ManifestRecord | None:

@@ -3,6 +3,7 @@ atomic writes, bounded memory, and the page's filter in a real (headless) Chromi
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import re
@@ -487,3 +488,42 @@ def test_chromium_screenshot(page_file, tmp_path):
     with Image.open(png) as im:
         assert im.size == (1280, 900)
         assert len(im.convert("RGB").getcolors(1 << 20) or range(1 << 20)) > 50  # not blank
+
+
+def test_rows_come_invalid_then_labelled_then_errors_then_unlabelled(scanned, page_file):
+    from aimark.scanner.html import RANK
+
+    page = Page(page_file.read_text(encoding="utf-8"))
+    ranks = [RANK.get(r["data-verdict"], 8) for r in page.rows]
+    assert ranks == sorted(ranks) and ranks[0] == RANK["invalid"]
+    assert ranks[-1] == RANK["not-labelled"]
+    walk = [RANK.get(r["verdict"]["status"], 8) for r, _ in scanned]
+    assert walk != sorted(walk)  # the walk order was different: the page did sort
+
+
+SORT_CLICKS = """
+var heads = document.querySelectorAll("th[data-sort] button");
+heads[0].click();  // File, ascending
+var byFile = Array.prototype.map.call(document.querySelectorAll("#rows > tr td.path"),
+  function (e) { return e.textContent.toLowerCase(); }).join("|");
+heads[1].click(); heads[1].click();  // Verdict: ascending, then descending
+var byVerdict = Array.prototype.map.call(document.querySelectorAll("#rows > tr"),
+  function (r) { return r.getAttribute("data-rank"); }).join("");
+document.body.setAttribute("data-files", byFile);
+document.body.setAttribute("data-ranks", byVerdict);
+"""
+
+
+def test_chromium_sorts_by_the_column_clicked(page_file, tmp_path):
+    harness = tmp_path / "sort.html"
+    text = page_file.read_text(encoding="utf-8")
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
+    harness.write_text(
+        text.replace("</body>", f"<script>{SORT_CLICKS}</script></body>"), encoding="utf-8"
+    )
+    out = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", harness.as_uri())
+    files = html.unescape(re.search(r'data-files="([^"]*)"', out.stdout).group(1)).split("|")
+    assert len(files) > 3 and files == sorted(files)
+    ranks = re.search(r'data-ranks="([^"]*)"', out.stdout).group(1)
+    assert ranks == "".join(sorted(ranks, reverse=True)) and len(set(ranks)) > 2
+    assert 'aria-sort="descending"' in out.stdout

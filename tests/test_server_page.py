@@ -281,6 +281,12 @@ def test_labelled_image_shows_the_trusted_verdict_layers_preview_and_raw_json(ta
     assert page.text_content("#watermark-content-id") == content_id
     media_layer = visible_text(page, "#layer-media")
     assert "640 × 480 pixels" in media_layer and "PNG (image/png)" in media_layer
+    compliance = visible_text(page, "#layer-compliance")
+    regimes = {g["regime"]: g["status"] for g in raw["compliance"]["regimes"]}
+    assert regimes["eu-ai-act-50-2"] == "met"  # signed, and the server has the watermark key
+    assert "EU AI Act, machine-readable marking: met" in compliance
+    assert "GB 45438-2025, implicit label (file metadata): missing" in compliance
+    assert "not legal advice" in compliance
 
     wait_until(page, PREVIEW_LOADED)
     assert page.eval_on_selector("#preview img", "i => [i.naturalWidth, i.src]")[0] == 640

@@ -45,6 +45,7 @@ from aimark.media.formats import MediaFormat
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat
 from aimark.metadata.digital_source_type import DigitalSourceType
+from aimark.metadata.tc260 import TC260Label
 from aimark.report import (
     Action,
     Backing,
@@ -94,6 +95,7 @@ __all__ = [
     "SigningAlg",
     "SigningError",
     "Status",
+    "TC260Label",
     "TrustAnchors",
     "UnsupportedFormatError",
     "Verdict",

@@ -19,6 +19,7 @@ from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat
 from aimark.media.source import SourceLike
 from aimark.metadata.digital_source_type import DigitalSourceType
+from aimark.metadata.tc260 import TC260Label
 from aimark.report import Report
 from aimark.watermark.image import SCHEMES
 
@@ -45,6 +46,9 @@ def label_image(
     limits: Limits | None = None,
     watermark_key: WatermarkKey | None = None,
     watermark_strength: float = 1.0,
+    tc260: TC260Label | None = None,
+    visible: bool | str = False,
+    visible_position: str = "bottom-right",
 ) -> LabelResult:
     """Label an image as AI-generated: IPTC Digital Source Type in XMP, EXIF ``Software`` /
     ``UserComment``, then a signed C2PA manifest (``c2pa.created`` with the digital source type
@@ -73,6 +77,13 @@ def label_image(
             the manifest as a ``c2pa.watermarked`` action and a ``c2pa.soft-binding``.
             Encoded inputs are then re-encoded (JPEG with its own quantisation tables).
         watermark_strength: amplitude multiplier (1.0: about 41 dB PSNR).
+        tc260: China's GB 45438-2025 implicit label (:class:`TC260Label`): the ``AIGC``
+            object written in XMP (``TC260:AIGC``), in EXIF ``UserComment`` and, for PNG, in
+            a ``tEXt`` chunk ``AIGC``; ``ProduceID`` defaults to the content id.
+        visible: draw a visible badge on the pixels (True: "AI-generated"; a string: that
+            text) with :func:`aimark.visible.overlay`, before the watermark; the manifest
+            records it as a ``c2pa.edited`` action. Encoded inputs are then re-encoded.
+        visible_position: where the badge goes (``bottom-right``, ``top-left``, ...).
 
     Returns:
         :class:`LabelResult` with ``data`` (the signed bytes), ``content_id`` and ``layers``.
@@ -107,6 +118,9 @@ def label_image(
         title=title,
         content_id=content_id,
         quality=quality,
+        tc260=tc260,
+        visible=visible,
+        visible_position=visible_position,
     )
 
 
@@ -122,6 +136,7 @@ def label_media(
     title: str | None = None,
     content_id: str | None = None,
     limits: Limits | None = None,
+    tc260: TC260Label | None = None,
 ) -> LabelResult:
     """Label a video, audio file or document as AI-generated: a signed C2PA manifest (as for
     images), and XMP with the IPTC digital source type where the container has a place for it
@@ -132,7 +147,8 @@ def label_media(
     Raster images have their own verb, :func:`label_image`, because labelling them works on
     pixels (the invisible watermark, EXIF, re-encoding); these containers get none of that.
 
-    Args: as for :func:`label_image` (``src``: a path, bytes or a binary file object).
+    Args: as for :func:`label_image` (``src``: a path, bytes or a binary file object;
+    ``tc260`` is written in the XMP of the formats that get XMP).
 
     Raises:
         UnsupportedFormatError (an image, or not a container c2pa carries), CorruptInputError
@@ -154,7 +170,9 @@ def label_media(
         allow_training=allow_training,
         limits=limits,
     )
-    return labeler.label_media(src, dst, overwrite=overwrite, title=title, content_id=content_id)
+    return labeler.label_media(
+        src, dst, overwrite=overwrite, title=title, content_id=content_id, tc260=tc260
+    )
 
 
 def label_text(
@@ -169,6 +187,9 @@ def label_text(
     watermark: Any = None,
     replace: bool = False,
     limits: Limits | None = None,
+    tc260: TC260Label | None = None,
+    disclosure: bool | str = False,
+    disclosure_position: str = "prefix",
 ) -> str:
     """Label a text as AI-generated: return it with a signed C2PA manifest appended in the
     C2PA unstructured-text wrapper (invisible Unicode variation selectors after U+FEFF).
@@ -193,6 +214,12 @@ def label_text(
         replace: the text already carries a C2PA wrapper: sign it anew, dropping the old
             manifest (without it: :class:`InputError`).
         limits: byte limit (:class:`Limits`).
+        tc260: China's GB 45438-2025 implicit label (:class:`TC260Label`), written as a YAML
+            front-matter block (``---``, ``AIGC:`` and its seven fields, ``---``) at the top
+            of the text, inside what is signed.
+        disclosure: a visible plain-language disclosure (True: "AI-generated content."; a
+            string: that text), put before (``disclosure_position="prefix"``) or after
+            (``"suffix"``) the text, inside what is signed.
 
     Returns:
         The labelled text (``str``).
@@ -220,7 +247,14 @@ def label_text(
         limits=limits,
     )
     return labeler.label_text(
-        text, title=title, content_id=content_id, watermark=watermark, replace=replace
+        text,
+        title=title,
+        content_id=content_id,
+        watermark=watermark,
+        replace=replace,
+        tc260=tc260,
+        disclosure=disclosure,
+        disclosure_position=disclosure_position,
     )
 
 

@@ -19,7 +19,9 @@ from typing import Any, Union
 import numpy as np
 from PIL import Image
 
+from aimark._version import __version__
 from aimark.credentials import Credentials
+from aimark.disclosure import with_disclosure
 from aimark.errors import (
     CorruptInputError,
     ImageTooLargeError,
@@ -44,6 +46,7 @@ from aimark.media.structure import check_structure, unsupported_by_c2pa
 from aimark.media.text_io import TEXT_MIME, check_text, decode_text
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
+from aimark.metadata.tc260 import TC260Label, aigc_json, front_matter, read_front_matter
 from aimark.metadata.xmp import DATA_MINING_PROHIBITED, XmpError, XmpLabel, merge_xmp
 from aimark.repository import Binding, ManifestRecord, Repository, open_repository
 from aimark.repository.fingerprint import available as fingerprint_available
@@ -126,7 +129,10 @@ class Labeler:
         watermark_strength: float = 1.0,
         check_watermark: bool = True,
         repository: Any = None,
+        tc260: TC260Label | None = None,
     ) -> None:
+        if tc260 is not None and not isinstance(tc260, TC260Label):
+            raise TypeError("tc260 must be an aimark.TC260Label")
         if watermark_key is not None and not isinstance(watermark_key, WatermarkKey):
             raise TypeError("watermark_key must be an aimark.WatermarkKey")
         if not isinstance(credentials, Credentials):
@@ -146,6 +152,7 @@ class Labeler:
         self._signer = ManifestSigner(credentials)
         self._manifest_reader: ManifestReader | None = None
         self.repository = open_repository(repository) if repository is not None else None
+        self.tc260 = tc260
 
     # ------------------------------------------------------------------ public
 
@@ -159,16 +166,22 @@ class Labeler:
         title: str | None = None,
         content_id: str | None = None,
         quality: int | None = None,
+        tc260: TC260Label | None = None,
+        visible: bool | str = False,
+        visible_position: str = "bottom-right",
     ) -> LabelResult:
         """Label one image; see :func:`aimark.label_image` for the arguments."""
         _refuse_same_file(src, dst, overwrite)
+        badge = _badge_text(visible)
         notes: list[str] = []
         payload = None
         if self.watermark_key is not None:
             payload = _payload_for(content_id)
             content_id = content_id or content_id_for(payload)
         content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
-        enc = self._encoded(src, format, quality, content_id, payload, notes)
+        tc = self._tc260_fields(tc260, content_id)
+        edit = (badge, visible_position) if badge else None
+        enc = self._encoded(src, format, quality, content_id, payload, notes, tc, edit)
         if "watermark" not in enc.layers:
             payload = None
         data, fmt = enc.data, enc.format
@@ -177,8 +190,10 @@ class Labeler:
         parent = source if existing.c2pa else None
         layers = list(enc.layers)
         if self.metadata and not {"xmp", "exif"} & set(enc.layers):
-            data, written = self._with_metadata(enc, existing, content_id, notes)
+            data, written = self._with_metadata(enc, existing, content_id, notes, tc)
             layers.extend(written)
+        if tc is not None and self.metadata and {"xmp", "exif"} & set(layers):
+            layers.append("tc260")
         definition = ai_manifest(
             generator=self.generator,
             content_id=content_id,
@@ -188,6 +203,7 @@ class Labeler:
             allow_training=self.allow_training,
             parent=parent is not None,
             watermark=None if payload is None else (SCHEME_ID, payload.to_bytes(8, "big")),
+            edits=_visible_edit(badge, visible_position) if "visible" in layers else (),
         )
         signed, store = self._signer.sign_with_store(
             data, fmt.mime, definition, thumbnail=self.thumbnail, parent=parent
@@ -210,6 +226,7 @@ class Labeler:
         overwrite: bool = False,
         title: str | None = None,
         content_id: str | None = None,
+        tc260: TC260Label | None = None,
     ) -> LabelResult:
         """Label a video, audio file or document (MP4, MOV, M4A, AVI, WAV, MP3, FLAC, PDF, SVG,
         JPEG XL, Office, EPUB, OpenDocument, ZIP): a signed C2PA manifest declaring the
@@ -261,11 +278,17 @@ class Labeler:
         layers: list[str] = []
         out = data
         if self.metadata and fmt in XMP_FORMATS:
-            out, note = write_xmp(data, fmt, self._xmp_label(content_id))
+            tc = self._tc260_fields(tc260, content_id)
+            out, note = write_xmp(data, fmt, self._xmp_label(content_id, tc))
             if note:
                 notes.append(f"XMP not written: {note}; the C2PA manifest carries the label")
             else:
-                layers.append("xmp")
+                layers.extend(["xmp", "tc260"] if tc else ["xmp"])
+        elif self.metadata and (tc260 or self.tc260):
+            notes.append(
+                f"GB 45438 implicit label not written: {fmt.label} has no XMP that aimark "
+                "writes (SVG, MP4, MOV, M4A and WAV do)"
+            )
         definition = ai_manifest(
             generator=self.generator,
             content_id=content_id,
@@ -332,6 +355,9 @@ class Labeler:
         content_id: str | None = None,
         watermark: Any = None,
         replace: bool = False,
+        tc260: TC260Label | None = None,
+        disclosure: bool | str = False,
+        disclosure_position: str = "prefix",
     ) -> str:
         """Label one text; see :func:`aimark.label_text` for the arguments."""
         if isinstance(text, (bytes, bytearray, memoryview)):
@@ -346,9 +372,20 @@ class Labeler:
                 )
             text = strip_wrappers(text)
             check_text(text, self.limits)
+        content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
+        text = with_disclosure(text, disclosure, disclosure_position)
+        tc = self._tc260_fields(tc260, content_id)
+        if tc is not None:
+            if read_front_matter(text) is not None:
+                raise InputError(
+                    "the text already starts with a GB 45438 (AIGC) front-matter block; "
+                    "remove it or leave tc260 out"
+                )
+            text = front_matter(tc) + text
+        check_text(text, self.limits)
         definition = ai_manifest(
             generator=self.generator,
-            content_id=content_id or f"urn:uuid:{uuid.uuid4()}",
+            content_id=content_id,
             source_type_uri=self.source_type.uri,
             title=title or "AI-generated text",
             mime=TEXT_MIME,
@@ -359,9 +396,16 @@ class Labeler:
 
     # ------------------------------------------------------------------ steps
 
-    def _xmp_label(self, content_id: str) -> XmpLabel:
+    def _tc260_fields(self, tc260: TC260Label | None, content_id: str) -> dict[str, str] | None:
+        if tc260 is not None and not isinstance(tc260, TC260Label):
+            raise TypeError("tc260 must be an aimark.TC260Label")
+        label = tc260 or self.tc260
+        return label.fields(content_id) if label is not None else None
+
+    def _xmp_label(self, content_id: str, tc: dict[str, str] | None = None) -> XmpLabel:
         g = self.generator
         return XmpLabel(
+            tc260_aigc=aigc_json(tc) if tc else None,
             digital_source_type=self.source_type.uri,
             creator_tool=g.label,
             ai_system=g.name,
@@ -370,10 +414,13 @@ class Labeler:
             data_mining=DATA_MINING_PROHIBITED if self.allow_training is False else None,
         )
 
-    def _exif_label(self) -> ExifLabel:
+    def _exif_label(self, tc: dict[str, str] | None = None) -> ExifLabel:
+        comment = f"AI-generated ({self.source_type.value}) by {self.generator.label}"
+        # GB 45438's implementers put the AIGC object in UserComment; the plain-language
+        # label stays in XMP and the C2PA manifest
         return ExifLabel(
             software=self.generator.label,
-            comment=f"AI-generated ({self.source_type.value}) by {self.generator.label}",
+            comment=aigc_json(tc, wrapped=True) if tc else comment,
         )
 
     def _encoded(
@@ -384,16 +431,39 @@ class Labeler:
         content_id: str,
         payload: int | None,
         notes: list[str],
+        tc: dict[str, str] | None = None,
+        edit: tuple[str, str] | None = None,
     ) -> _Encoded:
-        """Encode a PIL image / array, or read and check encoded input; watermark the pixels
-        first when a watermark key is set."""
+        """Encode a PIL image / array, or read and check encoded input; draw the visible
+        badge (``edit``: its text and position), then watermark the pixels when a watermark
+        key is set."""
         if hasattr(src, "__array_interface__") and not isinstance(src, Image.Image):
             src = Image.fromarray(src)
         params: dict[str, Any] = {}
         original: bytes | None = None
         watermarked = False
+        drawn = False
         check: SurvivalCheck | None = None
         name = None
+        if edit is not None:
+            if not isinstance(src, Image.Image):
+                if format is not None:
+                    raise TypeError(
+                        "format= applies to PIL images and arrays; encoded inputs keep their format"
+                    )
+                source = read_source(src, self.limits)
+                info = image_io.probe(source.data, self.limits)
+                containers.check_structure(source.data, info.format)
+                dec = image_io.decode(source.data, self.limits)
+                src = image_io.from_array(dec.pixels, dec.mode)
+                params, original, format = dec.params, source.data, info.format
+                name = source.path.name if source.path else None
+            from aimark.visible import overlay  # Pillow's font machinery, only when asked
+
+            fmt_before = ImageFormat.parse(format) if format else _format_of_pil(src)
+            src = overlay(src, edit[0], position=edit[1])
+            format = fmt_before
+            drawn = True
         if payload is not None and not isinstance(src, Image.Image):
             if format is not None:
                 raise TypeError(
@@ -435,15 +505,16 @@ class Labeler:
             if w * h > self.limits.max_pixels:
                 raise ImageTooLargeError(f"{w}×{h} image is over the pixel limit")
             xmp = exif = None
-            layers: tuple[str, ...] = ("watermark",) if watermarked else ()
+            layers: tuple[str, ...] = ("visible",) if drawn else ()
+            layers += ("watermark",) if watermarked else ()
             if original is not None and containers.can_write_in_place(fmt):
                 # keep the input's own metadata through the re-encode; labels merge in later
                 kept = containers.read_metadata(original, fmt)
                 xmp, exif = kept.xmp, kept.exif
             if self.metadata and fmt in (ImageFormat.AVIF, ImageFormat.HEIC):
                 # No in-place writer for these: the encoder writes the metadata itself.
-                xmp = merge_xmp(None, self._xmp_label(content_id))
-                exif = merge_exif(None, self._exif_label())
+                xmp = merge_xmp(None, self._xmp_label(content_id, tc))
+                exif = merge_exif(None, self._exif_label(tc))
                 layers += ("xmp", "exif")
             data = image_io.encode(src, fmt, xmp=xmp, exif=exif, quality=quality, params=params)
             name = name or f"AI-generated image{fmt.extension}"
@@ -480,10 +551,15 @@ class Labeler:
         return marked, check
 
     def _with_metadata(
-        self, enc: _Encoded, existing: containers.Embedded, content_id: str, notes: list[str]
+        self,
+        enc: _Encoded,
+        existing: containers.Embedded,
+        content_id: str,
+        notes: list[str],
+        tc: dict[str, str] | None = None,
     ) -> tuple[bytes, list[str]]:
         data, fmt = enc.data, enc.format
-        label = self._xmp_label(content_id)
+        label = self._xmp_label(content_id, tc)
         if fmt is ImageFormat.TIFF:
             tags = image_io.probe(enc.original or data, self.limits).info.get("tiff_tags", {})
             xmp_raw = tags.get(700)
@@ -515,18 +591,46 @@ class Labeler:
         exif = None
         if fmt is not ImageFormat.GIF:
             try:
-                exif = merge_exif(existing.exif, self._exif_label())
+                exif = merge_exif(existing.exif, self._exif_label(tc))
                 written.append("exif")
             except ExifError as exc:
                 notes.append(f"EXIF not written: {exc}; the existing EXIF was kept")
         try:
             out = containers.write_metadata(
-                data, fmt, xmp=xmp, exif=exif, size=enc.size, alpha=enc.alpha
+                data,
+                fmt,
+                xmp=xmp,
+                exif=exif,
+                size=enc.size,
+                alpha=enc.alpha,
+                png_text={"AIGC": aigc_json(tc)} if tc else None,
             )
         except ValueError as exc:  # e.g. XMP larger than a JPEG segment
             notes.append(f"metadata not written: {exc}")
             return data, []
         return out, written
+
+
+def _badge_text(visible: bool | str) -> str | None:
+    """The visible badge's text for ``visible=`` (True: "AI-generated"), or None."""
+    if visible is True:
+        return "AI-generated"
+    if not visible:
+        return None
+    if not isinstance(visible, str):
+        raise TypeError("visible must be True, False or the badge's text")
+    return visible.strip() or None
+
+
+def _visible_edit(text: str | None, position: str) -> tuple[dict[str, Any], ...]:
+    """The C2PA action recording the visible badge drawn on the pixels."""
+    return (
+        {
+            "action": "c2pa.edited",
+            "softwareAgent": {"name": "aimark", "version": __version__},
+            "parameters": {"description": f'visible label "{text}" drawn ({position})'},
+        },
+    )
 
 
 def _describe_watermark(watermark: Any) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from aimark._labeler import content_id_for
 from aimark.credentials import TrustAnchors, TrustLike
+from aimark.disclosure import find_disclosure
 from aimark.errors import (
     AimarkError,
     CorruptInputError,
@@ -38,6 +39,7 @@ from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import read_exif
 from aimark.metadata.markers import find_markers
 from aimark.metadata.media_meta import find_xmp_packet, id3_markers, read_id3, riff_id3
+from aimark.metadata.tc260 import check_fields, parse_aigc, read_front_matter
 from aimark.metadata.xmp import read_xmp
 from aimark.report import (
     Backing,
@@ -348,7 +350,13 @@ class Verifier:
         watermark = WatermarkResult()
         if self.watermark_keys:  # image watermark keys: nothing to decode in a text
             watermark = WatermarkResult(status="not checked: image watermarks do not apply to text")
-        metadata = MetadataResult()
+        aigc = read_front_matter(text)
+        metadata = MetadataResult(
+            disclosure=find_disclosure(text),
+            tc260_aigc=aigc,
+            tc260_carriers=("front-matter",) if aigc else (),
+            problems=tuple(f"GB 45438 AIGC label: {p}" for p in check_fields(aigc)) if aigc else (),
+        )
         return self._report(name, media, c2pa_result, metadata, watermark)
 
     def _watermark_layer(self, data: bytes) -> WatermarkResult:
@@ -450,6 +458,14 @@ def _metadata_layer(info: image_io.ImageInfo, embedded: containers.Embedded) -> 
     text_info = {
         k: v for k, v in info.info.items() if k not in ("exif", "xmp", "icc_profile", "tiff_tags")
     }
+    found = {
+        "xmp": xmp.tc260_aigc if xmp else None,
+        "exif": parse_aigc(exif.get("UserComment", "")),
+        "png-text": parse_aigc(text_info["AIGC"])
+        if isinstance(text_info.get("AIGC"), str)
+        else None,
+    }
+    tc260, carriers, tc_problems = _tc260_layer(found)
     return MetadataResult(
         digital_source_types=xmp.digital_source_types if xmp else (),
         exif=exif,
@@ -457,10 +473,30 @@ def _metadata_layer(info: image_io.ImageInfo, embedded: containers.Embedded) -> 
         ai_system=xmp.ai_system if xmp else None,
         document_id=xmp.document_id if xmp else None,
         data_mining=xmp.data_mining if xmp else None,
-        tc260_aigc=xmp.tc260_aigc if xmp else None,
+        tc260_aigc=tc260,
+        tc260_carriers=carriers,
         markers=tuple(find_markers(text_info, exif)),
-        problems=xmp.problems if xmp else (),
+        problems=(xmp.problems if xmp else ()) + tc_problems,
     )
+
+
+def _tc260_layer(
+    found: dict[str, dict[str, Any] | None],
+) -> tuple[dict[str, Any] | None, tuple[str, ...], tuple[str, ...]]:
+    """The GB 45438 AIGC object (from the first carrier that has one), the carriers that hold
+    it, and what is wrong with it (missing fields, carriers that disagree)."""
+    carriers = tuple(k for k, v in found.items() if v)
+    if not carriers:
+        return None, (), ()
+    first = found[carriers[0]]
+    assert first is not None
+    problems = [f"GB 45438 AIGC label: {p}" for p in check_fields(first)]
+    problems += [
+        f"GB 45438 AIGC label: the {c} copy differs from the {carriers[0]} copy"
+        for c in carriers[1:]
+        if found[c] != first
+    ]
+    return first, carriers, tuple(problems)
 
 
 def _media_metadata(data: bytes, fmt: MediaFormat) -> MetadataResult:
@@ -478,6 +514,7 @@ def _media_metadata(data: bytes, fmt: MediaFormat) -> MetadataResult:
         document_id=xmp.document_id if xmp else None,
         data_mining=xmp.data_mining if xmp else None,
         tc260_aigc=xmp.tc260_aigc if xmp else None,
+        tc260_carriers=("xmp",) if xmp and xmp.tc260_aigc else (),
         markers=tuple(id3_markers(id3)),
         problems=xmp.problems if xmp else (),
         id3=id3,

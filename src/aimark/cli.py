@@ -41,8 +41,9 @@ from aimark.media.formats import MediaFormat, media_kind, sniff_media
 from aimark.media.output import same_file, write_atomic
 from aimark.media.sniff import ImageFormat, sniff
 from aimark.media.source import read_source
-from aimark.media.text_io import decode_text
+from aimark.media.text_io import decode_text, is_text_prefix
 from aimark.metadata.digital_source_type import DigitalSourceType
+from aimark.metadata.tc260 import TC260Label
 from aimark.report import C2paState, Report, Status
 from aimark.watermark.image import SCHEMES
 
@@ -114,6 +115,21 @@ def _build_parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="X",
         help="watermark amplitude multiplier (default 1: about 40 dB PSNR)",
+    )
+    lab.add_argument(
+        "--visible",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="TEXT",
+        help='draw a visible badge on the image (default text "AI-generated"); the manifest '
+        "records the edit",
+    )
+    lab.add_argument(
+        "--visible-position",
+        default="bottom-right",
+        choices=["top-left", "top-right", "bottom-left", "bottom-right", "top", "bottom"],
+        help="where the badge goes (default bottom-right)",
     )
     lab.add_argument(
         "--repository",
@@ -283,6 +299,17 @@ def _add_signing_args(
         action="store_true",
         help="declare that AI training and data mining are allowed",
     )
+    p.add_argument(
+        "--tc260-producer",
+        metavar="NAME",
+        help="also write China's GB 45438-2025 implicit label (the AIGC object) with this "
+        "ContentProducer (the service's name or code)",
+    )
+    p.add_argument(
+        "--tc260-produce-id",
+        metavar="ID",
+        help="its ProduceID (default: the content id aimark gives the file)",
+    )
 
 
 def _add_label_text_parser(sub: argparse._SubParsersAction) -> None:
@@ -306,6 +333,20 @@ def _add_label_text_parser(sub: argparse._SubParsersAction) -> None:
         "--replace",
         action="store_true",
         help="the text already has a C2PA manifest: sign it anew (the old one is dropped)",
+    )
+    lt.add_argument(
+        "--disclosure",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="TEXT",
+        help='add a visible disclosure (default "AI-generated content.") to the text',
+    )
+    lt.add_argument(
+        "--disclosure-position",
+        choices=["prefix", "suffix"],
+        default="prefix",
+        help="before (default) or after the text",
     )
     lt.add_argument(
         "--json", action="store_true", help="print the result as JSON (needs -o FILE or --in-place)"
@@ -350,13 +391,53 @@ def _load_credentials(args: argparse.Namespace) -> Credentials:
             "label needs --cert and --key (or $AIMARK_CERT / $AIMARK_KEY); "
             "for development: aimark credentials dev ./dev-credentials"
         )
+    cert = _read_option_file("--cert", args.cert)
+    key = _read_option_file("--key", args.key)
+    if b"PRIVATE KEY-----" in cert and b"CERTIFICATE-----" in key:
+        raise _UsageError(
+            f"--cert {args.cert} holds a private key and --key {args.key} a certificate: "
+            "did you swap --cert and --key?"
+        )
+    if b"PRIVATE KEY-----" in cert:
+        raise _UsageError(
+            f"--cert {args.cert} looks like a private key, not a PEM certificate chain; "
+            "did you swap --cert and --key?"
+        )
+    if b"CERTIFICATE-----" in key and b"PRIVATE KEY-----" not in key:
+        raise _UsageError(
+            f"--key {args.key} holds a certificate, not a private key; "
+            "did you swap --cert and --key?"
+        )
     password = None
     if args.key_password_env:
         value = os.environ.get(args.key_password_env)
         if value is None:
             raise _UsageError(f"${args.key_password_env} is not set")
         password = value.encode()
-    return Credentials.from_files(args.cert, args.key, password=password, tsa_url=args.tsa_url)
+    return Credentials.from_pem(cert, key, password=password, tsa_url=args.tsa_url)
+
+
+def _read_option_file(option: str, path: str) -> bytes:
+    """The bytes of a file named by a command-line option; errors name the option."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise _UsageError(f"{option} {path}: no such file") from None
+    except IsADirectoryError:
+        raise _UsageError(f"{option} {path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise _UsageError(f"{option} {path}: cannot read it ({exc.strerror})") from None
+
+
+def _tc260_label(args: argparse.Namespace) -> TC260Label | None:
+    if not args.tc260_producer:
+        if args.tc260_produce_id:
+            raise _UsageError("--tc260-produce-id needs --tc260-producer")
+        return None
+    try:
+        return TC260Label(producer=args.tc260_producer, produce_id=args.tc260_produce_id or "")
+    except (TypeError, ValueError) as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def _cmd_label(args: argparse.Namespace) -> int:
@@ -366,7 +447,10 @@ def _cmd_label(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _UsageError(str(exc)) from None
     generator = (args.model, args.model_version) if args.model_version else (args.model, None)
+    if args.watermark_key:
+        _read_option_file("--watermark-key", args.watermark_key)
     wm_key = WatermarkKey.load(args.watermark_key) if args.watermark_key else None
+    tc260 = _tc260_label(args)
     labeler = Labeler(
         creds,
         generator=generator,
@@ -382,13 +466,33 @@ def _cmd_label(args: argparse.Namespace) -> int:
     dst = args.src if args.in_place else args.output
     if not Path(args.src).is_file():
         raise AimarkError(f"{args.src}: no such file")
+    if not args.in_place and same_file(args.src, dst):
+        raise AimarkError(f"-o {dst} is the source file; use --in-place to replace it (atomically)")
+    kind = _file_kind(args.src)
+    if kind == "text":
+        raise _UsageError(
+            f"{args.src} is a text file: label it with aimark label-text (a signed manifest "
+            "in the text itself)"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported below from result.warnings
         try:
-            if _is_media(args.src):
-                result = labeler.label_media(args.src, dst, overwrite=args.in_place)
+            if kind == "media":
+                if args.visible:
+                    raise _UsageError(
+                        "--visible draws on raster images; video, audio and documents are "
+                        "signed as they are"
+                    )
+                result = labeler.label_media(args.src, dst, overwrite=args.in_place, tc260=tc260)
             else:
-                result = labeler.label_image(args.src, dst, overwrite=args.in_place)
+                result = labeler.label_image(
+                    args.src,
+                    dst,
+                    overwrite=args.in_place,
+                    tc260=tc260,
+                    visible=args.visible,
+                    visible_position=args.visible_position,
+                )
         except InputError as exc:
             raise type(exc)(f"{args.src}: {exc}") from None
     if args.json:
@@ -439,11 +543,16 @@ def _cmd_label(args: argparse.Namespace) -> int:
 _KNOWN_SUFFIXES = {f.extension for f in MediaFormat} | {f.extension for f in ImageFormat}
 
 
-def _is_media(path: str) -> bool:
-    """Whether the file is a video, audio, document or vector container (not a raster image)."""
+def _file_kind(path: str) -> str:
+    """``media`` (a video, audio, document or vector container), ``text`` (UTF-8 text that
+    is not SVG), or ``image`` (everything else, which label_image judges)."""
     with open(path, "rb") as f:
         head = f.read(65536)
-    return sniff(head) is None and sniff_media(head) is not None
+    if sniff(head) is not None:
+        return "image"
+    if sniff_media(head) is not None:
+        return "media"
+    return "text" if head.strip() and is_text_prefix(head) else "image"
 
 
 _SUFFIX_FORMAT = {
@@ -489,7 +598,14 @@ def _cmd_label_text(args: argparse.Namespace) -> int:
         else:
             data = read_source(args.src, labeler.limits).data
         text = decode_text(data, labeler.limits)
-        out = labeler.label_text(text, content_id=content_id, replace=args.replace)
+        out = labeler.label_text(
+            text,
+            content_id=content_id,
+            replace=args.replace,
+            tc260=_tc260_label(args),
+            disclosure=args.disclosure,
+            disclosure_position=args.disclosure_position,
+        )
     except InputError as exc:
         raise type(exc)(f"{name}: {exc}") from None
     encoded = out.encode("utf-8")
@@ -509,7 +625,7 @@ def _cmd_label_text(args: argparse.Namespace) -> int:
                 {
                     "path": str(dst),
                     "content_id": content_id,
-                    "layers": ["c2pa"],
+                    "layers": ["c2pa"] + (["tc260"] if args.tc260_producer else []),
                     "bytes": len(encoded),
                 }
             )
@@ -614,14 +730,20 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         meta.append(f"EXIF Software: {m.exif['Software']}")
     meta.extend(f"{k.generator} ({k.where})" for k in m.markers)
     if m.tc260_aigc:
-        meta.append("TC260 AIGC label")
+        meta.append(f"GB 45438 AIGC label ({', '.join(m.tc260_carriers) or 'xmp'})")
     for frame in ("TSSE", "TENC"):
         if frame in m.id3:
             meta.append(f"ID3 {frame}: {m.id3[frame]}")
     if meta:
         lines.append("    metadata: " + " · ".join(meta))
+    if v.status is not Status.ERROR:
+        lines.append("    compliance: " + report.compliance.line())
     if verbose:
         lines.extend(f"    - {r}" for r in v.reasons)
+        for regime in report.compliance.regimes:
+            for q in regime.requirements:
+                mark = {True: "yes", False: "NO", None: "?"}[q.met]
+                lines.append(f"    - {regime.regime} {q.id}: {mark} — {q.evidence}")
     r = report.recovery
     if r is not None and r.status == "recovered":
         c = r.c2pa

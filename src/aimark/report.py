@@ -17,12 +17,15 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aimark._version import __version__
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.markers import Marker
 from aimark.watermark.public import PublicDetection
+
+if TYPE_CHECKING:
+    from aimark.compliance import Compliance
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -135,6 +138,7 @@ class Action:
     digital_source_type: str | None = None
     software_agent: str | None = None
     when: str | None = None
+    description: str | None = None  # the action's description (or parameters.description)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,6 +146,7 @@ class Action:
             "digital_source_type": self.digital_source_type,
             "software_agent": self.software_agent,
             "when": self.when,
+            "description": self.description,
         }
 
 
@@ -229,6 +234,8 @@ class MetadataResult:
     document_id: str | None = None
     data_mining: str | None = None
     tc260_aigc: dict[str, Any] | None = None
+    tc260_carriers: tuple[str, ...] = ()  # where it was found: xmp, exif, png-text, front-matter
+    disclosure: str | None = None  # texts: where a visible disclosure is ("starts with ...")
     markers: tuple[Marker, ...] = ()
     problems: tuple[str, ...] = ()
     id3: dict[str, str] = field(default_factory=dict)  # ID3 text frames (MP3, WAV)
@@ -257,6 +264,8 @@ class MetadataResult:
             "document_id": self.document_id,
             "data_mining": self.data_mining,
             "tc260_aigc": self.tc260_aigc,
+            "tc260_carriers": list(self.tc260_carriers),
+            "disclosure": self.disclosure,
             "markers": _plain(self.markers),
             "problems": list(self.problems),
         }
@@ -430,6 +439,15 @@ class Report:
     file: FileInfo | None = None  # set by aimark.scan
     recovery: Recovery | None = None  # credentials a manifest repository gave back
 
+    @property
+    def compliance(self) -> Compliance:
+        """Which labelling requirements (EU AI Act Art. 50(2), GB 45438-2025 implicit and
+        explicit, California SB 942) this file's labels meet: technical evidence, not legal
+        advice (:mod:`aimark.compliance`)."""
+        from aimark.compliance import assess
+
+        return assess(self)
+
     def to_dict(self, *, include_scores: bool = True) -> dict[str, Any]:
         """A JSON-ready dict; keys and meanings are stable within ``schema_version``.
 
@@ -450,6 +468,7 @@ class Report:
             "watermark": self.watermark.to_dict(include_scores=include_scores),
             "file": self.file.to_dict() if self.file else None,
             "recovery": self.recovery.to_dict() if self.recovery else None,
+            "compliance": self.compliance.to_dict(),
         }
 
     def to_json(self, *, indent: int | None = None, include_scores: bool = True) -> str:

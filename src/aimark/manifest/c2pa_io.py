@@ -227,12 +227,15 @@ def _actions(m: dict[str, Any]) -> tuple[Action, ...]:
             if not isinstance(act, dict):
                 continue
             dst = act.get("digitalSourceType")
+            params = act.get("parameters") if isinstance(act.get("parameters"), dict) else {}
+            desc = act.get("description") or params.get("description")
             out.append(
                 Action(
                     action=str(act.get("action", "")),
                     digital_source_type=dst if isinstance(dst, str) else None,
                     software_agent=_agent_text(act.get("softwareAgent")),
                     when=act.get("when") if isinstance(act.get("when"), str) else None,
+                    description=desc[:500] if isinstance(desc, str) else None,
                 )
             )
     return tuple(out)

@@ -48,6 +48,7 @@ def ai_manifest(
     parent: bool = False,
     watermark: tuple[str, bytes] | None = None,
     text_watermark: dict[str, Any] | None = None,
+    edits: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
     """Return a manifest definition declaring the content created by ``generator``.
 
@@ -61,6 +62,8 @@ def ai_manifest(
     ``text_watermark``: the parameters of a statistical text watermark woven into the text while
     it was generated (key id, mode, ...; never the key): recorded as an
     ``org.aimark.text-watermark`` assertion.
+    ``edits``: further actions done to the content after it was generated (e.g. the visible
+    label drawn on the pixels), recorded after the creation.
     """
     when = when or dt.datetime.now(dt.timezone.utc)
     agent: dict[str, str] = {"name": generator.name}
@@ -72,7 +75,7 @@ def ai_manifest(
         "softwareAgent": agent,
         "when": when.isoformat(timespec="seconds"),
     }
-    actions = [action]
+    actions = [action, *edits]
     if parent:
         opened = {"action": "c2pa.opened", "parameters": {"ingredientIds": [PARENT_INGREDIENT_ID]}}
         actions.insert(0, opened)

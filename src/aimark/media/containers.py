@@ -192,20 +192,32 @@ def _png_read(data: bytes) -> Embedded:
     return Embedded(xmp=xmp, exif=exif, c2pa=c2pa)
 
 
-def _png_write(data: bytes, xmp: bytes | None, exif: bytes | None) -> bytes:
+def _png_write(
+    data: bytes, xmp: bytes | None, exif: bytes | None, text: dict[str, str] | None = None
+) -> bytes:
     out: list[bytes] = [_PNG_SIG]
     inserted = False
+    keywords = {k.encode("latin-1") + b"\x00" for k in text or {}}
     for ctype, start, end in _png_chunks(data):
         body = data[start + 8 : end - 4]
         if xmp is not None and ctype == b"iTXt" and body.startswith(_XMP_KEYWORD + b"\x00"):
             continue
         if exif is not None and ctype == b"eXIf":
             continue
+        if ctype in (b"tEXt", b"iTXt") and any(body.startswith(k) for k in keywords):
+            continue  # a text chunk of ours, replaced
         if not inserted and ctype in (b"IDAT", b"IEND"):
             if exif is not None:
                 out.append(_png_chunk(b"eXIf", exif.removeprefix(_EXIF_ID)))
             if xmp is not None:
                 out.append(_png_chunk(b"iTXt", _XMP_KEYWORD + b"\x00\x00\x00\x00\x00" + xmp))
+            for key, value in (text or {}).items():
+                keyword = key.encode("latin-1")
+                try:  # tEXt is Latin-1 only; otherwise iTXt (UTF-8, uncompressed)
+                    out.append(_png_chunk(b"tEXt", keyword + b"\x00" + value.encode("latin-1")))
+                except UnicodeEncodeError:
+                    itxt = keyword + b"\x00\x00\x00\x00\x00" + value.encode("utf-8")
+                    out.append(_png_chunk(b"iTXt", itxt))
             inserted = True
         out.append(data[start:end])
     return b"".join(out)
@@ -454,16 +466,18 @@ def write_metadata(
     exif: bytes | None,
     size: tuple[int, int] = (1, 1),
     alpha: bool = False,
+    png_text: dict[str, str] | None = None,
 ) -> bytes:
     """Return ``data`` with its XMP and/or EXIF replaced (``None`` leaves that block alone).
 
     GIF has no EXIF: ``exif`` is ignored for it. ``size`` and ``alpha`` are needed only to
-    turn a simple WebP into the extended format.
+    turn a simple WebP into the extended format. ``png_text``: PNG text chunks (keyword:
+    value) written in place of those with the same keyword; other formats ignore it.
     """
     if fmt is ImageFormat.JPEG:
         return _jpeg_write(data, xmp, exif)
     if fmt is ImageFormat.PNG:
-        return _png_write(data, xmp, exif)
+        return _png_write(data, xmp, exif, png_text)
     if fmt is ImageFormat.WEBP:
         return _webp_write(data, xmp, exif, size, alpha)
     if fmt is ImageFormat.GIF:

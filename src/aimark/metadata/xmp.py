@@ -60,6 +60,7 @@ _WRITTEN = (
     _XMPMM + "DocumentID",
     _XMPMM + "InstanceID",
     _PLUS + "DataMining",
+    _TC260 + "AIGC",
 )
 
 _PACKET_HEAD = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
@@ -80,6 +81,7 @@ class XmpLabel:
     ai_system_version: str | None = None
     content_id: str | None = None
     data_mining: str | None = None
+    tc260_aigc: str | None = None  # GB 45438's AIGC object, as JSON
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ def _label_description(label: XmpLabel) -> ET.Element:
             ET.SubElement(desc, tag).text = value
     if label.data_mining:
         ET.SubElement(desc, _PLUS + "DataMining").text = label.data_mining
+    if label.tc260_aigc:
+        ET.SubElement(desc, _TC260 + "AIGC").text = label.tc260_aigc
     return desc
 
 
@@ -163,9 +167,12 @@ def build_xmp(label: XmpLabel) -> bytes:
         ("xmpMM:DocumentID", label.content_id),
         ("xmpMM:InstanceID", label.content_id),
         ("plus:DataMining", label.data_mining),
+        ("TC260:AIGC", label.tc260_aigc),
     ]
     body = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in props if v)
-    names = ("x", "rdf", "Iptc4xmpExt", "xmp", "xmpMM", "plus")
+    names = ("x", "rdf", "Iptc4xmpExt", "xmp", "xmpMM", "plus") + (
+        ("TC260",) if label.tc260_aigc else ()
+    )
     xmlns = " ".join(f'xmlns:{p}="{NS[p]}"' for p in names[2:])
     text = (
         f'<x:xmpmeta xmlns:x="{NS["x"]}"><rdf:RDF xmlns:rdf="{NS["rdf"]}">'
@@ -281,6 +288,8 @@ def read_xmp(packet: bytes | str) -> XmpLabels:
     if raw_tc is not None:
         try:
             parsed = _plain_json(raw_tc)
+            if isinstance(parsed, dict) and isinstance(parsed.get("AIGC"), dict):
+                parsed = parsed["AIGC"]  # the wrapped form, {"AIGC": {...}}
             tc260 = parsed if isinstance(parsed, dict) else {"value": parsed}
         except ValueError as exc:
             tc260 = {"raw": raw_tc[:1000]}

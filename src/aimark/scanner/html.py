@@ -31,11 +31,11 @@ Example:
 
 from __future__ import annotations
 
+import array
 import base64
 import contextlib
 import hashlib
 import os
-import shutil
 import tempfile
 import weakref
 from html import escape
@@ -61,7 +61,27 @@ VERDICTS: dict[str, str] = {
     "invalid": "Content Credentials tampered or broken",
     "error": "could not be read or verified",
 }
-_COLUMNS = ("thumb", "path", "verdict", "layers", "generator", "signer", "ids", "error")
+_COLUMNS = (
+    "thumb", "path", "verdict", "layers", "generator", "signer", "ids", "compliance", "error",
+)  # fmt: skip
+_REGIME_SHORT = {
+    "eu-ai-act-50-2": "EU 50(2)",
+    "gb-45438-implicit": "GB implicit",
+    "gb-45438-explicit": "GB explicit",
+    "ca-sb-942-latent": "SB 942",
+}
+#: The table's first order: what needs a look first (tampered credentials), then what is
+#: labelled, most strongly backed first, then errors, then files without a label.
+RANK: dict[str, int] = {
+    "invalid": 0,
+    "labelled-trusted": 1,
+    "labelled-watermark": 2,
+    "labelled-recovered": 3,
+    "labelled-untrusted": 4,
+    "labelled-unsigned": 5,
+    "error": 6,
+    "not-labelled": 7,
+}
 _MAX_GENERATORS = 200
 _OTHER = "other"
 _MAX_STATUSES = 50
@@ -134,6 +154,10 @@ border:1px solid var(--line);border-radius:8px;padding:7px 10px}
 .tablewrap{background:var(--card);border:1px solid var(--line);border-radius:10px;overflow:auto;
 max-height:80vh}
 table{border-collapse:collapse;width:100%;font-size:13px}
+th button.sort{all:unset;cursor:pointer}
+th button.sort:hover,th button.sort:focus-visible{text-decoration:underline}
+th[aria-sort=ascending] button.sort::after{content:" \\25B2";font-size:9px}
+th[aria-sort=descending] button.sort::after{content:" \\25BC";font-size:9px}
 thead th{position:sticky;top:0;background:var(--card);z-index:1;text-align:left;
 font-weight:600;color:var(--dim);font-size:12px;padding:9px 10px;
 border-bottom:1px solid var(--line);white-space:nowrap}
@@ -147,9 +171,12 @@ td.verdict{white-space:nowrap}
 background:var(--chip)}
 .ph{display:flex;align-items:center;justify-content:center;color:var(--dim);font-size:10px;
 font-weight:600;letter-spacing:.05em}
-table{table-layout:fixed;min-width:1120px}
+table{table-layout:fixed;min-width:1220px}
 col.c-thumb{width:84px}col.c-path{width:21%}col.c-verdict{width:160px}col.c-layers{width:15%}
-col.c-generator{width:11%}col.c-signer{width:10%}col.c-ids{width:12%}
+col.c-generator{width:10%}col.c-signer{width:9%}col.c-ids{width:11%}col.c-compliance{width:9%}
+.rg{display:block;font-size:11px;white-space:nowrap}.rg b{font-weight:600}
+.rg.s-met b{color:var(--v-labelled-trusted)}.rg.s-missing b{color:var(--v-invalid)}
+.rg.s-partial b,.rg.s-unconfirmed b{color:var(--v-labelled-untrusted)}
 .path .dir{color:var(--dim);font-size:12px;overflow-wrap:anywhere;display:block}
 .path .file{font-weight:600;overflow-wrap:anywhere}
 .path .sub{color:var(--dim);font-size:12px}
@@ -260,6 +287,34 @@ _JS = """
       var st = { verdict: sel.value === v ? "" : v, q: box.value };
       write(st); apply(st);
       document.getElementById("files").scrollIntoView({ behavior: "smooth" });
+    });
+  });
+  var body = document.getElementById("rows");
+  var heads = Array.prototype.slice.call(document.querySelectorAll("th[data-sort]"));
+  function key(r, col) {
+    if (col === "verdict") { return r.getAttribute("data-rank") || "9"; }
+    var c = r.children[parseInt(heads[col].getAttribute("data-sort"), 10)];
+    return c ? c.textContent.toLowerCase() : "";
+  }
+  heads.forEach(function (h, col) {
+    var b = h.querySelector("button");
+    b.addEventListener("click", function () {
+      var asc = h.getAttribute("aria-sort") !== "ascending";
+      var name = h.getAttribute("data-col") === "verdict" ? "verdict" : col;
+      var order = rows.map(function (r, i) { return [key(r, name), i]; });
+      order.sort(function (x, y) {
+        var d = x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] - y[1];
+        return asc ? d : -d;
+      });
+      heads.forEach(function (o) { o.removeAttribute("aria-sort"); });
+      h.setAttribute("aria-sort", asc ? "ascending" : "descending");
+      var frag = document.createDocumentFragment();
+      var nr = [], nt = [];
+      order.forEach(function (p) {
+        nr.push(rows[p[1]]); nt.push(texts[p[1]]); frag.appendChild(rows[p[1]]);
+      });
+      rows = nr; texts = nt;
+      body.appendChild(frag);
     });
   });
   window.addEventListener("hashchange", function () { apply(read()); });
@@ -421,7 +476,10 @@ class HtmlReport:
         except OSError as exc:
             raise OutputError(f"cannot write in {self._folder}: {exc.strerror or exc}") from None
         self._rows_path = Path(name)
-        self._rows: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self._rows: IO[bytes] = os.fdopen(fd, "wb")
+        # where each row starts in the row file, and its verdict's rank: 9 bytes a row
+        self._starts = array.array("Q")
+        self._ranks = bytearray()
         # removes the row file if the object is dropped without close() or abort()
         self._finalizer = weakref.finalize(self, _discard, self._rows, self._rows_path)
 
@@ -467,8 +525,11 @@ class HtmlReport:
                 self.thumbnails += 1
             else:
                 self.thumbnails_dropped += 1
+        html = _row_html(row, status, thumb).encode("utf-8")
         try:
-            self._rows.write(_row_html(row, status, thumb))
+            self._starts.append(self._rows.tell())
+            self._ranks.append(RANK.get(status, 8))
+            self._rows.write(html)
         except OSError as exc:
             self.abort()
             raise OutputError(f"cannot write in {self._folder}: {exc.strerror or exc}") from None
@@ -498,8 +559,14 @@ class HtmlReport:
             )
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
                 out.write(self._head(summary or {}))
-                with open(self._rows_path, encoding="utf-8") as rows:
-                    shutil.copyfileobj(rows, out, 1 << 20)
+                with open(self._rows_path, "rb") as rows:
+                    # invalid first, then labelled (most strongly backed first), errors,
+                    # then unlabelled; in scan order within each (the page re-sorts by any
+                    # column)
+                    ends = [*self._starts[1:], os.fstat(rows.fileno()).st_size]
+                    for i in sorted(range(len(self._starts)), key=self._ranks.__getitem__):
+                        rows.seek(self._starts[i])
+                        out.write(rows.read(ends[i] - self._starts[i]).decode("utf-8"))
                 out.write(self._tail())
                 out.flush()
                 os.fsync(out.fileno())
@@ -722,18 +789,12 @@ class HtmlReport:
                 f"{_fmt_int(self.rows)} of {_fmt_int(self.files)} files; "
                 "the JSON Lines output has all.</p>\n"
             )
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in (
-                '<span class="dim">Preview</span>',
-                "File",
-                "Verdict",
-                "Layers",
-                "Generator",
-                "Signer / trust",
-                "Watermark / ID",
-                "Error",
-            )
+        titles = ("File", "Verdict", "Layers", "Generator", "Signer / trust", "Watermark / ID",
+                  "Compliance", "Error")  # fmt: skip
+        head = '<th><span class="dim">Preview</span></th>' + "".join(
+            f'<th data-sort="{i}" data-col="{col}"><button type="button" class="sort" '
+            f'title="sort by {h.lower()}">{h}</button></th>'
+            for i, (col, h) in enumerate(zip(_COLUMNS[1:], titles, strict=True), start=1)
         )
         return (
             '<section id="files" aria-label="files">\n<h2>Files</h2>\n'
@@ -768,7 +829,21 @@ class HtmlReport:
         )
 
 
-def _discard(handle: IO[str], path: Path) -> None:
+def _compliance_html(value: str) -> str:
+    """The row's ``compliance`` column (``regime=status;...``) as one short line a regime."""
+    out = []
+    for part in value.split(";"):
+        regime, _, status = part.partition("=")
+        if regime and status:
+            name = _REGIME_SHORT.get(regime, regime)
+            out.append(
+                f'<span class="rg s-{_e(status)}" title="{_e(regime)}">{_e(name)}: '
+                f"<b>{_e(status)}</b></span>"
+            )
+    return "".join(out)
+
+
+def _discard(handle: IO[bytes], path: Path) -> None:
     with contextlib.suppress(OSError):
         handle.close()
     with contextlib.suppress(OSError):
@@ -806,7 +881,7 @@ def _row_html(row: dict[str, str], status: str, thumb: str | None) -> str:
         return f'<td class="{cls}{blank}" data-label="{label}">{content}</td>'
 
     return (
-        f'<tr data-verdict="{_e(status)}">'
+        f'<tr data-verdict="{_e(status)}" data-rank="{RANK.get(status, 8)}">'
         + td("thumb", "Preview", preview)
         + td(
             "path",
@@ -825,6 +900,7 @@ def _row_html(row: dict[str, str], status: str, thumb: str | None) -> str:
         + td("generator", "Generator", _e(row["generator"]))
         + td("signer", "Signer", signer)
         + td("ids", "Watermark", "".join(ids))
+        + td("compliance", "Compliance", _compliance_html(row["compliance"]))
         + td(
             "error", "Error", f'<span class="err">{_e(row["error"])}</span>' if row["error"] else ""
         )

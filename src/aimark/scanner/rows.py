@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["COLUMNS", "generator_of", "layers_of", "row_for"]
+__all__ = ["COLUMNS", "compliance_of", "generator_of", "layers_of", "row_for"]
 
 #: CSV columns, in order.
 COLUMNS = (
@@ -31,6 +31,7 @@ COLUMNS = (
     "watermark_payload",
     "content_id",
     "size",
+    "compliance",
     "error",
     "summary",
 )
@@ -50,6 +51,8 @@ def layers_of(report: dict[str, Any]) -> list[str]:
         layers.append("xmp-ai-system")
     if meta.get("tc260_aigc"):
         layers.append("tc260")
+    if meta.get("disclosure"):
+        layers.append("disclosure")
     for m in meta.get("markers") or ():
         if f"marker:{m['generator']}" not in layers:
             layers.append(f"marker:{m['generator']}")
@@ -77,6 +80,13 @@ def generator_of(report: dict[str, Any]) -> str:
     return ""
 
 
+def compliance_of(report: dict[str, Any]) -> str:
+    """Each regime's status, e.g. ``eu-ai-act-50-2=met;gb-45438-implicit=missing;...``
+    (``""`` for a report from before aimark 0.2, which had none)."""
+    regimes = (report.get("compliance") or {}).get("regimes") or ()
+    return ";".join(f"{r.get('regime')}={r.get('status')}" for r in regimes if isinstance(r, dict))
+
+
 def row_for(report: dict[str, Any]) -> dict[str, str]:
     """Flatten one report (its ``to_dict()`` form) into the CSV row."""
     verdict = report.get("verdict") or {}
@@ -99,6 +109,7 @@ def row_for(report: dict[str, Any]) -> dict[str, str]:
         "watermark_payload": str(wm.get("payload") or ""),
         "content_id": str(wm.get("content_id") or c2pa.get("content_id") or ""),
         "size": str(media.get("bytes", "")),
+        "compliance": compliance_of(report),
         # an error, or else what is wrong with the file (e.g. truncated) though it was read
         "error": str(err.get("message") or "; ".join(media.get("problems") or ())),
         "summary": str(verdict.get("summary", "")),

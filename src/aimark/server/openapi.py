@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aimark._version import __version__
+from aimark.compliance import REGIMES, STATUSES
 from aimark.report import SCHEMA_VERSION, Backing, C2paState, Status
 from aimark.server.problems import CODES
 
@@ -107,6 +108,7 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                                 "digital_source_type": _OSTR,
                                 "software_agent": _OSTR,
                                 "when": _OSTR,
+                                "description": _OSTR,
                             }
                         ),
                     },
@@ -149,6 +151,8 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                     "document_id": _OSTR,
                     "data_mining": _OSTR,
                     "tc260_aigc": _ANY_OBJ,
+                    "tc260_carriers": _STRS,
+                    "disclosure": _OSTR,
                     "markers": {
                         "type": "array",
                         "items": _obj({"generator": _STR, "where": _STR, "detail": _STR}),
@@ -162,6 +166,35 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
             "file": _obj({"size": _INT, "mtime_ns": _OINT, "etag": _OSTR}, nullable=True),
             # credentials a manifest repository gave back (docs/repository.md), or null
             "recovery": _ANY_OBJ,
+            # which labelling requirements the file meets (docs/compliance.md)
+            "compliance": _obj(
+                {
+                    "note": _STR,
+                    "regimes": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "regime": {"enum": list(REGIMES)},
+                                "name": _STR,
+                                "clause": _STR,
+                                "status": {"enum": list(STATUSES)},
+                                "missing": _STRS,
+                                "requirements": {
+                                    "type": "array",
+                                    "items": _obj(
+                                        {
+                                            "id": _STR,
+                                            "text": _STR,
+                                            "met": _t("boolean", "null"),
+                                            "evidence": _STR,
+                                        }
+                                    ),
+                                },
+                            }
+                        ),
+                    },
+                }
+            ),
         }
     )
 

@@ -553,9 +553,36 @@
       if (r.recovery) recoveryLayer(r.recovery);
       metadataLayer(r.metadata || {}, isTextFile);
       watermarkLayer(r.watermark || {}, isTextFile);
+      if (r.compliance) complianceLayer(r.compliance);
     }
     mediaLayer(r, media);
     layers.hidden = false;
+  }
+
+  var REGIME_STATUS = {
+    met: ["met"],
+    unconfirmed: ["nothing missing, not all checked"],
+    partial: ["partly met"],
+    missing: ["missing"],
+    "not-determined": ["not determined"],
+  };
+
+  // which labelling requirements the file meets, per regime (technical evidence only)
+  function complianceLayer(comp) {
+    var regimes = comp.regimes || [];
+    var met = regimes.filter(function (g) { return g.status === "met"; }).length;
+    var L = layer("compliance", "Labelling requirements", met + " of " + regimes.length + " met",
+      met === regimes.length ? "trusted" : met ? "caution" : "none");
+    regimes.forEach(function (g) {
+      var inner = el("dl", "facts nested");
+      (g.requirements || []).forEach(function (q) {
+        var mark = q.met === true ? "Yes" : q.met === false ? "No" : "Not determined";
+        row(inner, q.text, mark + " — " + q.evidence);
+      });
+      var words = REGIME_STATUS[g.status] || [String(g.status)];
+      row(L.dl, g.name + ": " + words[0], inner);
+    });
+    row(L.dl, "Note", "Technical evidence about this file, not legal advice.");
   }
 
   // credentials the server's manifest repository gave back for a file without a manifest
@@ -662,7 +689,15 @@
         return mk.detail ? text + " (" + mk.detail + ")" : text;
       }),
     );
-    if (m.tc260_aigc) row(L.dl, "TC260 AIGC label", JSON.stringify(m.tc260_aigc));
+    if (m.tc260_aigc) {
+      var aigc = el("dl", "facts nested");
+      Object.keys(m.tc260_aigc).forEach(function (k) {
+        row(aigc, k, String(m.tc260_aigc[k]));
+      });
+      row(aigc, "Found in", (m.tc260_carriers || []).join(", "));
+      row(L.dl, "GB 45438 AIGC label", aigc);
+    }
+    row(L.dl, "Visible disclosure", m.disclosure);
     row(L.dl, "Document id", m.document_id ? mono(m.document_id) : null);
     row(L.dl, "Data mining", m.data_mining);
     var exif = m.exif && typeof m.exif === "object" ? Object.keys(m.exif) : [];

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Developer entry point; needs only python3 (with pip). Installs what it needs, then runs.
 
-    python3 dev.py demo     label a sample (signed, watermarked, filed in a manifest
-                            repository), strip copies, then verify the samples folder and the
-                            copies (their credentials come back from the repository), and scan
-                            them into an HTML report (build/demo/scan.html)
+    python3 dev.py demo     label a sample (signed, watermarked, a visible badge, China's
+                            GB 45438 label, filed in a manifest repository), strip copies, then
+                            verify the samples folder and the copies (their credentials come
+                            back from the repository; each file's compliance line says which
+                            regulations' labels it carries), and scan them into an HTML report
+                            (build/demo/scan.html)
     python3 dev.py test     run the whole test suite (extra arguments go to pytest)
 
 Everything is installed into ./.venv (created on first use) from pyproject.toml; the install is
@@ -62,9 +64,10 @@ def ensure_installed() -> Path:
 
 
 def demo() -> int:
-    """Label samples/generated.png (signed and watermarked, its manifest kept in a manifest
-    repository) with development credentials, strip copies the way an upload platform would,
-    then verify samples/ and the copies (which get their credentials back from the repository)."""
+    """Label samples/generated.png (signed, watermarked, with a visible badge and the GB 45438
+    label, its manifest kept in a manifest repository) with development credentials, strip
+    copies the way an upload platform would, then verify samples/ and the copies (which get
+    their credentials back from the repository)."""
     python = ensure_installed()
     aimark = [python, "-m", "aimark"]
     creds = DEMO / "dev-credentials"
@@ -79,7 +82,7 @@ def demo() -> int:
         old.unlink()
     print(
         f"\n$ aimark label samples/generated.png -o {labelled.relative_to(ROOT)} ... "
-        f"--repository {repository.relative_to(ROOT)}",
+        f"--visible --tc260-producer 'Example AI Co.' --repository {repository.relative_to(ROOT)}",
         flush=True,
     )
     signer = ["--cert", creds / "dev-signer-chain.pem", "--key", creds / "dev-signer.key"]
@@ -94,6 +97,9 @@ def demo() -> int:
         *model,
         "--watermark-key",
         wm_key,
+        "--visible",  # a visible badge, recorded in the manifest
+        "--tc260-producer",  # China's GB 45438 implicit label
+        "Example AI Co.",
         "--repository",
         repository,
     )

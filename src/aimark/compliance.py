@@ -229,6 +229,14 @@ def _gb_explicit(report: Report) -> Regime:
         met, evidence = _text_disclosure(report)
     elif recorded and report.c2pa.state.value in ("trusted", "valid-untrusted"):
         met, evidence = True, f"the signed manifest records it: {recorded[0]}"
+    elif _recovered_badge(report):
+        met, evidence = (
+            None,
+            (
+                "the manifest recovered from the repository records a visible label drawn on the "
+                "original; this copy may have lost it (a crop)"
+            ),
+        )
     elif report.c2pa.state.value == "invalid" and recorded:
         met, evidence = None, "a manifest records one, but it is invalid for this file"
     else:
@@ -249,6 +257,13 @@ def _gb_explicit(report: Report) -> Regime:
             ),
         ),
     )
+
+
+def _recovered_badge(report: Report) -> bool:
+    rec = report.recovery
+    if rec is None or rec.status != "recovered" or rec.c2pa is None:
+        return False
+    return any(a.description and "visible label" in a.description.lower() for a in rec.c2pa.actions)
 
 
 def _text_disclosure(report: Report) -> tuple[bool | None, str]:

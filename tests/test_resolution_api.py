@@ -142,3 +142,27 @@ def test_a_silent_repository_costs_a_bounded_time(setup, dev):
     assert report.recovery.status == "unavailable" and "timed out" in report.recovery.note
     assert elapsed < 5
     assert report.verdict.status.value == "labelled-watermark"  # the watermark still answers
+
+
+def test_a_copied_watermark_is_a_mismatch_through_the_remote_api_too(setup, dev):
+    """The API never hands out stored fingerprints; the recovered manifest records its
+    picture's PDQ fingerprint, signed, and a different picture with the same payload is
+    called a mismatch from that."""
+    from aimark.repository.fingerprint import MATCH_DISTANCE
+    from aimark.watermark.image import embed
+
+    tmp, db, key, signed, stripped = setup
+    good = aimark.Verifier(trust=dev.root_cert).verify_bytes(signed)
+    assert "io.aimark.pdq" in dict(good.c2pa.soft_bindings)  # recorded in the manifest
+    payload = int(aimark.Verifier(watermark_keys=[key]).verify_bytes(signed).watermark.payload, 16)
+    buf = io.BytesIO()
+    Image.fromarray(embed(np.asarray(_picture(77)), key, payload)).save(buf, "JPEG", quality=92)
+    with serve("--repository", str(db), "--isolation", "thread", tmp=tmp) as served:
+        v = aimark.Verifier(
+            trust=dev.root_cert, watermark_keys=[key], repository=served.url + "/v1"
+        )
+        forged = v.verify_bytes(buf.getvalue())
+        honest = v.verify_bytes(stripped)
+    assert forged.watermark.detected and forged.recovery.status == "mismatch"
+    assert forged.recovery.distance > MATCH_DISTANCE
+    assert honest.recovery.status == "recovered" and honest.recovery.distance <= MATCH_DISTANCE

@@ -194,6 +194,7 @@ class Labeler:
             layers.extend(written)
         if tc is not None and self.metadata and {"xmp", "exif"} & set(layers):
             layers.append("tc260")
+        pdq = self._fingerprint(data)
         definition = ai_manifest(
             generator=self.generator,
             content_id=content_id,
@@ -204,13 +205,14 @@ class Labeler:
             parent=parent is not None,
             watermark=None if payload is None else (SCHEME_ID, payload.to_bytes(8, "big")),
             edits=_visible_edit(badge, visible_position) if "visible" in layers else (),
+            fingerprint=None if pdq is None else (pdq.alg, bytes.fromhex(pdq.value)),
         )
         signed, store = self._signer.sign_with_store(
             data, fmt.mime, definition, thumbnail=self.thumbnail, parent=parent
         )
         layers.append("c2pa")
         binding = None if payload is None else Binding(SCHEME_ID, f"{payload:016x}")
-        record = self._record(signed, store, fmt.mime, content_id, binding, image=True)
+        record = self._record(signed, store, fmt.mime, content_id, binding, pdq)
         path = _deliver(signed, dst, notes, self.repository, record)
         if record is not None:
             layers.append("repository")
@@ -302,7 +304,7 @@ class Labeler:
             out, fmt.mime, definition, thumbnail=False, parent=data if has_manifest else None
         )
         layers.append("c2pa")
-        record = self._record(signed, store, fmt.mime, content_id, None, image=False)
+        record = self._record(signed, store, fmt.mime, content_id, None, None)
         path = _deliver(signed, dst, notes, self.repository, record)
         if record is not None:
             layers.append("repository")
@@ -315,8 +317,7 @@ class Labeler:
         mime: str,
         content_id: str,
         binding: Binding | None,
-        *,
-        image: bool,
+        pdq: Any,
     ) -> ManifestRecord | None:
         """What the repository keeps of a signed file: its manifest store under the active
         manifest's label, the watermark payload, and (images) the PDQ fingerprint of the
@@ -328,11 +329,7 @@ class Labeler:
             raise SigningError(
                 "the signed file's manifest could not be read back for the repository"
             )
-        prints: tuple[Binding, ...] = ()
-        if image and fingerprint_available():
-            fp = fingerprint(image_io.decode(signed, self.limits).pixels)
-            if fp.usable:
-                prints = (Binding(fp.alg, fp.value),)
+        prints = () if pdq is None else (Binding(pdq.alg, pdq.value),)
         return ManifestRecord(
             manifest_id=label,
             store=store,
@@ -341,6 +338,14 @@ class Labeler:
             bindings=(binding,) if binding else (),
             fingerprints=prints,
         )
+
+    def _fingerprint(self, data: bytes) -> Any:
+        """The PDQ fingerprint of an image about to be signed, when it goes to a repository
+        (and pdqhash is installed, and the picture has enough detail for one); else None."""
+        if self.repository is None or not fingerprint_available():
+            return None
+        fp = fingerprint(image_io.decode(data, self.limits).pixels)
+        return fp if fp.usable else None
 
     def _reader(self) -> ManifestReader:
         if self._manifest_reader is None:

@@ -251,6 +251,15 @@ class Verifier:
         result, _ = self._reader.read_manifest_data(
             record.store, data, ignore=_is_hard_binding_failure, fmt=mime
         )
+        signed_fp = dict(result.soft_bindings).get(PDQ_ALG)
+        valid = result.state is not C2paState.INVALID
+        if method == "watermark" and dist is None and fp is not None and signed_fp and valid:
+            # the manifest itself records its picture's fingerprint (what a remote API does
+            # not expose), signed: compare with it
+            try:
+                dist = distance(signed_fp, fp.value)
+            except ValueError:
+                dist = None
         status, note = "recovered", None
         if method == "watermark" and dist is not None and dist > MATCH_DISTANCE:
             status = "mismatch"

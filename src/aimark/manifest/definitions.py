@@ -49,6 +49,7 @@ def ai_manifest(
     watermark: tuple[str, bytes] | None = None,
     text_watermark: dict[str, Any] | None = None,
     edits: tuple[dict[str, Any], ...] = (),
+    fingerprint: tuple[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """Return a manifest definition declaring the content created by ``generator``.
 
@@ -62,6 +63,10 @@ def ai_manifest(
     ``text_watermark``: the parameters of a statistical text watermark woven into the text while
     it was generated (key id, mode, ...; never the key): recorded as an
     ``org.aimark.text-watermark`` assertion.
+    ``fingerprint``: (algorithm id, value) of a perceptual fingerprint of the content as
+    signed (e.g. PDQ): a second ``c2pa.soft-binding`` assertion, so that whoever recovers this
+    manifest by its watermark can check, from the signed manifest itself, that the picture in
+    hand is the one it was made for.
     ``edits``: further actions done to the content after it was generated (e.g. the visible
     label drawn on the pixels), recorded after the creation.
     """
@@ -92,6 +97,12 @@ def ai_manifest(
                 "parameters": {"description": f"invisible watermark {alg}"},
             }
         )
+        block = {"scope": {}, "value": base64.b64encode(value).decode("ascii")}
+        assertions.append(
+            {"label": SOFT_BINDING_ASSERTION, "data": {"alg": alg, "blocks": [block]}}
+        )
+    if fingerprint is not None:
+        alg, value = fingerprint
         block = {"scope": {}, "value": base64.b64encode(value).decode("ascii")}
         assertions.append(
             {"label": SOFT_BINDING_ASSERTION, "data": {"alg": alg, "blocks": [block]}}

@@ -431,3 +431,17 @@ def test_import_files_media_signed_by_other_tools(tmp_path):
         assert said.startswith("filed urn:uuid:"), (name, said)
     assert import_file(repo, MEDIA / "sample1.mp3").startswith("skipped: no C2PA manifest")
     assert repo.stats().manifests == 2
+
+
+def test_import_keeps_the_signed_fingerprint_out_of_the_exact_bindings(creds, key, tmp_path):
+    from aimark.repository.importer import import_bytes
+
+    first = SQLiteRepository(tmp_path / "first.db")
+    lab = aimark.Labeler(creds, generator="m", watermark_key=key, repository=first)
+    signed = bytes(lab.label_image(_photo(91), format="jpeg"))
+    again = SQLiteRepository(tmp_path / "again.db")
+    assert import_bytes(again, signed).startswith("filed urn:")
+    (mid,) = _ids(again)
+    assert [b.alg for b in again.manifest(mid).bindings] == ["io.aimark.image.2"]
+    assert [f.alg for f in again.manifest(mid).fingerprints] == [PDQ_ALG]
+    assert again.manifest(mid).fingerprints == first.manifest(mid).fingerprints

@@ -34,7 +34,7 @@ from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat, sniff
 from aimark.repository._base import Binding, ManifestRecord, Repository
-from aimark.repository.fingerprint import available, fingerprint
+from aimark.repository.fingerprint import PDQ_ALG, available, fingerprint
 
 __all__ = ["import_bytes", "import_file"]
 
@@ -103,7 +103,7 @@ def import_bytes(repo: Repository, data: bytes, *, limits: Limits | None = None)
     if not label:
         return "skipped: its manifest store cannot be read"
     result = ManifestReader().read(data, fmt.mime)
-    bindings = tuple(Binding(alg, value) for alg, value in result.soft_bindings if _is_hex(value))
+    bindings = _bindings(result.soft_bindings)
     prints: tuple[Binding, ...] = ()
     if available():
         try:
@@ -140,7 +140,7 @@ def _import_media(repo: Repository, data: bytes) -> str:
             f"skipped: c2pa reads a manifest in {fmt.label}, but its store does not lie whole "
             "in the file (split or compressed), so it cannot be filed as it is"
         )
-    bindings = tuple(Binding(alg, value) for alg, value in result.soft_bindings if _is_hex(value))
+    bindings = _bindings(result.soft_bindings)
     repo.add(ManifestRecord(result.manifest, store, fmt.mime, result.content_id, bindings=bindings))
     return (
         f"filed {result.manifest} with {len(bindings)} binding(s) "
@@ -152,6 +152,12 @@ def import_file(repo: Repository, path: str | os.PathLike[str]) -> str:
     """:func:`import_bytes` for a file (read-only)."""
     with open(path, "rb") as f:
         return import_bytes(repo, f.read())
+
+
+def _bindings(soft: tuple[tuple[str, str], ...]) -> tuple[Binding, ...]:
+    """The exact-match bindings a manifest declares (its recorded PDQ fingerprint is not one:
+    fingerprints are matched by distance, from the file's own pixels)."""
+    return tuple(Binding(a, v) for a, v in soft if a != PDQ_ALG and _is_hex(v))
 
 
 def _is_hex(value: str) -> bool:

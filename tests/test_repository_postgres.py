@@ -53,13 +53,13 @@ def test_store_find_remove_and_stats(repo, url):
     (hit,) = repo.by_fingerprint(PDQ_ALG, "f" * 63 + "e", 31)
     assert hit.distance == 1
     st = repo.stats()
-    assert (st.manifests, st.bindings, st.fingerprints, st.schema_version) == (1, 1, 1, 1)
+    assert (st.manifests, st.bindings, st.fingerprints, st.schema_version) == (1, 1, 1, 2)
     assert st.bytes > 0
     repo.remove("urn:c2pa:a")
     assert repo.by_binding("io.aimark.image.2", "00000000000000ff") == []
     assert repo.by_fingerprint(PDQ_ALG, "f" * 64, 31) == []
     again = open_repository(url)  # migrations run once
-    assert again.schema_version == 1
+    assert again.schema_version == 2
     again.close()
 
 
@@ -136,3 +136,40 @@ def test_a_record_replaces_the_one_with_its_id_in_a_batch_and_across_batches(rep
     assert [m.manifest_id for m in repo.by_binding("a.b", "03")] == ["x"]
     assert repo.by_fingerprint(PDQ_ALG, fp, 0) == []  # the old fingerprint went with it
     assert repo.stats().manifests == 2
+
+
+def test_a_version_1_database_is_migrated_with_its_fingerprints():
+    """A database made by the first schema (chunks without their fingerprints) is migrated on
+    open, in a transaction: its rows are found again, a corrupt stored value is dropped from
+    the index instead of failing the migration."""
+    import psycopg
+
+    from aimark.repository._base import chunks
+    from aimark.repository.postgres import MIGRATIONS
+
+    fp = (1 << 200) | 0xBEEF
+    with pg_server.server() as fresh:
+        with psycopg.connect(fresh, autocommit=True) as db:
+            db.execute("CREATE TABLE aimark_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            for statement in MIGRATIONS[0].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO aimark_meta VALUES ('schema_version', '1')")
+            for mid, value in (("old", f"{fp:064x}"), ("bad", "zz" + "0" * 62)):
+                db.execute(
+                    "INSERT INTO aimark_manifests VALUES (%s, 's', 'image/png', NULL, 1)", (mid,)
+                )
+                db.execute(
+                    "INSERT INTO aimark_fingerprints VALUES (%s, %s, %s)", (mid, PDQ_ALG, value)
+                )
+                for i, c in enumerate(chunks(fp, 256)):
+                    db.execute(
+                        "INSERT INTO aimark_fingerprint_chunks VALUES (%s, %s, %s, %s)",
+                        (PDQ_ALG, i, c, mid),
+                    )
+        repo = open_repository(fresh)
+        assert repo.schema_version == len(MIGRATIONS) == 2
+        hits = repo.by_fingerprint(PDQ_ALG, f"{fp ^ 0b111:064x}", 31)
+        assert [(m.manifest_id, m.distance) for m in hits] == [("old", 3)]
+        assert repo.manifest("bad") is not None  # the record stays; only its index row went
+        repo.close()

@@ -63,6 +63,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX aimark_chunks_by_manifest ON aimark_fingerprint_chunks(manifest_id);
     CREATE INDEX aimark_manifests_by_content ON aimark_manifests(content_id);
     """,
+    # 2: each chunk row carries its whole fingerprint (as bits), in a covering index, so a
+    # lookup reads the candidates' distances from the index alone (no join per candidate)
+    """
+    ALTER TABLE aimark_fingerprint_chunks ADD COLUMN bits BIT VARYING;
+    UPDATE aimark_fingerprint_chunks c SET bits = ('x' || f.value)::bit varying
+        FROM aimark_fingerprints f
+        WHERE f.manifest_id = c.manifest_id AND f.alg = c.alg AND f.value ~ '^[0-9a-f]+$';
+    DELETE FROM aimark_fingerprint_chunks WHERE bits IS NULL;
+    ALTER TABLE aimark_fingerprint_chunks ALTER COLUMN bits SET NOT NULL;
+    ALTER TABLE aimark_fingerprint_chunks DROP CONSTRAINT aimark_fingerprint_chunks_pkey;
+    CREATE UNIQUE INDEX aimark_chunks_lookup
+        ON aimark_fingerprint_chunks (alg, pos, chunk, manifest_id) INCLUDE (bits);
+    """,
 )
 _LOCK_ID = 0x61696D61726B  # "aimark": the advisory lock held while migrating
 
@@ -140,8 +153,9 @@ class PostgresRepository:
             for f in r.fingerprints:
                 value = _hex(f.value)
                 prints[(mid, f.alg)] = value
-                pieces = chunks(int(value, 16), len(value) * 4)
-                parts.update((f.alg, i, c, mid) for i, c in enumerate(pieces))
+                number, width = int(value, 16), len(value) * 4
+                bits = f"{number:0{width}b}"
+                parts.update((f.alg, i, c, mid, bits) for i, c in enumerate(chunks(number, width)))
 
         def write() -> None:
             with self._db.cursor() as cur:
@@ -183,9 +197,9 @@ class PostgresRepository:
         return [Match(r[0], 100.0, alg) for r in rows]
 
     def by_fingerprint(self, alg: str, value: str, max_distance: int) -> list[Match]:
-        """Multi-index hashing in one round trip: the chunk probes, the join to the stored
-        fingerprints and the Hamming distance (``bit_count`` of the XOR) all run in the
-        server, which sends back only the matches."""
+        """Multi-index hashing in one round trip: the chunk probes and the Hamming distance
+        (``bit_count`` of the XOR, on the fingerprint the covering index holds beside each
+        chunk) run in the server, which sends back only the matches."""
         query = _hex(value)
         bits = len(query) * 4
         target = int(query, 16)
@@ -198,16 +212,14 @@ class PostgresRepository:
             values += near
         rows = self._read(
             "WITH q(pos, chunk) AS (SELECT * FROM unnest(%s::smallint[], %s::integer[])) "
-            "SELECT DISTINCT f.manifest_id, f.value FROM q "
+            "SELECT DISTINCT c.manifest_id, c.bits::text FROM q "
             "JOIN aimark_fingerprint_chunks c ON c.alg = %s AND c.pos = q.pos "
             "AND c.chunk = q.chunk "
-            "JOIN aimark_fingerprints f ON f.manifest_id = c.manifest_id AND f.alg = %s "
-            # a corrupt stored value (not hex, or another length) is skipped, not cast
-            "WHERE CASE WHEN length(f.value) = %s AND f.value ~ '^[0-9a-f]+$' "
-            "THEN bit_count(('x' || f.value)::bit varying # ('x' || %s)::bit varying) "
+            "WHERE CASE WHEN length(c.bits) = %s THEN bit_count(c.bits # %s::bit varying) "
             "ELSE %s + 1 END <= %s",
-            (positions, values, alg, alg, len(query), query, max_distance, max_distance),
+            (positions, values, alg, bits, f"{target:0{bits}b}", max_distance, max_distance),
         )
+        rows = [(mid, f"{int(b, 2):0{bits // 4}x}") for mid, b in rows]
         found = []
         for manifest_id, stored in rows:
             try:

@@ -54,7 +54,7 @@ def test_label_on_a_text_file_points_to_label_text(dev, tmp_path):
     text.write_text("The model's answer.\n")
     before = sha256(text)
     proc = _label(dev, text, tmp_path / "answer.signed.txt")
-    assert proc.returncode == 64
+    assert proc.returncode == 4  # an input of the wrong kind
     assert_clean_failure(proc)
     assert "aimark label-text" in proc.stderr
     assert sha256(text) == before and not (tmp_path / "answer.signed.txt").exists()

@@ -303,6 +303,7 @@ def test_report_json_is_stable(labeler, trusted):
         "watermark",
         "file",  # added in 0.1 for aimark.scan (null from verify)
         "recovery",  # added in 0.2: credentials a manifest repository gave back (else null)
+        "compliance",  # added in 0.2: which labelling requirements the file meets
     ]
     assert d["file"] is None and d["recovery"] is None
     assert d["verdict"]["status"] == "labelled-trusted"

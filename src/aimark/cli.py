@@ -35,7 +35,7 @@ from aimark._labeler import Labeler
 from aimark._verifier import Verifier
 from aimark._version import __version__
 from aimark.credentials import Credentials, SigningAlg, create_dev_credentials
-from aimark.errors import AimarkError, InputError
+from aimark.errors import AimarkError, InputError, UnsupportedFormatError
 from aimark.keys import WatermarkKey
 from aimark.media.formats import MediaFormat, media_kind, sniff_media
 from aimark.media.output import same_file, write_atomic
@@ -470,7 +470,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
         raise AimarkError(f"-o {dst} is the source file; use --in-place to replace it (atomically)")
     kind = _file_kind(args.src)
     if kind == "text":
-        raise _UsageError(
+        raise UnsupportedFormatError(
             f"{args.src} is a text file: label it with aimark label-text (a signed manifest "
             "in the text itself)"
         )

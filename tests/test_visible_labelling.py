@@ -4,6 +4,7 @@ before the watermark, and the signed manifest records the edit."""
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -59,3 +60,29 @@ def test_bad_visible_arguments_are_refused(creds):
     with pytest.raises(TypeError):
         aimark.label_image(natural_image(), credentials=creds, generator="m", format="png",
                            visible=3)  # fmt: skip
+
+
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # Debian fonts-wqy-microhei (.ci/run)
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+
+
+def test_a_chinese_badge_needs_a_cjk_font_and_says_so(creds, trusted, tmp_path):
+    image = natural_image(480, 320, seed=6)
+    with pytest.raises(ValueError, match="font"):
+        aimark.label_image(image, credentials=creds, generator="m", format="png",
+                           visible="AI生成")  # fmt: skip
+    font = next((f for f in CJK_FONTS if os.path.exists(f)), None)
+    if font is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei; .ci/run does)")
+    out = aimark.label_image(image, credentials=creds, generator="m", format="png",
+                             visible="AI生成", visible_font=font)  # fmt: skip
+    x0, y0, x1, y1 = badge_box(image.size, "AI生成", font=font)
+    diff = np.abs(_pixels(out.data) - np.asarray(image).astype(int)).sum(axis=2)
+    assert diff[y0:y1, x0:x1].mean() > 20
+    report = trusted.verify_bytes(out.data)
+    assert report.compliance.get("gb-45438-explicit").status == "met"
+    assert any(a.description == 'visible label "AI生成" drawn (bottom-right)'
+               for a in report.c2pa.actions)  # fmt: skip

@@ -49,6 +49,7 @@ def label_image(
     tc260: TC260Label | None = None,
     visible: bool | str = False,
     visible_position: str = "bottom-right",
+    visible_font: str | os.PathLike[str] | None = None,
 ) -> LabelResult:
     """Label an image as AI-generated: IPTC Digital Source Type in XMP, EXIF ``Software`` /
     ``UserComment``, then a signed C2PA manifest (``c2pa.created`` with the digital source type
@@ -84,6 +85,8 @@ def label_image(
             text) with :func:`aimark.visible.overlay`, before the watermark; the manifest
             records it as a ``c2pa.edited`` action. Encoded inputs are then re-encoded.
         visible_position: where the badge goes (``bottom-right``, ``top-left``, ...).
+        visible_font: a TrueType/OpenType font file for the badge (Pillow's default font has
+            no CJK glyphs: a Chinese label such as "AI生成" needs one, e.g. Noto Sans CJK).
 
     Returns:
         :class:`LabelResult` with ``data`` (the signed bytes), ``content_id`` and ``layers``.
@@ -121,6 +124,7 @@ def label_image(
         tc260=tc260,
         visible=visible,
         visible_position=visible_position,
+        visible_font=visible_font,
     )
 
 

@@ -169,6 +169,7 @@ class Labeler:
         tc260: TC260Label | None = None,
         visible: bool | str = False,
         visible_position: str = "bottom-right",
+        visible_font: str | os.PathLike[str] | None = None,
     ) -> LabelResult:
         """Label one image; see :func:`aimark.label_image` for the arguments."""
         _refuse_same_file(src, dst, overwrite)
@@ -180,7 +181,7 @@ class Labeler:
             content_id = content_id or content_id_for(payload)
         content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
         tc = self._tc260_fields(tc260, content_id)
-        edit = (badge, visible_position) if badge else None
+        edit = (badge, visible_position, visible_font) if badge else None
         enc = self._encoded(src, format, quality, content_id, payload, notes, tc, edit)
         if "watermark" not in enc.layers:
             payload = None
@@ -437,10 +438,10 @@ class Labeler:
         payload: int | None,
         notes: list[str],
         tc: dict[str, str] | None = None,
-        edit: tuple[str, str] | None = None,
+        edit: tuple[str, str, Any] | None = None,
     ) -> _Encoded:
         """Encode a PIL image / array, or read and check encoded input; draw the visible
-        badge (``edit``: its text and position), then watermark the pixels when a watermark
+        badge (``edit``: its text, position and font), then watermark the pixels when a watermark
         key is set."""
         if hasattr(src, "__array_interface__") and not isinstance(src, Image.Image):
             src = Image.fromarray(src)
@@ -466,7 +467,7 @@ class Labeler:
             from aimark.visible import overlay  # Pillow's font machinery, only when asked
 
             fmt_before = ImageFormat.parse(format) if format else _format_of_pil(src)
-            src = overlay(src, edit[0], position=edit[1])
+            src = overlay(src, edit[0], position=edit[1], font=edit[2])
             format = fmt_before
             drawn = True
         if payload is not None and not isinstance(src, Image.Image):

@@ -132,6 +132,11 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where the badge goes (default bottom-right)",
     )
     lab.add_argument(
+        "--visible-font",
+        metavar="FONT",
+        help="TrueType/OpenType font file for the badge (needed for CJK text such as AI生成)",
+    )
+    lab.add_argument(
         "--repository",
         metavar="DB",
         help="also keep the signed manifest in this manifest repository (an SQLite file, "
@@ -492,6 +497,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
                     tc260=tc260,
                     visible=args.visible,
                     visible_position=args.visible_position,
+                    visible_font=args.visible_font,
                 )
         except InputError as exc:
             raise type(exc)(f"{args.src}: {exc}") from None

@@ -449,14 +449,17 @@ setTimeout(function () {
 """
 
 
-def test_chromium_card_click_and_search_box_filter_and_set_the_fragment(page_file, tmp_path):
-    harness = tmp_path / "harness.html"
+def with_script(page_file: Path, out: Path, script: str) -> str:
+    """A copy of the page with ``script`` run at the end (its CSP removed to let it run)."""
     text = page_file.read_text(encoding="utf-8")
     text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
-    harness.write_text(
-        text.replace("</body>", f"<script>{CLICK_AND_TYPE}</script></body>"), encoding="utf-8"
-    )
-    out = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", harness.as_uri())
+    out.write_text(text.replace("</body>", f"<script>{script}</script></body>"), encoding="utf-8")
+    return out.as_uri()
+
+
+def test_chromium_card_click_and_search_box_filter_and_set_the_fragment(page_file, tmp_path):
+    harness = with_script(page_file, tmp_path / "harness.html", CLICK_AND_TYPE)
+    out = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", harness)
     dom = Page(out.stdout)
     assert dom.visible_verdicts == ["invalid"]
     assert 'data-test="#verdict=invalid|#verdict=invalid&amp;q=TAMPERED"' in out.stdout
@@ -515,13 +518,8 @@ document.body.setAttribute("data-ranks", byVerdict);
 
 
 def test_chromium_sorts_by_the_column_clicked(page_file, tmp_path):
-    harness = tmp_path / "sort.html"
-    text = page_file.read_text(encoding="utf-8")
-    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
-    harness.write_text(
-        text.replace("</body>", f"<script>{SORT_CLICKS}</script></body>"), encoding="utf-8"
-    )
-    out = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", harness.as_uri())
+    harness = with_script(page_file, tmp_path / "sort.html", SORT_CLICKS)
+    out = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", harness)
     files = html.unescape(re.search(r'data-files="([^"]*)"', out.stdout).group(1)).split("|")
     assert len(files) > 3 and files == sorted(files)
     ranks = re.search(r'data-ranks="([^"]*)"', out.stdout).group(1)

@@ -453,13 +453,7 @@ class Labeler:
         name = None
         if edit is not None:
             if not isinstance(src, Image.Image):
-                if format is not None:
-                    raise TypeError(
-                        "format= applies to PIL images and arrays; encoded inputs keep their format"
-                    )
-                source = read_source(src, self.limits)
-                info = image_io.probe(source.data, self.limits)
-                containers.check_structure(source.data, info.format)
+                source, info = self._read_encoded(src, format)
                 dec = image_io.decode(source.data, self.limits)
                 src = image_io.from_array(dec.pixels, dec.mode)
                 params, original, format = dec.params, source.data, info.format
@@ -471,13 +465,7 @@ class Labeler:
             format = fmt_before
             drawn = True
         if payload is not None and not isinstance(src, Image.Image):
-            if format is not None:
-                raise TypeError(
-                    "format= applies to PIL images and arrays; encoded inputs keep their format"
-                )
-            source = read_source(src, self.limits)
-            info = image_io.probe(source.data, self.limits)
-            containers.check_structure(source.data, info.format)
+            source, info = self._read_encoded(src, format)
             if info.format is ImageFormat.GIF:
                 notes.append("watermark not embedded: GIF's palette quantisation would destroy it")
             elif min(info.size) < MIN_SIZE:
@@ -535,6 +523,18 @@ class Labeler:
             image_io.decode_check(source.data, self.limits)
         name = source.path.name if source.path else f"AI-generated image{info.format.extension}"
         return _Encoded(source.data, info.format, info.size, "A" in info.mode, name)
+
+    def _read_encoded(self, src: Any, format: Any) -> tuple[Any, image_io.ImageInfo]:
+        """Read an encoded input whose pixels are about to be edited (badge, watermark), and
+        check its container."""
+        if format is not None:
+            raise TypeError(
+                "format= applies to PIL images and arrays; encoded inputs keep their format"
+            )
+        source = read_source(src, self.limits)
+        info = image_io.probe(source.data, self.limits)
+        containers.check_structure(source.data, info.format)
+        return source, info
 
     def _watermark(
         self, pixels: np.ndarray, payload: int, notes: list[str]

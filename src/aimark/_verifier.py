@@ -359,12 +359,12 @@ class Verifier:
         watermark = WatermarkResult()
         if self.watermark_keys:  # image watermark keys: nothing to decode in a text
             watermark = WatermarkResult(status="not checked: image watermarks do not apply to text")
-        aigc = read_front_matter(text)
+        aigc, carriers, aigc_problems = _tc260_layer({"front-matter": read_front_matter(text)})
         metadata = MetadataResult(
             disclosure=find_disclosure(text),
             tc260_aigc=aigc,
-            tc260_carriers=("front-matter",) if aigc else (),
-            problems=tuple(f"GB 45438 AIGC label: {p}" for p in check_fields(aigc)) if aigc else (),
+            tc260_carriers=carriers,
+            problems=aigc_problems,
         )
         return self._report(name, media, c2pa_result, metadata, watermark)
 

@@ -66,14 +66,18 @@ def find_disclosure(text: str) -> str | None:
         >>> find_disclosure("The sea was calm.") is None
         True
     """
-    body = text
-    if body.startswith("---"):
-        end = body.find("\n---", 3)
+    # only the ends are read: the head (past a front-matter block of at most 7 KB) and the
+    # tail (before a C2PA wrapper, which a large manifest makes hundreds of KB long)
+    head, tail = text[: 16 * 1024], text[-(1024 * 1024) :]
+    if head.startswith("---"):
+        end = head.find("\n---", 3)
         if end > 0:
-            body = body[end + 4 :]
-    body = body.split("\ufeff", 1)[0] if "\ufeff" in body[-200_000:] else body
-    paragraphs = [p for p in body.strip().split("\n\n") if p.strip()] or [""]
-    head, tail = paragraphs[0][:_WINDOW].lower(), paragraphs[-1][-_WINDOW:].lower()
+            head = head[end + 4 :]
+    wrapper = tail.rfind("\ufeff")  # a C2PA text wrapper starts with U+FEFF
+    if wrapper > 0 or (wrapper == 0 and len(text) > len(tail)):
+        tail = tail[:wrapper]
+    head = head.strip().split("\n\n", 1)[0][:_WINDOW].lower()
+    tail = tail.strip().rsplit("\n\n", 1)[-1][-_WINDOW:].lower()
     for phrase in _PHRASES:
         if phrase in head:
             return f'starts with a disclosure ("{phrase}")'

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -439,7 +440,7 @@ class Report:
     file: FileInfo | None = None  # set by aimark.scan
     recovery: Recovery | None = None  # credentials a manifest repository gave back
 
-    @property
+    @functools.cached_property
     def compliance(self) -> Compliance:
         """Which labelling requirements (EU AI Act Art. 50(2), GB 45438-2025 implicit and
         explicit, California SB 942) this file's labels meet: technical evidence, not legal

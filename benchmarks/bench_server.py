@@ -4,6 +4,8 @@ in the same run.
 
     python benchmarks/bench_server.py [--clients 32] [--seconds 60] [--concurrency N]
     python benchmarks/bench_server.py --quick        # 8 clients, 10 s: a smoke run
+    python benchmarks/bench_server.py --attack [--slow-headers 1100] [--open-files 1024]
+                                      [--seconds 40] [--src OTHER_CHECKOUT/src]
 
 The server: ``aimark serve`` in its own process (uvicorn, worker processes for verification,
 default limits except ``--max-body-bytes 8 MiB``), trusting a development root made for the
@@ -213,13 +215,187 @@ def _pct(xs: list[float], q: float) -> float:
     return float(np.percentile(xs, q)) * 1000 if xs else float("nan")
 
 
+ATTACK_DOC = """
+Attack mode (``--attack``): the server runs under ``ulimit -n --open-files`` (soft and hard)
+while ``--slow-headers`` clients each open a connection and send one header line every 2 s,
+never ending the head, and reconnect at once when dropped; ``--deep-json`` clients post a JSON
+body nested 100,000 deep to the resolution API again and again. A probe asks ``/healthz``
+every 0.25 s (5 s timeout). Printed: the probe's answered share and latency, the most socket
+descriptors the server held, what the slow clients were answered, the deep-JSON answers, and
+the size of the server's log. ``--src`` runs the server from another checkout's ``src`` (to
+measure an older version in the same run).
+"""
+
+
+def _sockets(pid: int) -> int:
+    try:
+        return sum(
+            1
+            for fd in os.listdir(f"/proc/{pid}/fd")
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        )
+    except OSError:
+        return 0
+
+
+async def _dribbler(port: int, deadline: float, outcomes: Counter) -> None:
+    while time.monotonic() < deadline:
+        try:
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            outcomes["connect-failed"] += 1
+            await asyncio.sleep(0.5)
+            continue
+        outcomes["connections"] += 1
+        try:
+            w.write(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\n")
+            i = 0
+            while time.monotonic() < deadline:
+                try:
+                    data = await asyncio.wait_for(r.read(64), 2)
+                except asyncio.TimeoutError:
+                    w.write(b"X-Slow-%d: a\r\n" % i)
+                    await w.drain()
+                    i += 1
+                    continue
+                head = data.split(b"\r\n", 1)[0]
+                outcomes[
+                    head.split(b" ")[1].decode() if head.startswith(b"HTTP/") else "closed"
+                ] += 1
+                break
+            else:
+                outcomes["still-held-at-end"] += 1
+        except (ConnectionError, OSError):
+            outcomes["reset"] += 1
+        finally:
+            w.close()
+
+
+async def _deep_json(url: str, deadline: float, outcomes: Counter) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+        while time.monotonic() < deadline:
+            try:
+                r = await c.post("/v1/matches/byBinding", content=body)
+                outcomes[str(r.status_code)] += 1
+            except httpx.HTTPError as exc:
+                outcomes[type(exc).__name__] += 1
+                await asyncio.sleep(0.2)
+
+
+async def _probe(url: str, deadline: float, pid: int, sockets: list) -> list[float | None]:
+    out: list[float | None] = []
+    await asyncio.sleep(3)  # let the slow clients take their places first
+    async with httpx.AsyncClient(
+        base_url=url, timeout=5, limits=httpx.Limits(max_keepalive_connections=0)
+    ) as c:
+        while time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            try:
+                r = await c.get("/healthz")
+                out.append(time.perf_counter() - t0 if r.status_code == 200 else None)
+            except httpx.HTTPError:
+                out.append(None)
+            sockets.append(_sockets(pid))
+            await asyncio.sleep(0.25)
+    return out
+
+
+def attack(args: argparse.Namespace) -> None:
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # for the clients' side
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = dict(os.environ)
+        if args.src:
+            env["PYTHONPATH"] = os.path.abspath(args.src)
+        log_path = tmp / "server.log"
+        server_cmd = (
+            f"ulimit -n {args.open_files} && exec {sys.executable} -m aimark serve "
+            f"--port {port} --isolation thread --repository {tmp / 'm.db'}"
+        )
+        with open(log_path, "wb") as log:
+            server = subprocess.Popen(["bash", "-c", server_cmd], stdout=log, stderr=log, env=env)
+        try:
+            for _ in range(600):
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+            async def run() -> tuple[list, Counter, Counter, list]:
+                deadline = time.monotonic() + args.seconds
+                slow, deep, sockets = Counter(), Counter(), []
+                tasks = [
+                    asyncio.create_task(_dribbler(port, deadline, slow))
+                    for _ in range(args.slow_headers)
+                ]
+                tasks += [
+                    asyncio.create_task(_deep_json(url, deadline, deep))
+                    for _ in range(args.deep_json)
+                ]
+                probes = await _probe(url, deadline, server.pid, sockets)
+                await asyncio.gather(*tasks)
+                return probes, slow, deep, sockets
+
+            probes, slow, deep, sockets = asyncio.run(run())
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        log = log_path.read_bytes()
+        if args.keep_log:
+            Path(args.keep_log).write_bytes(log)
+    answered = [p for p in probes if p is not None]
+    version = args.src or "this checkout"
+    print(
+        f"# slow-header and deep-JSON attack on aimark serve ({version}): ulimit -n "
+        f"{args.open_files}, {args.slow_headers} slow-header clients (a header line every 2 s, "
+        f"reconnecting), {args.deep_json} deep-JSON clients, {args.seconds:g} s"
+    )
+    print(
+        f"/healthz: {len(answered)} of {len(probes)} probes answered; p50 "
+        f"{_pct(answered, 50):.0f} ms, p99 {_pct(answered, 99):.0f} ms, max "
+        f"{max(answered, default=float('nan')) * 1000:.0f} ms"
+    )
+    print(
+        f"server sockets held: max {max(sockets, default=0)}, last {sockets[-1] if sockets else 0}"
+    )
+    print("slow-header clients: " + ", ".join(f"{k} {v:,}" for k, v in sorted(slow.items())))
+    print("deep-JSON answers: " + ", ".join(f"{k} {v:,}" for k, v in sorted(deep.items())))
+    print(
+        f"server log: {len(log.splitlines()):,} lines, {len(log) / 1e6:.1f} MB, "
+        f"{log.count(b'Traceback'):,} tracebacks"
+    )
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=ATTACK_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    ap.add_argument("--attack", action="store_true", help="slow-header and deep-JSON clients")
+    ap.add_argument("--slow-headers", type=int, default=1100)
+    ap.add_argument("--deep-json", type=int, default=4)
+    ap.add_argument("--open-files", type=int, default=1024)
+    ap.add_argument("--src", help="run the server from this src folder (attack mode)")
+    ap.add_argument("--keep-log", metavar="FILE", help="copy the server's log here (attack mode)")
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--concurrency", type=int, default=0, help="server workers (0: cores)")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
+    if args.attack:
+        attack(args)
+        return
     if args.quick:
         args.clients, args.seconds = 8, 10
     cores = len(os.sched_getaffinity(0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -33,10 +34,19 @@ class Served:
 
 @contextlib.contextmanager
 def serve(
-    *args: str, tmp: Path, env: dict[str, str] | None = None, ready: float = 60
+    *args: str,
+    tmp: Path,
+    env: dict[str, str] | None = None,
+    ready: float = 60,
+    open_files: int | None = None,
 ) -> Iterator[Served]:
     """``python -m aimark serve --port N *args``; yields once /healthz answers, then stops
-    the server with SIGINT (as Ctrl-C would) and checks it exits cleanly."""
+    the server with SIGINT (as Ctrl-C would) and checks it exits cleanly. ``open_files``
+    sets the server's open-file limit, soft and hard (as ``ulimit -n`` does)."""
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     port = free_port()
     log = tmp / f"serve-{port}.log"
     with open(log, "wb") as out:
@@ -56,6 +66,7 @@ def serve(
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            preexec_fn=limit_files if open_files else None,
         )
     served = Served(f"http://127.0.0.1:{port}", proc, log)
     try:

@@ -486,3 +486,64 @@ def test_files_over_the_byte_limit_are_error_records(tree):
     big = reports["plain.jpg"]
     assert big.error["code"] == "too-large" and big.file.size > 2000
     assert reports["readme.txt"].verdict.status.value == "not-labelled"  # small: verified
+
+
+def test_a_file_name_that_is_not_utf8_in_every_output(tmp_path):
+    """100 PNGs and one named f\\xff.png: the JSON Lines keep the exact name, the CSV and the
+    HTML report show it as f\\xff (as ``ls -b`` does), the CLI prints it under a strict UTF-8
+    stdout, and resuming from the complete JSON Lines writes the same reports again."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for i in range(100):
+        (folder / f"{i}.png").write_bytes(encode(natural_image(48, 32, seed=i), "png"))
+    odd = os.fsdecode(os.fsencode(folder) + b"/f\xff.png")
+    Path(odd).write_bytes(encode(natural_image(48, 32, seed=7), "png"))
+    out = {k: tmp_path / f"s.{k}" for k in ("jsonl", "csv", "html")}
+    cmd = [sys.executable, "-m", "aimark", "scan", str(folder), "-o", str(out["jsonl"])]
+    cmd += ["--csv", str(out["csv"]), "--html", str(out["html"])]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}  # strict: no surrogateescape of its own
+    for run in ("first", "resumed"):
+        done = subprocess.run(cmd, capture_output=True, env=env, timeout=300)
+        assert done.returncode == 0, (run, done.stderr)
+        sources = [json.loads(line)["source"] for line in out["jsonl"].read_text().splitlines()]
+        assert len(sources) == 101 and odd in sources  # exact, through JSON's \udcff escape
+        with open(out["csv"], newline="", encoding="utf-8") as f:
+            paths = [r["path"] for r in csv.DictReader(f)]
+        assert len(paths) == 101 and f"{folder}/f\\xff.png" in paths
+        page = out["html"].read_text(encoding="utf-8")
+        assert "f\\xff.png" in page and page.count("<tr data-verdict") == 101
+    verify = subprocess.run(
+        [sys.executable, "-m", "aimark", "verify", odd], capture_output=True, env=env
+    )
+    assert verify.returncode == 2 and verify.stdout.startswith(os.fsencode(odd) + b": not-labelled")
+
+
+def test_cells_anyone_can_set_are_not_formulas_in_a_spreadsheet(tmp_path, monkeypatch):
+    """A self-signed signer names its model =HYPERLINK(...), and files are named like formulas:
+    read the CSV as a spreadsheet does (a cell starting with = + - @ tab or CR is a formula),
+    and no cell is one; the apostrophe that neutralises it is the only change (the JSONL keeps
+    the exact values)."""
+    stranger = aimark.create_dev_credentials(tmp_path / "stranger")  # a root nobody trusts
+    formula = '=HYPERLINK("http://attacker.example/","open me")'
+    labeler = aimark.Labeler(stranger.credentials(), generator=(formula, "+1"))
+    folder = tmp_path / "d"
+    folder.mkdir()
+    names = ["=cmd|' -C calc'!A0.png", "+SUM(1,2).png", "-2+3.png", "@SUM(1).png", "plain.png"]
+    for i, name in enumerate(names):
+        labeler.label_image(natural_image(160, 120, seed=i), folder / name, format="png")
+    out = tmp_path / "s.csv"
+    jsonl = tmp_path / "s.jsonl"
+    monkeypatch.chdir(folder)  # files named on the command line: the path is the name
+    aimark.scan(names, output=jsonl, csv=out, workers=0).run()
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(names)
+    cells = [cell for row in rows for cell in row.values()]
+    formulas = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert formulas == []
+    generators = {row["generator"] for row in rows}
+    assert generators == {"'" + formula + " +1"} or generators == {"'" + formula}, generators
+    shown = {row["path"] for row in rows}
+    assert shown == {"'" + n if n[0] in "=+-@" else n for n in names}
+    exact = {json.loads(line)["source"] for line in jsonl.read_text().splitlines()}
+    assert exact == set(names)

@@ -31,6 +31,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from aimark._display import OUTPUT_ERRORS
 from aimark._labeler import Labeler
 from aimark._verifier import Verifier
 from aimark._version import __version__
@@ -1032,6 +1033,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (see module docstring)."""
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 print as bytes
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors=OUTPUT_ERRORS)
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from aimark._display import json_text
 from aimark._version import __version__
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.markers import Marker
@@ -475,4 +475,4 @@ class Report:
     def to_json(self, *, indent: int | None = None, include_scores: bool = True) -> str:
         """The report as JSON text."""
         d = self.to_dict(include_scores=include_scores)
-        return json.dumps(d, indent=indent, ensure_ascii=False, sort_keys=False)
+        return json_text(d, indent=indent, sort_keys=False)

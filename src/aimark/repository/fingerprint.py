@@ -31,9 +31,20 @@ import numpy as np
 
 from aimark.errors import MissingExtraError
 
-__all__ = ["MATCH_DISTANCE", "MIN_QUALITY", "PDQ_ALG", "Fingerprint", "distance", "fingerprint"]
+__all__ = [
+    "FINGERPRINT_BITS",
+    "MATCH_DISTANCE",
+    "MIN_QUALITY",
+    "PDQ_ALG",
+    "Fingerprint",
+    "check_fingerprint",
+    "distance",
+    "fingerprint",
+]
 
 PDQ_ALG = "io.aimark.pdq"
+#: the size of each fingerprint algorithm's value, in bits
+FINGERPRINT_BITS = {PDQ_ALG: 256}
 MATCH_DISTANCE = 31  # Hamming distance up to which two PDQ hashes are the same picture
 MIN_QUALITY = 50
 _MAX_SIDE = 512
@@ -96,6 +107,28 @@ def fingerprint(pixels: np.ndarray) -> Fingerprint:
     bits, quality = _pdq().compute(_rgb(pixels))
     value = int("".join("1" if b else "0" for b in bits), 2)
     return Fingerprint(PDQ_ALG, f"{value:064x}", int(quality))
+
+
+def check_fingerprint(alg: str, value: str) -> str:
+    """``value`` as lower-case hex, checked to be a fingerprint of ``alg``.
+
+    Raises:
+        ValueError: an unknown algorithm, or a value that is not hex of its size.
+
+    >>> check_fingerprint("io.aimark.pdq", "ab" * 8)
+    Traceback (most recent call last):
+    ValueError: an io.aimark.pdq fingerprint is 256 bits (64 hex digits), not 16 hex digits
+    """
+    bits = FINGERPRINT_BITS.get(alg)
+    if bits is None:
+        raise ValueError(f"unknown fingerprint algorithm {alg!r}")
+    v = value.strip().lower() if isinstance(value, str) else ""
+    if len(v) != bits // 4 or any(c not in "0123456789abcdef" for c in v):
+        shown = f"{len(v)} hex digits" if v else repr(value)
+        raise ValueError(
+            f"an {alg} fingerprint is {bits} bits ({bits // 4} hex digits), not {shown}"
+        )
+    return v
 
 
 def distance(a: str, b: str) -> int:

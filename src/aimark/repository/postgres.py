@@ -27,6 +27,7 @@ from aimark.repository._base import (
     chunks,
     neighbours,
 )
+from aimark.repository.fingerprint import check_fingerprint
 from aimark.repository.sqlite import RepositoryError, _hex
 
 __all__ = ["MIGRATIONS", "PostgresRepository"]
@@ -151,7 +152,7 @@ class PostgresRepository:
             manifests.append((mid, r.store, r.mime, r.content_id, r.created or now))
             bindings.update((b.alg, _hex(b.value), mid) for b in r.bindings)
             for f in r.fingerprints:
-                value = _hex(f.value)
+                value = check_fingerprint(f.alg, f.value)
                 prints[(mid, f.alg)] = value
                 number, width = int(value, 16), len(value) * 4
                 bits = f"{number:0{width}b}"
@@ -200,7 +201,7 @@ class PostgresRepository:
         """Multi-index hashing in one round trip: the chunk probes and the Hamming distance
         (``bit_count`` of the XOR, on the fingerprint the covering index holds beside each
         chunk) run in the server, which sends back only the matches."""
-        query = _hex(value)
+        query = check_fingerprint(alg, value)
         bits = len(query) * 4
         target = int(query, 16)
         parts = chunks(target, bits)

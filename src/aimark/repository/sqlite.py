@@ -41,6 +41,7 @@ from aimark.repository._base import (
     chunks,
     neighbours,
 )
+from aimark.repository.fingerprint import check_fingerprint
 
 __all__ = ["MIGRATIONS", "RepositoryError", "SQLiteRepository"]
 
@@ -201,7 +202,7 @@ class SQLiteRepository:
         bindings = [(b.alg, _hex(b.value), mid) for b in record.bindings]
         prints, parts = [], []
         for f in record.fingerprints:
-            value = _hex(f.value)
+            value = check_fingerprint(f.alg, f.value)
             prints.append((mid, f.alg, value))
             chunk_values = chunks(int(value, 16), len(value) * 4)
             parts.extend((f.alg, i, c, mid) for i, c in enumerate(chunk_values))
@@ -237,7 +238,7 @@ class SQLiteRepository:
         return [Match(r[0], 100.0, alg) for r in rows]
 
     def by_fingerprint(self, alg: str, value: str, max_distance: int) -> list[Match]:
-        query = _hex(value)
+        query = check_fingerprint(alg, value)
         bits = len(query) * 4
         target = int(query, 16)
         parts = chunks(target, bits)

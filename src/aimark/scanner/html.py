@@ -46,7 +46,7 @@ from urllib.parse import quote
 
 from aimark._version import __version__
 from aimark.errors import OutputError
-from aimark.scanner.rows import row_for
+from aimark.scanner.rows import readable, row_for
 
 __all__ = ["HtmlReport"]
 
@@ -348,7 +348,9 @@ _SUMMARY_LABELS = {
 
 
 def _e(value: Any) -> str:
-    return escape(str(value), quote=True)
+    """``value`` escaped for HTML, and readable (no lone surrogates or control characters),
+    so that no value can stop the page from being written."""
+    return escape(readable(value), quote=True)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -853,7 +855,8 @@ def _discard(handle: IO[bytes], path: Path) -> None:
 def _row_html(row: dict[str, str], status: str, thumb: str | None) -> str:
     """One table row; every value from the report is escaped."""
     path = row["path"]
-    cut = max(path.rfind("/"), path.rfind("\\"))
+    # a POSIX path's backslashes are readable()'s escapes, not separators
+    cut = path.rfind("/") if "/" in path else path.rfind("\\")
     folder, name = (path[: cut + 1], path[cut + 1 :]) if cut >= 0 else ("", path)
     kind = row["type"] or "file"
     if thumb is not None:

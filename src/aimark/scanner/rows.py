@@ -1,7 +1,8 @@
 """One flat row per report: the CSV columns, also used by the HTML report and the summary.
 
 A row is derived from a report's JSON form (``Report.to_dict()``), so it can be rebuilt from a
-JSON Lines file written by an earlier run.
+JSON Lines file written by an earlier run. Every cell is :func:`readable` text: whatever a file
+name or a manifest holds, a row can be written as UTF-8 and read as one line.
 
 Example:
     >>> import aimark
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["COLUMNS", "compliance_of", "generator_of", "layers_of", "row_for"]
+from aimark._display import readable
+
+__all__ = ["COLUMNS", "compliance_of", "generator_of", "layers_of", "readable", "row_for"]
 
 #: CSV columns, in order.
 COLUMNS = (
@@ -88,7 +91,8 @@ def compliance_of(report: dict[str, Any]) -> str:
 
 
 def row_for(report: dict[str, Any]) -> dict[str, str]:
-    """Flatten one report (its ``to_dict()`` form) into the CSV row."""
+    """Flatten one report (its ``to_dict()`` form) into the CSV row (every cell
+    :func:`readable`)."""
     verdict = report.get("verdict") or {}
     media = report.get("media") or {}
     c2pa = report.get("c2pa") or {}
@@ -96,7 +100,7 @@ def row_for(report: dict[str, Any]) -> dict[str, str]:
     signer = c2pa.get("signer") or {}
     err = report.get("error") or {}
     fmt = media.get("format") or ""
-    return {
+    row = {
         "path": str(report.get("source", "")),
         "type": "text" if fmt == "text" else ("image" if fmt else ""),
         "verdict": str(verdict.get("status", "")),
@@ -114,3 +118,4 @@ def row_for(report: dict[str, Any]) -> dict[str, str]:
         "error": str(err.get("message") or "; ".join(media.get("problems") or ())),
         "summary": str(verdict.get("summary", "")),
     }
+    return {name: readable(value) for name, value in row.items()}

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 import tempfile
 import time
@@ -27,10 +26,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from aimark._display import json_text
 from aimark.errors import OutputError
 from aimark.scanner.rows import COLUMNS, row_for
 
-__all__ = ["AtomicFile", "CsvWriter", "JsonlWriter"]
+__all__ = ["AtomicFile", "CsvWriter", "JsonlWriter", "spreadsheet_safe"]
 
 
 class AtomicFile:
@@ -89,8 +89,28 @@ class AtomicFile:
             self.abort()
 
 
+# what a spreadsheet takes as the start of a formula (OWASP's list for CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a spreadsheet will show it and never run it: a cell that starts like a
+    formula (``= + - @``, tab or carriage return) gets a leading apostrophe, as OWASP
+    advises for CSV injection. Anyone (even a self-signed signer naming its model
+    ``=HYPERLINK(...)``) can put text in a report, so every CSV cell passes through here.
+
+    >>> print(spreadsheet_safe('=HYPERLINK("http://x")'), spreadsheet_safe("my-model"))
+    '=HYPERLINK("http://x") my-model
+    """
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
 class CsvWriter:
-    """One row per report (columns :data:`aimark.scanner.rows.COLUMNS`), written atomically."""
+    """One row per report (columns :data:`aimark.scanner.rows.COLUMNS`), written atomically.
+
+    Cells are :func:`~aimark.scanner.rows.readable` and :func:`spreadsheet_safe`: a file name
+    that is not UTF-8 shows its bytes as ``\\xNN``, and a value that starts like a formula
+    gets a leading apostrophe (the JSON Lines output keeps every value exact)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._out = AtomicFile(path, newline="")
@@ -98,7 +118,8 @@ class CsvWriter:
         self._csv.writeheader()
 
     def add(self, report: dict[str, Any], thumbnail: bytes | None = None) -> None:
-        self._csv.writerow(row_for(report))
+        row = row_for(report)
+        self._csv.writerow({name: spreadsheet_safe(cell) for name, cell in row.items()})
 
     def close(self, summary: dict[str, Any] | None = None) -> None:
         self._out.commit()
@@ -139,11 +160,8 @@ class JsonlWriter:
         self.lines = 0
 
     def add(self, report: dict[str, Any], thumbnail: bytes | None = None) -> None:
-        line = json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n"
-        try:
-            raw = line.encode("utf-8")
-        except UnicodeEncodeError:  # a file name that is not UTF-8: keep it exact, escaped
-            raw = (json.dumps(report, separators=(",", ":")) + "\n").encode("ascii")
+        # a file name that is not UTF-8 is kept exact, escaped
+        raw = (json_text(report, separators=(",", ":")) + "\n").encode("utf-8")
         try:
             self._f.write(raw)
         except OSError as exc:

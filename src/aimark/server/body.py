@@ -3,20 +3,24 @@ size and time and held in memory only (no temporary files, ever)."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, Request
 
 from aimark.server.problems import Problem
 
-__all__ = ["Upload", "read_upload", "safe_name"]
+__all__ = ["MAX_JSON_BYTES", "Upload", "read_body", "read_json", "read_upload", "safe_name"]
 
 _MAX_NAME = 200
+#: the largest JSON body a route takes (its bodies are a few short fields)
+MAX_JSON_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -178,3 +182,23 @@ class _FormSink(_Sink):
             raise Problem(400, "no-file", "the form has no file part (send it as 'file')")
         name, data = self.files[0]
         return Upload(bytes(data), safe_name(name))
+
+
+async def read_body(request: Request, *, max_bytes: int, timeout: float) -> bytes:
+    """The raw body of ``request``, bounded like an upload: 413 for a declared or streamed
+    length over ``max_bytes``, 408 when it takes longer than ``timeout`` seconds."""
+    declared_length(request.headers, max_bytes)
+    upload = await read_upload(request.stream(), None, max_bytes=max_bytes, timeout=timeout)
+    return upload.data
+
+
+async def read_json(request: Request, *, timeout: float, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """The JSON body of ``request`` (``{}`` when empty), bounded as :func:`read_body`; 400
+    when it is not JSON or nests deeper than Python's recursion limit lets it be parsed."""
+    raw = await read_body(request, max_bytes=max_bytes, timeout=timeout)
+    try:
+        return json.loads(raw or b"{}")
+    except RecursionError:
+        raise Problem(400, "bad-request", "the JSON body is nested too deeply") from None
+    except ValueError:  # also a body that is not UTF-8
+        raise Problem(400, "bad-request", "the body must be JSON") from None

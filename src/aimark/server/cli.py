@@ -4,12 +4,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 from typing import Any
 
-from aimark.errors import MissingExtraError
+from aimark.errors import InputError, MissingExtraError
 from aimark.server.config import ServerSettings
+from aimark.server.connections import (
+    ConnectionGuard,
+    connection_budget,
+    guarded_protocol,
+    guarded_server,
+    install_log_rate_limit,
+    raise_open_file_limit,
+)
 
 __all__ = ["add_parser", "run_command"]
 
@@ -72,6 +81,19 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
     p.add_argument("--time-limit", type=float, metavar="S", help="per verification (default 30)")
     p.add_argument("--upload-timeout", type=float, metavar="S", help="per upload (default 60)")
     p.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="S",
+        help="seconds a connection has to send its request head (default 10); then 408",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="open connections at most (default 10,000, or what the open-file limit allows); "
+        "one more evicts the one waiting longest for its request head",
+    )
+    p.add_argument(
         "--isolation",
         choices=["process", "thread"],
         help="verify in worker processes (default; hard time limit) or threads",
@@ -111,6 +133,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         "queue",
         "time_limit",
         "upload_timeout",
+        "header_timeout",
+        "max_connections",
     ):
         if getattr(args, attr) is not None:
             setattr(s, attr, getattr(args, attr))
@@ -122,6 +146,13 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
     if not 0 <= args.port <= 65535:
         raise usage_error("--port must be 0 to 65535")
     settings = settings_from_args(args)
+    # before anything opens files: more descriptors for connections, and a bound that fits
+    open_files = raise_open_file_limit()
+    budget = connection_budget(requested=settings.max_connections or None, open_files=open_files)
+    try:
+        guard = ConnectionGuard(budget.max_connections, header_timeout=settings.header_timeout)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     app = settings.build_app()  # configuration errors surface here, before binding
     try:
         import uvicorn
@@ -138,8 +169,18 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips,
         server_header=False,
         timeout_graceful_shutdown=10,
+        http=guarded_protocol(guard),
+        backlog=budget.accept_burst,
     )
-    server = uvicorn.Server(config)
+    install_log_rate_limit()  # after uvicorn has set up its loggers
+    if settings.max_connections and guard.max_connections < settings.max_connections:
+        logging.getLogger("uvicorn.error").warning(
+            "aimark: --max-connections %d lowered to %d: the open-file limit is %d",
+            settings.max_connections,
+            guard.max_connections,
+            open_files,
+        )
+    server = guarded_server(config)
     # uvicorn shuts down gracefully on SIGINT / SIGTERM, then raises the signal again; a
     # graceful stop is a normal end for a service, so both end with exit code 0
     previous = signal.signal(signal.SIGTERM, _raise_stopped)

@@ -16,6 +16,7 @@ from typing import Any
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.media.limits import Limits
+from aimark.server.connections import DEFAULT_HEADER_TIMEOUT
 from aimark.server.limits import ServiceLimits
 
 __all__ = ["ServerSettings", "app_from_env", "require_extra"]
@@ -79,6 +80,8 @@ class ServerSettings:
     queue: int = -1
     time_limit: float = ServiceLimits.time_limit
     upload_timeout: float = ServiceLimits.upload_timeout
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    max_connections: int = 0  # 0: as many as the open-file limit allows (at most 10,000)
     repository: str | None = None
 
     @classmethod
@@ -108,6 +111,8 @@ class ServerSettings:
             "QUEUE": ("queue", int),
             "TIME_LIMIT": ("time_limit", float),
             "UPLOAD_TIMEOUT": ("upload_timeout", float),
+            "HEADER_TIMEOUT": ("header_timeout", float),
+            "MAX_CONNECTIONS": ("max_connections", int),
         }
         for var, (attr, kind) in numbers.items():
             raw = get(var)

@@ -19,6 +19,7 @@ CODES: dict[str, int] = {
     "not-found": 404,
     "method-not-allowed": 405,
     "upload-timeout": 408,
+    "header-timeout": 408,
     "body-too-large": 413,
     "unsupported-asset": 415,
     "time-limit-exceeded": 422,

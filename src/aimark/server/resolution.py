@@ -28,15 +28,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aimark.repository import Binding, ManifestRecord, RepositoryError
-from aimark.repository.fingerprint import MATCH_DISTANCE, PDQ_ALG
-from aimark.server.body import read_upload
+from aimark.repository.fingerprint import FINGERPRINT_BITS, MATCH_DISTANCE
+from aimark.server.body import read_body, read_json, read_upload
 from aimark.server.problems import Problem
 from aimark.watermark.image import SCHEMES
+from aimark.watermark.image.code import PAYLOAD_BITS
 
 __all__ = ["FINGERPRINT_ALGS", "WATERMARK_ALGS", "resolution_routes"]
 
 WATERMARK_ALGS = tuple(SCHEMES)
-FINGERPRINT_ALGS = (PDQ_ALG,)
+FINGERPRINT_ALGS = tuple(FINGERPRINT_BITS)
+#: the size of a binding value of each algorithm: a watermark's 64-bit payload, a fingerprint
+VALUE_BYTES = {
+    **{alg: PAYLOAD_BITS // 8 for alg in WATERMARK_ALGS},
+    **{alg: bits // 8 for alg, bits in FINGERPRINT_BITS.items()},
+}
 _MAX_RESULTS = 100
 
 
@@ -44,23 +50,30 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status_code=status, media_type="application/json")
 
 
-def _value_hex(value: Any) -> str:
+def _value_hex(value: Any, alg: str) -> str:
+    """A binding value (base64) as hex, checked to be the size ``alg``'s values have."""
     if not isinstance(value, str) or not value:
         raise Problem(400, "bad-request", "value must be a base64 string")
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise Problem(400, "bad-request", "value is not valid base64") from None
-    if not raw or len(raw) > 64:
-        raise Problem(400, "bad-request", "value must decode to 1-64 bytes")
+    size = VALUE_BYTES[alg]
+    if len(raw) != size:
+        raise Problem(
+            400,
+            "bad-request",
+            f"a value of {alg} is {size} bytes ({size * 8} bits), not {len(raw)}",
+        )
     return raw.hex()
 
 
 def _alg(alg: Any) -> str:
-    if alg not in WATERMARK_ALGS + FINGERPRINT_ALGS:
-        known = ", ".join(WATERMARK_ALGS + FINGERPRINT_ALGS)
-        raise Problem(400, "bad-request", f"unsupported alg {alg!r} (supported: {known})")
-    return str(alg)
+    if not isinstance(alg, str) or alg not in VALUE_BYTES:
+        known = ", ".join(VALUE_BYTES)
+        shown = repr(alg) if isinstance(alg, str) else "missing" if alg is None else "not text"
+        raise Problem(400, "bad-request", f"unsupported alg {shown[:80]} (supported: {known})")
+    return alg
 
 
 def _max_results(request: Request) -> int:
@@ -102,14 +115,12 @@ def resolution_routes(service: Any, repository: Any) -> list[Route]:
         if request.method == "GET":
             alg, value = request.query_params.get("alg"), request.query_params.get("value")
         else:
-            try:
-                body = json.loads(await request.body() or b"{}")
-            except ValueError:
-                raise Problem(400, "bad-request", "the body must be JSON") from None
+            body = await read_json(request, timeout=service.limits.upload_timeout)
             if not isinstance(body, dict):
                 raise Problem(400, "bad-request", 'the body must be {"alg", "value"}')
             alg, value = body.get("alg"), body.get("value")
-        matches = await call(lookup, _alg(alg), _value_hex(value))
+        alg = _alg(alg)
+        matches = await call(lookup, alg, _value_hex(value, alg))
         return answer(matches, limit)
 
     async def by_content(request: Request) -> Response:
@@ -174,8 +185,11 @@ def resolution_routes(service: Any, repository: Any) -> list[Route]:
 
     async def store_manifest(request: Request) -> Response:
         _authorize_store(request)
-        body = await request.body()
-        if not body or len(body) > service.limits.max_body_bytes:
+        limits = service.limits
+        body = await read_body(
+            request, max_bytes=limits.max_body_bytes, timeout=limits.upload_timeout
+        )
+        if not body:
             raise Problem(
                 400, "bad-request", "the body must be a manifest store (application/c2pa)"
             )
@@ -192,15 +206,12 @@ def resolution_routes(service: Any, repository: Any) -> list[Route]:
 
     async def store_binding(request: Request) -> Response:
         _authorize_store(request)
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            raise Problem(400, "bad-request", "the body must be JSON") from None
+        body = await read_json(request, timeout=service.limits.upload_timeout)
         if not isinstance(body, dict) or not isinstance(body.get("manifestId"), str):
             raise Problem(400, "bad-request", 'the body must be {"bindingValue", "manifestId"}')
         # the specification's body has no alg; aimark accepts one (default: its watermark)
         alg = _alg(body.get("alg", WATERMARK_ALGS[0]))
-        value = _value_hex(body.get("bindingValue"))
+        value = _value_hex(body.get("bindingValue"), alg)
         record = await call(repository.manifest, body["manifestId"])
         if record is None:
             raise Problem(404, "not-found", "no manifest with this id")

@@ -82,12 +82,17 @@ def test_verify_json_lines(files, dev):
     assert by_name["plain.jpg"]["verdict"]["status"] == "not-labelled"
 
 
-def test_label_notes_an_output_name_that_names_another_format(files, dev, tmp_path):
-    mismatched = run_cli(*label_args(dev, files / "plain.jpg", tmp_path / "out.png"))
-    assert mismatched.returncode == 0
-    assert "holds JPEG data" in mismatched.stderr and "for PNG" in mismatched.stderr
+def test_label_refuses_an_output_name_that_names_another_format(files, dev, tmp_path):
+    """The destination's suffix must name the format labelling writes (an encoded input keeps
+    its own): a JPEG labelled to out.png or out.dat is a clear error, and nothing is written."""
+    for name, says in (("out.png", "names a PNG image, but the input is a JPEG image"),
+                       ("out.dat", ".dat is not an image format aimark writes")):  # fmt: skip
+        refused = run_cli(*label_args(dev, files / "plain.jpg", tmp_path / name))
+        assert refused.returncode == 4 and says in refused.stderr, refused.stderr
+        assert_clean_failure(refused)
+        assert not (tmp_path / name).exists() and list(tmp_path.iterdir()) == []
     matching = run_cli(*label_args(dev, files / "plain.jpg", tmp_path / "out.jpeg"))
-    assert matching.returncode == 0 and "holds" not in matching.stderr
+    assert matching.returncode == 0 and "note" not in matching.stderr
 
 
 def test_label_in_place_and_json(files, dev, tmp_path):

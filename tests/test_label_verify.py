@@ -231,6 +231,37 @@ def test_dst_equal_to_src_is_refused_unless_overwrite(labeler, tmp_path):
     assert aimark.verify(src).verdict.ai_generated
 
 
+@pytest.mark.parametrize("name", ["out.jpg", "out.JPEG", "out.webp", "out.png", "out.tif"])
+def test_the_destination_suffix_decides_the_format_of_pixels(labeler, tmp_path, name):
+    """A PIL image labelled to out.jpg is a JPEG (not PNG bytes under that name)."""
+    result = labeler.label_image(natural_image(), tmp_path / name)
+    expected = aimark.ImageFormat.parse(name.rsplit(".", 1)[1])
+    assert result.format is expected
+    with Image.open(tmp_path / name) as written:
+        assert written.format == expected.pillow_name
+    assert aimark.verify(tmp_path / name).verdict.ai_generated
+
+
+def test_a_contradicting_or_unknown_suffix_is_a_clear_error(labeler, tmp_path):
+    src = tmp_path / "in.png"
+    src.write_bytes(encode(natural_image(), "png"))
+    cases = [
+        (natural_image(), "o.dat", {}, ".dat is not an image format aimark writes"),
+        (natural_image(), "o.jpg", {"format": "png"}, "format='png' contradicts"),
+        (src, "o.jpg", {}, "names a JPEG image, but the input is a PNG image"),
+        (src.read_bytes(), "o.webp", {}, "names a WebP image, but the input is a PNG image"),
+    ]
+    for image, name, options, message in cases:
+        with pytest.raises(aimark.OutputError, match=message):
+            labeler.label_image(image, tmp_path / name, **options)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]  # nothing written
+    # agreeing names and formats, and no suffix at all, are fine
+    assert labeler.label_image(src, tmp_path / "o.png").format is aimark.ImageFormat.PNG
+    assert (
+        labeler.label_image(natural_image(), tmp_path / "o", format="webp").format.value == "webp"
+    )
+
+
 def test_failed_overwrite_leaves_source_whole(dev, tmp_path):
     src = tmp_path / "a.jpg"
     src.write_bytes(encode(natural_image(), "jpeg"))

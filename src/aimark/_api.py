@@ -66,7 +66,11 @@ def label_image(
         generator: the model, e.g. ``("my-model", "2.1")`` or ``"my-model 2.1"``.
         source_type: an IPTC digital source type (default ``trainedAlgorithmicMedia``;
             ``compositeWithTrainedAlgorithmicMedia`` for AI edits of real content).
-        format: output format for PIL images / arrays (default: the image's own, else PNG).
+        format: output format for PIL images / arrays. The destination's suffix decides it
+            when there is one (``out.jpg`` is a JPEG; an unknown suffix, or one that
+            contradicts ``format=``, raises :class:`OutputError`); else ``format=``, else the
+            PIL image's own format, else PNG. An encoded input keeps its format, so ``dst``
+            must name that format (a PNG labelled to ``out.jpg`` raises :class:`OutputError`).
         allow_training: None (say nothing), False (opt out of AI training and data mining)
             or True.
         thumbnail: embed a C2PA thumbnail (off by default: +~100 KB per file).

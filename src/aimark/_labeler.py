@@ -173,6 +173,14 @@ class Labeler:
     ) -> LabelResult:
         """Label one image; see :func:`aimark.label_image` for the arguments."""
         _refuse_same_file(src, dst, overwrite)
+        named = _format_named_by(dst)
+        if _is_pixels(src) and named is not None:  # the destination's suffix decides
+            if format is not None and ImageFormat.parse(format) is not named:
+                raise OutputError(
+                    f"format={format!r} contradicts the destination {dst} "
+                    f"({named.label}); give one or make them agree"
+                )
+            format = named
         badge = _badge_text(visible)
         notes: list[str] = []
         payload = None
@@ -186,6 +194,12 @@ class Labeler:
         if "watermark" not in enc.layers:
             payload = None
         data, fmt = enc.data, enc.format
+        if named is not None and fmt is not named:  # an encoded input keeps its format
+            raise OutputError(
+                f"{dst} names {named.label}, but the input is {fmt.label}: labelling keeps an "
+                f"encoded image's format; name the output {fmt.extension}, or convert the "
+                "image first (e.g. label a PIL image, whose format the name decides)"
+            )
         source = enc.original or data
         existing = containers.read_metadata(source, fmt)  # also checks the structure
         parent = source if existing.c2pa else None
@@ -272,6 +286,12 @@ class Labeler:
             )
         content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
         notes: list[str] = []
+        suffix = Path(dst).suffix.lower() if dst is not None else ""
+        if suffix in _KNOWN_SUFFIXES and suffix != fmt.extension:
+            notes.append(
+                f"{dst} holds {fmt.label} (labelling keeps the input's container); its usual "
+                f"extension is {fmt.extension}"
+            )
         if self.watermark_key is not None:
             notes.append(
                 f"no invisible watermark in {fmt.label}: aimark's watermark is for raster "
@@ -709,6 +729,33 @@ def _deliver(
             repository.remove(record.manifest_id)
         raise
     return Path(dst)
+
+
+_KNOWN_SUFFIXES = {f.extension for f in MediaFormat} | {f.extension for f in ImageFormat}
+
+
+def _is_pixels(src: Any) -> bool:
+    """A PIL image or an array: pixels whose encoding the labeller chooses."""
+    return isinstance(src, Image.Image) or hasattr(src, "__array_interface__")
+
+
+def _format_named_by(dst: Any) -> ImageFormat | None:
+    """The image format ``dst``'s suffix names (None without a destination or suffix).
+
+    Raises:
+        OutputError: the suffix names no image format aimark writes.
+    """
+    if dst is None or not Path(dst).suffix:
+        return None
+    suffix = Path(dst).suffix
+    try:
+        return ImageFormat.parse(suffix)
+    except ValueError:
+        known = ", ".join(f.extension for f in ImageFormat)
+        raise OutputError(
+            f"{dst}: {suffix} is not an image format aimark writes ({known}); name the "
+            "output with one of these, or leave the suffix off and give format="
+        ) from None
 
 
 def _title_of(src: Any, fmt: MediaFormat) -> str:

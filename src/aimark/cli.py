@@ -38,7 +38,7 @@ from aimark._version import __version__
 from aimark.credentials import Credentials, SigningAlg, create_dev_credentials
 from aimark.errors import AimarkError, InputError, UnsupportedFormatError
 from aimark.keys import WatermarkKey
-from aimark.media.formats import MediaFormat, media_kind, sniff_media
+from aimark.media.formats import media_kind, sniff_media
 from aimark.media.output import same_file, write_atomic
 from aimark.media.sniff import ImageFormat, sniff
 from aimark.media.source import read_source
@@ -529,25 +529,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
         )
         for w in result.warnings:
             print(f"  note: {w}", file=sys.stderr)
-    named = _SUFFIX_FORMAT.get(Path(dst).suffix.lower())
-    if not isinstance(result.format, ImageFormat):
-        suffix = Path(dst).suffix.lower()
-        if suffix in _KNOWN_SUFFIXES and suffix != result.format.extension:
-            print(
-                f"  note: {dst} holds {result.format.label} (labelling keeps the input's "
-                f"container); its usual extension is {result.format.extension}",
-                file=sys.stderr,
-            )
-    elif named and named != result.format.value:
-        print(
-            f"  note: {dst} holds {result.format.value.upper()} data (labelling keeps the input's "
-            f"format and pixels); convert the image first for {named.upper()}",
-            file=sys.stderr,
-        )
     return 0
-
-
-_KNOWN_SUFFIXES = {f.extension for f in MediaFormat} | {f.extension for f in ImageFormat}
 
 
 def _file_kind(path: str) -> str:
@@ -560,20 +542,6 @@ def _file_kind(path: str) -> str:
     if sniff_media(head) is not None:
         return "media"
     return "text" if head.strip() and is_text_prefix(head) else "image"
-
-
-_SUFFIX_FORMAT = {
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".png": "png",
-    ".webp": "webp",
-    ".gif": "gif",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".avif": "avif",
-    ".heic": "heic",
-    ".heif": "heic",
-}
 
 
 def _cmd_label_text(args: argparse.Namespace) -> int:

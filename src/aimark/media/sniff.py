@@ -41,6 +41,12 @@ class ImageFormat(str, enum.Enum):
         """The usual file extension, with the dot."""
         return _EXT[self]
 
+    @property
+    def label(self) -> str:
+        """What the format is, in a few words (``a JPEG image``), as ``MediaFormat.label``."""
+        name = {"webp": "WebP"}.get(self.value, self.value.upper())
+        return f"{'an' if name[0] in 'A' else 'a'} {name} image"
+
     @classmethod
     def parse(cls, name: str) -> ImageFormat:
         """Map a user-given name (``jpg``, ``image/png``, ``.tif``, ``HEIF``) to a format."""

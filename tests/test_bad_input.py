@@ -3,6 +3,7 @@ to the input. Each case goes through the API (label and verify) and through the 
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import subprocess
@@ -11,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 import aimark
 from conftest import SHARED, encode, natural_image, sha256
@@ -127,6 +129,40 @@ def test_pixel_limit_is_configurable(labeler, creds):
     with pytest.raises(aimark.ImageTooLargeError):
         aimark.Labeler(creds, generator="m", limits=small).label_image(data)
     assert aimark.verify(data).verdict.status is aimark.Status.NOT_LABELLED
+
+
+def _bilevel_png(path, width: int, height: int) -> None:
+    """A real PNG of width × height pixels that costs little to make and to store (1 bit)."""
+    Image.new("1", (width, height), 1).save(path, "PNG")
+
+
+def test_the_pixel_limit_is_aimarks_not_pillows(tmp_path):
+    """Pillow warns above 89.5 M pixels and refuses above 179 M; aimark's limit (default
+    100 M, configurable either way) is the one that decides, on real files, in Python and CLI."""
+    between = tmp_path / "between.png"  # 90.25 M: over Pillow's warning, under aimark's limit
+    _bilevel_png(between, 9500, 9500)
+    report = aimark.verify(between)
+    assert report.error is None and report.media.width == 9500, report.error
+    over = tmp_path / "over.png"  # 100.01 M: over the default
+    _bilevel_png(over, 10001, 10000)
+    report = aimark.verify(over)
+    assert report.error["code"] == "too-large"
+    assert (
+        "10001×10000 = 100,010,000 pixels is over the limit of 100,000,000"
+        in (report.error["message"])
+    )
+    huge = tmp_path / "huge.png"  # 190 M: over twice Pillow's limit
+    _bilevel_png(huge, 14000, 13600)
+    assert aimark.verify(huge).error["code"] == "too-large"
+    raised = aimark.verify(huge, limits=aimark.Limits(max_pixels=200_000_000))
+    assert raised.error is None and raised.media.height == 13600, raised.error
+    lowered = aimark.verify(between, limits=aimark.Limits(max_pixels=90_000_000))
+    assert lowered.error["code"] == "too-large"
+    cli = [sys.executable, "-m", "aimark", "verify", "--json"]
+    out = subprocess.run([*cli, "--max-pixels", "200000000", str(huge)], capture_output=True)
+    assert json.loads(out.stdout)["error"] is None, out.stderr
+    out = subprocess.run([*cli, str(huge)], capture_output=True)
+    assert json.loads(out.stdout)["error"]["code"] == "too-large"
 
 
 def test_byte_limit(creds):

@@ -6,6 +6,7 @@ credentials back (by watermark and by fingerprint) and calls a copied watermark 
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -332,8 +333,8 @@ def test_cli_labels_into_and_recovers_from_a_repository(dev, tmp_path, capsys):
 
     db = tmp_path / "m.db"
     assert main(["repository", "init", str(db)]) == 0
-    src = tmp_path / "in.png"
-    _photo(70).save(src)
+    src = tmp_path / "in.jpg"
+    _photo(70).save(src, quality=92)
     args = ["--cert", str(dev.cert_chain), "--key", str(dev.private_key), "--model", "m"]
     assert (
         main(["label", str(src), "-o", str(tmp_path / "out.jpg"), *args, "--repository", str(db)])
@@ -445,3 +446,39 @@ def test_import_keeps_the_signed_fingerprint_out_of_the_exact_bindings(creds, ke
     assert [b.alg for b in again.manifest(mid).bindings] == ["io.aimark.image.2"]
     assert [f.alg for f in again.manifest(mid).fingerprints] == [PDQ_ALG]
     assert again.manifest(mid).fingerprints == first.manifest(mid).fingerprints
+
+
+def _peak_rss_mib(*args: str) -> tuple[subprocess.CompletedProcess, float]:
+    """``python -m aimark *args`` in a fresh process, and that process's peak RSS."""
+    code = (
+        "import resource, runpy, sys\n"
+        f"sys.argv = ['aimark', *{list(args)!r}]\n"
+        "try:\n    runpy.run_module('aimark', run_name='__main__')\n"
+        "finally:\n"
+        "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    peak = int(done.stderr.rsplit("PEAK ", 1)[1].split()[0]) / 1024
+    return done, peak
+
+
+def test_import_reads_within_the_byte_limit(tmp_path):
+    """A 300 MB file (sparse: it costs no disk) is over the default byte limit of 256 MiB:
+    ``repository import`` skips it without reading it, as ``verify`` refuses it;
+    ``--max-bytes`` sets the limit."""
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(300 * 1024 * 1024)
+    db = str(tmp_path / "m.db")
+    done, peak = _peak_rss_mib("repository", "import", db, str(big))
+    assert done.returncode == 0, done.stderr
+    assert "skipped: 314,572,800 bytes is over the limit of 268,435,456 bytes" in done.stdout
+    assert peak < 250, f"peak RSS {peak:.0f} MiB: the file was read"
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"x" * 5000)
+    done, _ = _peak_rss_mib("repository", "import", db, "--max-bytes", "4096", str(small))
+    assert "skipped: 5,000 bytes is over the limit of 4,096 bytes" in done.stdout
+    verify = subprocess.run(
+        [sys.executable, "-m", "aimark", "verify", "--json", str(big)], capture_output=True
+    )
+    assert json.loads(verify.stdout)["error"]["code"] == "too-large"

@@ -374,6 +374,11 @@ def test_cli_detect_text(tmp_path, word_tokenizer, capsys):
     assert "not watermarked" in capsys.readouterr().out
     assert main(["detect-text", str(tmp_path / "short.txt"), *common]) == 2
     assert "too short to tell" in capsys.readouterr().out
+    big = tmp_path / "big.txt"  # over the byte limit (sparse: no disk used), never read
+    with open(big, "wb") as f:
+        f.truncate(300 * 1024 * 1024)
+    assert main(["detect-text", str(big), *common]) == 4
+    assert "over the limit of 268,435,456 bytes" in capsys.readouterr().out
     # the highest code over files; a bad file is one line, not a traceback
     paths = [str(tmp_path / n) for n in ("ai.txt", "binary.txt", "missing.txt")]
     assert main(["detect-text", *paths, *common]) == 4

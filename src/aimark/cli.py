@@ -39,13 +39,15 @@ from aimark.credentials import Credentials, SigningAlg, create_dev_credentials
 from aimark.errors import AimarkError, InputError, UnsupportedFormatError
 from aimark.keys import WatermarkKey
 from aimark.media.formats import media_kind, sniff_media
+from aimark.media.limits import Limits
 from aimark.media.output import same_file, write_atomic
 from aimark.media.sniff import ImageFormat, sniff
-from aimark.media.source import read_source
+from aimark.media.source import read_config_file, read_source
 from aimark.media.text_io import decode_text, is_text_prefix
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.tc260 import TC260Label
 from aimark.report import C2paState, Report, Status
+from aimark.scanner.cli import limits_from_args
 from aimark.watermark.image import SCHEMES
 
 __all__ = ["EXIT", "main"]
@@ -105,6 +107,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "compositeWithTrainedAlgorithmicMedia)",
     )
     lab.add_argument("--thumbnail", action="store_true", help="embed a C2PA thumbnail")
+    from aimark.scanner.cli import add_limit_options
+
+    add_limit_options(lab)
     lab.add_argument(
         "--watermark-key",
         metavar="KEYFILE",
@@ -177,9 +182,10 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also look for public watermarks of other generators (Stable Diffusion)",
     )
-    from aimark.scanner.cli import add_watermark_scheme_option
+    from aimark.scanner.cli import add_limit_options, add_watermark_scheme_option
 
     add_watermark_scheme_option(ver)
+    add_limit_options(ver)
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
     ver.add_argument(
         "--repository",
@@ -249,6 +255,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     r_imp.add_argument("db", metavar="DB")
     r_imp.add_argument("paths", nargs="+", metavar="PATH", help="signed images or folders")
+    from aimark.scanner.cli import add_limit_options
+
+    add_limit_options(r_imp)
 
     cred = sub.add_parser("credentials", help="signing credentials")
     cred_sub = cred.add_subparsers(dest="cred_command", metavar="SUBCOMMAND", parser_class=_Parser)
@@ -426,7 +435,9 @@ def _load_credentials(args: argparse.Namespace) -> Credentials:
 def _read_option_file(option: str, path: str) -> bytes:
     """The bytes of a file named by a command-line option; errors name the option."""
     try:
-        return Path(path).read_bytes()
+        return read_config_file(path, option.lstrip("-").replace("-", " "))
+    except InputError as exc:
+        raise _UsageError(f"{option} {exc}") from None
     except FileNotFoundError:
         raise _UsageError(f"{option} {path}: no such file") from None
     except IsADirectoryError:
@@ -463,6 +474,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
         source_type=source_type,
         allow_training=args.allow_training,
         thumbnail=args.thumbnail,
+        limits=limits_from_args(args, _UsageError),
         watermark_key=wm_key,
         watermark_strength=args.watermark_strength,
         repository=args.repository,
@@ -741,6 +753,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     keys = [WatermarkKey.load(p) for p in args.watermark_key]
     verifier = Verifier(
         trust=args.trust or None,
+        limits=limits_from_args(args, _UsageError),
         watermark_keys=keys,
         public_watermarks=args.public_watermarks,
         watermark_schemes=tuple(args.watermark_scheme or SCHEMES),
@@ -820,8 +833,14 @@ def _cmd_detect_text(args: argparse.Namespace) -> int:
     worst = 0
     for name in args.paths:
         try:
-            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-            text = decode_text(data)
+            limits = Limits()
+            if name == "-":
+                data = sys.stdin.buffer.read(limits.max_bytes + 1)
+                if len(data) > limits.max_bytes:
+                    raise InputError(f"over the limit of {limits.max_bytes:,} bytes")
+            else:
+                data = read_source(name, limits).data
+            text = decode_text(data, limits)
             results = [(wm, detect_text(text, wm, tokenizer, fpr=args.fpr)) for wm in marks]
             spans = {
                 wm.key_id: find_text_spans(text, wm, tokenizer, window=args.window, fpr=args.fpr)
@@ -903,11 +922,12 @@ def _cmd_repository(args: argparse.Namespace) -> int:
         elif args.repo_command == "import":
             from aimark.repository.importer import import_file
 
+            limits = limits_from_args(args, _UsageError)
             skipped: list[Path] = []
             filed = 0
             for path in _expand(args.paths, skipped):
                 try:
-                    outcome = import_file(repo, path)
+                    outcome = import_file(repo, path, limits=limits)
                 except OSError as exc:
                     outcome = f"skipped: cannot read it ({exc.strerror or exc})"
                 print(f"{path}: {outcome}")

@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from aimark.errors import CredentialsError
+from aimark.errors import CredentialsError, InputError
+from aimark.media.source import read_config_file
 
 __all__ = [
     "AnchorSet",
@@ -175,9 +176,9 @@ class Credentials:
     ) -> Credentials:
         """Load credentials from a PEM chain file and a PEM key file."""
         try:
-            chain = Path(cert_chain).read_bytes()
-            key = Path(private_key).read_bytes()
-        except OSError as exc:
+            chain = read_config_file(cert_chain, "certificate chain")
+            key = read_config_file(private_key, "private key")
+        except (OSError, InputError) as exc:
             raise CredentialsError(f"cannot read credentials: {exc}") from None
         return cls.from_pem(chain, key, password=password, tsa_url=tsa_url)
 
@@ -321,8 +322,8 @@ class TrustAnchors:
                 sets.extend(cls.c2pa().sets)
                 continue
             try:
-                data = Path(p).read_bytes()
-            except OSError as exc:
+                data = read_config_file(p, "trust anchors")
+            except (OSError, InputError) as exc:
                 raise CredentialsError(f"cannot read trust anchors: {exc}") from None
             try:
                 sets.append(AnchorSet.from_pem(data, os.fspath(p)))

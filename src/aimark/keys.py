@@ -21,7 +21,8 @@ import os
 import secrets
 from pathlib import Path
 
-from aimark.errors import WatermarkKeyError
+from aimark.errors import InputError, WatermarkKeyError
+from aimark.media.source import read_config_file
 
 __all__ = ["WatermarkKey"]
 
@@ -91,8 +92,8 @@ class WatermarkKey:
     def load(cls, path: str | os.PathLike[str]) -> WatermarkKey:
         """Read a key written by :meth:`save`."""
         try:
-            text = Path(path).read_text()
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_config_file(path, "watermark key").decode()
+        except (OSError, UnicodeDecodeError, InputError) as exc:
             raise WatermarkKeyError(f"cannot read watermark key {path}: {exc}") from None
         return cls.from_text(text)
 

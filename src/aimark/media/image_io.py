@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,11 +100,35 @@ DECODE_ERRORS = (
 )
 
 
+_pillow_limit_lock = threading.Lock()
+
+
+def _let_pillow_open(max_pixels: int) -> None:
+    """Make sure Pillow's own bomb check never refuses what ``max_pixels`` allows.
+
+    Pillow warns above ``Image.MAX_IMAGE_PIXELS`` (89.5 M by default) and refuses above twice
+    that, when it reads a header. aimark ignores the warning (its own limit is checked right
+    after, before any pixel is decoded); for a limit above Pillow's refusal, Pillow's setting
+    (process-wide) is raised to match, never lowered."""
+    with _pillow_limit_lock:
+        current = Image.MAX_IMAGE_PIXELS
+        if current is not None and 2 * current < max_pixels:
+            Image.MAX_IMAGE_PIXELS = -(-max_pixels // 2)
+
+
+def _over_limit(pixels: str, limits: Limits) -> ImageTooLargeError:
+    return ImageTooLargeError(
+        f"{pixels} pixels is over the limit of {limits.max_pixels:,} (possible decompression "
+        "bomb); raise it with Limits(max_pixels=...) or --max-pixels if the image is wanted"
+    )
+
+
 @contextmanager
 def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Image]:
     """Open ``data`` with Pillow, refusing images over ``limits.max_pixels`` before decoding.
 
-    Pixels are not decoded until the caller asks for them.
+    Pixels are not decoded until the caller asks for them. The limit is aimark's alone:
+    Pillow's own decompression-bomb threshold never refuses an image ``limits`` allows.
 
     Raises:
         UnsupportedFormatError, CorruptInputError, ImageTooLargeError, MissingExtraError.
@@ -111,15 +136,17 @@ def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Imag
     limits = limits or Limits()
     fmt = sniff_image(data)
     _require_format_support(fmt)
+    _let_pillow_open(limits.max_pixels)
     try:
         with warnings.catch_warnings():
             # Pillow parses some metadata while opening (TIFF tags) and warns about what it
-            # skips ("Corrupt EXIF data"); as below, that must not reach the caller's stderr
+            # skips ("Corrupt EXIF data"); as below, that must not reach the caller's stderr.
+            # Its bomb warning is aimark's limit's job, checked below.
             warnings.simplefilter("ignore", UserWarning)
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=None)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLargeError(f"possible decompression bomb: {exc}") from None
+    except Image.DecompressionBombError:  # over twice Pillow's limit, so over ours too
+        raise _over_limit(f"more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,}", limits) from None
     except UnidentifiedImageError:
         raise CorruptInputError(f"{fmt.value.upper()} data that cannot be parsed") from None
     except DECODE_ERRORS as exc:
@@ -129,14 +156,12 @@ def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Imag
         if width <= 0 or height <= 0:
             raise CorruptInputError(f"{fmt.value.upper()} with an empty size {im.size}")
         if width * height > limits.max_pixels:
-            raise ImageTooLargeError(
-                f"{width}×{height} = {width * height:,} pixels is over the limit of "
-                f"{limits.max_pixels:,} (possible decompression bomb)"
-            )
+            raise _over_limit(f"{width}×{height} = {width * height:,}", limits)
         with warnings.catch_warnings():
             # Pillow warns about what it tolerates (corrupt EXIF, ...); the report says what
             # matters, and a library must not print on its callers' stderr
             warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # GIF frames
             yield im
     finally:
         im.close()

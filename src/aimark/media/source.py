@@ -18,7 +18,10 @@ from typing import BinaryIO, Union
 from aimark.errors import EmptyInputError, ImageTooLargeError, InputError
 from aimark.media.limits import Limits
 
-__all__ = ["Source", "SourceLike", "read_source"]
+__all__ = ["CONFIG_MAX_BYTES", "Source", "SourceLike", "read_config_file", "read_source"]
+
+#: the largest configuration file read (keys, certificates, trust lists, API keys)
+CONFIG_MAX_BYTES = 16 * 1024 * 1024
 
 SourceLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 
@@ -49,15 +52,7 @@ def read_source(src: SourceLike, limits: Limits | None = None) -> Source:
         path = Path(src)
         name = str(path)
         st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{name} is not a regular file")
-        size = st.st_size
-        if size > limits.max_bytes:
-            raise ImageTooLargeError(
-                f"{size:,} bytes is over the limit of {limits.max_bytes:,} bytes"
-            )
-        with path.open("rb") as f:
-            data = f.read(limits.max_bytes + 1)
+        data = _read_regular(path, st, limits.max_bytes)
     elif hasattr(src, "read"):
         name = str(getattr(src, "name", "<stream>"))
         path = None
@@ -72,3 +67,34 @@ def read_source(src: SourceLike, limits: Limits | None = None) -> Source:
     if len(data) > limits.max_bytes:
         raise ImageTooLargeError(f"input is over the limit of {limits.max_bytes:,} bytes")
     return Source(data=data, name=name, path=path)
+
+
+def _read_regular(path: Path, st: os.stat_result, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of a regular file (a FIFO, device or socket is refused: reading
+    one could block or never end)."""
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path} is not a regular file")
+    if st.st_size > max_bytes:
+        raise ImageTooLargeError(f"{st.st_size:,} bytes is over the limit of {max_bytes:,} bytes")
+    with path.open("rb") as f:
+        return f.read(max_bytes + 1)
+
+
+def read_config_file(path: str | os.PathLike[str], what: str) -> bytes:
+    """The bytes of a configuration file (``what`` names it in errors: "watermark key",
+    "trust anchors", ...): a regular file of at most :data:`CONFIG_MAX_BYTES`.
+
+    Raises:
+        OSError: it cannot be read (the caller words that).
+        InputError: it is not a regular file, or is far too large to be what it should be.
+    """
+    p = Path(path)
+    try:
+        data = _read_regular(p, p.stat(), CONFIG_MAX_BYTES)
+    except ImageTooLargeError:
+        raise InputError(
+            f"{p} is over {CONFIG_MAX_BYTES // 2**20} MiB: too large to be a {what} file"
+        ) from None
+    if len(data) > CONFIG_MAX_BYTES:  # it grew while being read
+        raise InputError(f"{p} is too large to be a {what} file")
+    return data

@@ -33,6 +33,7 @@ from aimark.media import containers, image_io
 from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat, sniff
+from aimark.media.source import read_source
 from aimark.repository._base import Binding, ManifestRecord, Repository
 from aimark.repository.fingerprint import PDQ_ALG, available, fingerprint
 
@@ -88,7 +89,11 @@ def _zip_entry(data: bytes, name: str) -> list[bytes]:
 
 def import_bytes(repo: Repository, data: bytes, *, limits: Limits | None = None) -> str:
     """File one image's manifest; return what happened, in a few words (never raises for the
-    file's content)."""
+    file's content). Inputs over ``limits`` (default :class:`~aimark.Limits`) are skipped,
+    as ``verify`` refuses them."""
+    limits = limits or Limits()
+    if len(data) > limits.max_bytes:
+        return f"skipped: {len(data):,} bytes is over the limit of {limits.max_bytes:,} bytes"
     fmt: ImageFormat | MediaFormat | None = sniff(data)
     if fmt not in _IMPORTABLE:
         return _import_media(repo, data)
@@ -148,10 +153,20 @@ def _import_media(repo: Repository, data: bytes) -> str:
     )
 
 
-def import_file(repo: Repository, path: str | os.PathLike[str]) -> str:
-    """:func:`import_bytes` for a file (read-only)."""
-    with open(path, "rb") as f:
-        return import_bytes(repo, f.read())
+def import_file(
+    repo: Repository, path: str | os.PathLike[str], *, limits: Limits | None = None
+) -> str:
+    """:func:`import_bytes` for a file (read-only, and only up to ``limits.max_bytes``: a
+    larger file is skipped without being read).
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    try:
+        source = read_source(path, limits)
+    except InputError as exc:  # over the limit, empty, not a regular file
+        return f"skipped: {exc}"
+    return import_bytes(repo, source.data, limits=limits)
 
 
 def _bindings(soft: tuple[tuple[str, str], ...]) -> tuple[Binding, ...]:

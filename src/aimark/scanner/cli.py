@@ -34,6 +34,34 @@ def add_watermark_scheme_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-pixels`` and ``--max-bytes``: the :class:`~aimark.Limits` of every command
+    that reads input (verify, label, scan, repository import; serve has its own)."""
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        metavar="N",
+        help=f"largest image, width × height (default {Limits().max_pixels:,})",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        metavar="N",
+        help=f"largest input file (default {Limits().max_bytes:,})",
+    )
+
+
+def limits_from_args(args: argparse.Namespace, usage_error: type[Exception]) -> Limits:
+    """The :class:`~aimark.Limits` that :func:`add_limit_options` set."""
+    try:
+        return Limits(
+            max_bytes=args.max_bytes or Limits().max_bytes,
+            max_pixels=args.max_pixels or Limits().max_pixels,
+        )
+    except ValueError:
+        raise usage_error("--max-pixels and --max-bytes must be positive") from None
+
+
 def add_parser(sub: Any, usage_error: type[Exception]) -> None:
     """Add ``scan`` to the CLI's sub-commands."""
     p = sub.add_parser(
@@ -111,8 +139,7 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         metavar="KEY=VALUE",
         help="fsspec option for URLs (e.g. endpoint_url=http://127.0.0.1:9000, anon=true)",
     )
-    p.add_argument("--max-pixels", type=int, help=f"pixel limit (default {Limits().max_pixels:,})")
-    p.add_argument("--max-bytes", type=int, help=f"byte limit (default {Limits().max_bytes:,})")
+    add_limit_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line, no summary")
 
 
@@ -161,10 +188,7 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
     if args.workers is not None and args.workers < 0:
         raise usage_error("--workers must be 0 or more")
     to_stdout = args.output == "-"
-    limits = Limits(
-        max_bytes=args.max_bytes or Limits().max_bytes,
-        max_pixels=args.max_pixels or Limits().max_pixels,
-    )
+    limits = limits_from_args(args, usage_error)
     keys = [WatermarkKey.load(p) for p in args.watermark_key]
     storage = _storage_options(args.storage_option, usage_error)
     with _dask_client(args.dask, usage_error) as client:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.media.limits import Limits
+from aimark.media.source import read_config_file
 from aimark.server.connections import DEFAULT_HEADER_TIMEOUT
 from aimark.server.limits import ServiceLimits
 
@@ -48,9 +48,11 @@ def _flag(value: str | None) -> bool:
 def read_api_keys(path: str | os.PathLike[str]) -> list[str]:
     """API keys from a file: one per line; blank lines and ``#`` comments are ignored."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_config_file(path, "API key").decode("utf-8")
     except OSError as exc:
         raise InputError(f"cannot read the API key file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"the API key file {path} is not UTF-8 text") from None
     keys = [line.strip() for line in text.splitlines()]
     keys = [k for k in keys if k and not k.startswith("#")]
     if not keys:

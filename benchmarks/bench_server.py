@@ -283,7 +283,9 @@ async def _deep_json(url: str, deadline: float, outcomes: Counter) -> None:
                 await asyncio.sleep(0.2)
 
 
-async def _probe(url: str, deadline: float, pid: int, sockets: list) -> list[float | None]:
+async def _probe(
+    url: str, deadline: float, pid: int, sockets: list, failures: Counter
+) -> list[float | None]:
     out: list[float | None] = []
     await asyncio.sleep(3)  # let the slow clients take their places first
     async with httpx.AsyncClient(
@@ -294,8 +296,11 @@ async def _probe(url: str, deadline: float, pid: int, sockets: list) -> list[flo
             try:
                 r = await c.get("/healthz")
                 out.append(time.perf_counter() - t0 if r.status_code == 200 else None)
-            except httpx.HTTPError:
+                if r.status_code != 200:
+                    failures[str(r.status_code)] += 1
+            except httpx.HTTPError as exc:
                 out.append(None)
+                failures[type(exc).__name__] += 1
             sockets.append(_sockets(pid))
             await asyncio.sleep(0.25)
     return out
@@ -331,6 +336,7 @@ def attack(args: argparse.Namespace) -> None:
             async def run() -> tuple[list, Counter, Counter, list]:
                 deadline = time.monotonic() + args.seconds
                 slow, deep, sockets = Counter(), Counter(), []
+                failures.clear()
                 tasks = [
                     asyncio.create_task(_dribbler(port, deadline, slow))
                     for _ in range(args.slow_headers)
@@ -339,10 +345,11 @@ def attack(args: argparse.Namespace) -> None:
                     asyncio.create_task(_deep_json(url, deadline, deep))
                     for _ in range(args.deep_json)
                 ]
-                probes = await _probe(url, deadline, server.pid, sockets)
+                probes = await _probe(url, deadline, server.pid, sockets, failures)
                 await asyncio.gather(*tasks)
                 return probes, slow, deep, sockets
 
+            failures: Counter = Counter()
             probes, slow, deep, sockets = asyncio.run(run())
         finally:
             server.send_signal(signal.SIGINT)
@@ -365,6 +372,11 @@ def attack(args: argparse.Namespace) -> None:
         f"/healthz: {len(answered)} of {len(probes)} probes answered; p50 "
         f"{_pct(answered, 50):.0f} ms, p99 {_pct(answered, 99):.0f} ms, max "
         f"{max(answered, default=float('nan')) * 1000:.0f} ms"
+        + (
+            "; not answered: " + ", ".join(f"{k} {v}" for k, v in failures.items())
+            if failures
+            else ""
+        )
     )
     print(
         f"server sockets held: max {max(sockets, default=0)}, last {sockets[-1] if sockets else 0}"

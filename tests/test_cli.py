@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -163,6 +167,47 @@ def test_credentials_dev(tmp_path):
     again = run_cli("credentials", "dev", str(target))
     assert again.returncode == 4 and "refusing to overwrite" in again.stderr
     assert run_cli("credentials", "dev", str(target), "--force", "--alg", "ed25519").returncode == 0
+
+
+def test_credentials_dev_folder_is_private_under_any_umask(tmp_path):
+    """The folder that holds the signing key is created 0700 even under umask 000."""
+    target = tmp_path / "open" / "creds"
+    proc = subprocess.run(
+        ["sh", "-c", 'umask 000 && exec "$0" -m aimark credentials dev "$1"', sys.executable,
+         str(target)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o700
+    assert stat.S_IMODE((target / "dev-signer.key").stat().st_mode) == 0o600
+
+
+_KILLED_WRITER = """
+import os, signal, sys
+from aimark.media.output import PendingWrite
+PendingWrite(sys.argv[1], b"half of an output")  # complete temporary, never renamed
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_label(files, dev, tmp_path):
+    """kill -9 between writing and renaming leaves a hidden .NAME.PID.XXXXXXXX.tmp; the next
+    write to that destination removes it once its process is gone (and it is a minute old),
+    and leaves a live writer's temporary alone."""
+    dst = tmp_path / "out.jpg"
+    killed = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(dst)], timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    (stale,) = tmp_path.glob(".out.jpg.*.tmp")
+    assert not dst.exists()
+    old = time.time() - 120
+    os.utime(stale, (old, old))
+    live = tmp_path / f".out.jpg.{os.getpid()}.abcd1234.tmp"  # this test process: alive
+    live.write_bytes(b"being written")
+    os.utime(live, (old, old))
+    proc = run_cli(*label_args(dev, files / "plain.jpg", dst))
+    assert proc.returncode == 0, proc.stderr
+    assert not stale.exists() and live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([dst.name, live.name])
 
 
 def test_usage_errors_are_64():

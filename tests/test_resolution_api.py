@@ -23,7 +23,7 @@ from serving import serve
 
 pytest.importorskip("uvicorn", reason="uvicorn is installed by the server extra")
 pytest.importorskip("pdqhash", reason="PDQ fingerprints need pdqhash (aimark[repository])")
-API_KEY = "r" * 20 + "-test-only"
+API_KEY = "test-only-resolution-9f2c7e41b8d05a63"
 
 
 def _picture(seed: int) -> Image.Image:

@@ -26,7 +26,7 @@ from conftest import encode, natural_image  # noqa: E402
 from serving import serve  # noqa: E402
 
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "aimark-hypothesis"))
-API_KEY = "f" * 24 + "-fuzz-only"
+API_KEY = "fuzz-only-7d3a90c5e14b26f8"
 FUZZ = settings(
     max_examples=int(os.environ.get("AIMARK_FUZZ_HTTP_EXAMPLES", "200")),
     deadline=None,

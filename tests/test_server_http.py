@@ -178,6 +178,31 @@ def test_bad_configuration_is_one_line_before_binding(args, message):
     assert message in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2Vw\n-----END PRIVATE KEY-----\n", "PEM"),
+        ("-----BEGIN CERTIFICATE-----\n", "PEM armour"),
+        ("aimark-watermark-key-v1:" + "A" * 43 + "=\n", "watermark key"),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0 someone@host\n", "SSH key"),
+        ("# ops\npassword-password-password\n", "line 2"),
+        ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "too guessable"),
+        ("two words-9f2c7e41b8d05a63c1\n", "spaces"),
+    ],
+)
+def test_an_api_key_file_that_is_not_one_is_refused(tmp_path, content, message):
+    """Pointing --api-keys-file at a PEM, a watermark key or an SSH key, or writing a
+    guessable key, stops the service before it binds, with one line saying why."""
+    path = tmp_path / "keys.txt"
+    path.write_text(content)
+    r = _run_cli("--api-keys-file", str(path), "--isolation", "thread")
+    assert r.returncode == 4, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len([ln for ln in r.stderr.splitlines() if ln.startswith("aimark:")]) == 1
+    if "line 2" in message:
+        assert "secrets.token_urlsafe" in r.stderr  # says how to make a good one
+
+
 def test_port_in_use_is_reported_without_traceback(setup):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -459,3 +459,45 @@ def test_label_warns_when_the_mark_would_not_survive(creds):
     assert "dB" in str(caught[0].message)
     quiet = aimark.Labeler(creds, generator="m", watermark_key=GOLDEN_KEY, check_watermark=False)
     assert quiet.label_image(Image.new("RGB", (256, 256)), format="png").watermark_check is None
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def _peak_traced(fn) -> tuple[object, int]:
+    """(result, peak bytes numpy allocated while running fn) — numpy reports to tracemalloc."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("scheme", [SCHEME_ID, SCHEME_V1])
+def test_embedding_needs_the_output_and_a_few_strips(scheme):
+    """A watermark is added a band of rows at a time: an embed allocates the output (3 bytes
+    per RGB pixel) and a bounded working set, whatever the image's size (0.2.0: 16 B/px)."""
+    photo = pink_image(2304, 3072, seed=5)  # 7 MP
+    pixels = photo.shape[0] * photo.shape[1]
+    marked, peak = _peak_traced(lambda: embed(photo, GOLDEN_KEY, PAYLOAD, scheme=scheme))
+    assert detect(marked, GOLDEN_KEY).payload == PAYLOAD
+    assert peak < 3 * pixels + 48 * 2**20, f"{peak / pixels:.1f} bytes per pixel"
+    check, peak = _peak_traced(lambda: check_survival(marked, GOLDEN_KEY, PAYLOAD))
+    if scheme == SCHEME_ID:
+        assert check.survived
+    # the round trip keeps the luma (1 B/px) and decodes it reduced by the DCT (0.2.0: 9 B/px)
+    assert peak < 1.5 * pixels + 16 * 2**20, f"{peak / pixels:.1f} bytes per pixel"
+
+
+def test_the_survival_check_agrees_with_a_full_size_round_trip():
+    """The check's reduced decode estimates the same margin as decoding the whole JPEG."""
+    photo = pink_image(1152, 1536, seed=6)
+    marked = embed(photo, GOLDEN_KEY, PAYLOAD)
+    quick = check_survival(marked, GOLDEN_KEY, PAYLOAD)
+    full = detect(_jpeg(marked, 75), GOLDEN_KEY)
+    assert quick.survived and full.payload == PAYLOAD
+    assert quick.p_value < 1e-6 and full.p_value < 1e-6

@@ -492,9 +492,12 @@ class Labeler:
                 notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
             else:
                 dec = image_io.decode(source.data, self.limits)
+                params, mode = dec.params, dec.mode
                 marked, check = self._watermark(dec.pixels, payload, notes)
-                src = image_io.from_array(marked, dec.mode)
-                params, original, format = dec.params, source.data, info.format
+                del dec  # memory: the decoded pixels go before the marked copy is converted
+                src = image_io.from_array(marked, mode)
+                del marked
+                original, format = source.data, info.format
                 watermarked = True
                 name = source.path.name if source.path else None
         elif payload is not None:

@@ -470,7 +470,8 @@ def create_dev_credentials(
     """Create a DEVELOPMENT root CA, intermediate CA and signer in ``directory``.
 
     Writes ``dev-root-ca.pem`` (trust anchor for verifying), ``dev-signer-chain.pem``
-    (signer + intermediate) and ``dev-signer.key`` (PKCS#8, mode 0600). The CA keys are
+    (signer + intermediate) and ``dev-signer.key`` (PKCS#8, mode 0600); a ``directory``
+    that does not exist yet is created with mode 0700. The CA keys are
     not kept. Every certificate is marked "DEVELOPMENT ONLY": never ship these.
 
     Raises:
@@ -478,7 +479,10 @@ def create_dev_credentials(
     """
     alg = SigningAlg(alg.lower() if isinstance(alg, str) else alg)
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    if not out.is_dir():
+        # a folder that holds a private key: its owner's alone, whatever the umask
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(out, 0o700)
     paths = DevCredentials(
         root_cert=out / "dev-root-ca.pem",
         cert_chain=out / "dev-signer-chain.pem",

@@ -36,7 +36,6 @@ import base64
 import contextlib
 import hashlib
 import os
-import tempfile
 import weakref
 from html import escape
 from pathlib import Path
@@ -46,6 +45,7 @@ from urllib.parse import quote
 
 from aimark._version import __version__
 from aimark.errors import OutputError
+from aimark.media.output import temp_sibling
 from aimark.scanner.rows import readable, row_for
 
 __all__ = ["HtmlReport"]
@@ -472,9 +472,7 @@ class HtmlReport:
         if self.path.is_dir():
             raise OutputError(f"{self.path} is a directory")
         try:
-            fd, name = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".rows.tmp", dir=self._folder
-            )
+            fd, name = temp_sibling(self.path, ".rows.tmp")
         except OSError as exc:
             raise OutputError(f"cannot write in {self._folder}: {exc.strerror or exc}") from None
         self._rows_path = Path(name)
@@ -556,9 +554,7 @@ class HtmlReport:
         try:
             mode = self._target_mode()
             self._rows.close()
-            fd, out_name = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self._folder
-            )
+            fd, out_name = temp_sibling(self.path)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
                 out.write(self._head(summary or {}))
                 with open(self._rows_path, "rb") as rows:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +27,7 @@ from typing import Any
 
 from aimark._display import json_text
 from aimark.errors import OutputError
+from aimark.media.output import temp_sibling
 from aimark.scanner.rows import COLUMNS, row_for
 
 __all__ = ["AtomicFile", "CsvWriter", "JsonlWriter", "spreadsheet_safe"]
@@ -42,13 +42,10 @@ class AtomicFile:
         self, path: str | os.PathLike[str], *, newline: str | None = None, binary: bool = False
     ) -> None:
         self.path = Path(path)
-        folder = self.path.parent if str(self.path.parent) else Path(".")
         if self.path.is_dir():
             raise OutputError(f"{self.path} is a directory")
         try:
-            fd, self._tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=folder
-            )
+            fd, self._tmp = temp_sibling(self.path)
         except OSError as exc:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self.file: Any = (

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aimark._verifier import Verifier
 from aimark._version import __version__
 from aimark.report import SCHEMA_VERSION, Status
+from aimark.server.api_keys import api_key_problem
 from aimark.server.body import declared_length, read_upload
 from aimark.server.limits import ServiceLimits
 from aimark.server.openapi import openapi_document
@@ -85,9 +86,12 @@ class VerifyService:
     ) -> None:
         self.verifier = verifier
         self.limits = limits
+        api_keys = list(api_keys)
+        for key in api_keys:
+            problem = api_key_problem(key)
+            if problem:
+                raise ValueError(f"an API key is refused: {problem}")
         self.api_keys = tuple(k.encode("utf-8") for k in api_keys)
-        if any(len(k) < 16 for k in self.api_keys):
-            raise ValueError("API keys must be at least 16 characters")
         self.include_scores = include_scores
         self.pool = VerifyPool(
             verifier, size=limits.concurrency, time_limit=limits.time_limit, isolation=isolation

@@ -15,7 +15,7 @@ from typing import Any
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.media.limits import Limits
-from aimark.media.source import read_config_file
+from aimark.server.api_keys import read_api_keys
 from aimark.server.connections import DEFAULT_HEADER_TIMEOUT
 from aimark.server.limits import ServiceLimits
 
@@ -43,26 +43,6 @@ def _paths(value: str | None) -> list[str]:
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def read_api_keys(path: str | os.PathLike[str]) -> list[str]:
-    """API keys from a file: one per line; blank lines and ``#`` comments are ignored."""
-    try:
-        text = read_config_file(path, "API key").decode("utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the API key file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"the API key file {path} is not UTF-8 text") from None
-    keys = [line.strip() for line in text.splitlines()]
-    keys = [k for k in keys if k and not k.startswith("#")]
-    if not keys:
-        raise InputError(f"the API key file {path} holds no keys")
-    short = [k for k in keys if len(k) < 16]
-    if short:
-        raise InputError(
-            f"API keys must be at least 16 characters ({len(short)} in {path} are not)"
-        )
-    return keys
 
 
 @dataclass

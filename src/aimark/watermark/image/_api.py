@@ -28,8 +28,9 @@ import numpy as np
 
 from aimark.keys import WatermarkKey
 from aimark.watermark.image import _detect as v1
-from aimark.watermark.image._arrays import as_image_array
+from aimark.watermark.image._arrays import as_image_array, luma8
 from aimark.watermark.image._detect import DEFAULT_THRESHOLD, Detection
+from aimark.watermark.image._detect2 import _ANALYSIS_MIN as ANALYSIS_MIN2
 from aimark.watermark.image._detect2 import Analysis2, analyse2, detect_and_probe2, detect_key2
 from aimark.watermark.image._embed import _check_key, _check_payload
 from aimark.watermark.image._embed import embed as embed1
@@ -274,18 +275,28 @@ def check_survival(
 
     value = _check_payload(payload)
     arr = as_image_array(marked)
-    if arr.dtype != np.uint8:
-        scale = 255.0 if np.issubdtype(arr.dtype, np.floating) else 255.0 / 65535.0
-        arr = np.clip(np.rint(arr.astype(np.float64) * scale), 0, 255).astype(np.uint8)
-    if arr.ndim == 3:
-        arr = arr[..., 0] if arr.shape[2] == 1 else arr[..., :3]
+    h, w = arr.shape[:2]
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(arr)).save(buf, "JPEG", quality=quality)
-    decoded = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
+    # the mark lives in the luminance, which is all a JPEG's luma channel keeps of it: encode
+    # that alone (1 byte per pixel), and decode it already reduced by the DCT (sublinear
+    # memory and time) to about the size the detector analyses anyway
+    Image.fromarray(luma8(arr), "L").save(buf, "JPEG", quality=quality)
+    im = Image.open(io.BytesIO(buf.getvalue()))
+    scale = _draft_scale(min(h, w))
+    if scale > 1:
+        im.draft("L", (w // scale, h // scale))
+    decoded = np.asarray(im)
     an = analyse2(decoded)
     (p, found, _, _), snr = detect_and_probe2(an, key, value)
     margin = 20 * math.log10(max(snr, 1e-6) / _DECODE_SNR)
     return SurvivalCheck(found == value, margin, quality, p)
+
+
+def _draft_scale(short_side: int) -> int:
+    """The JPEG decoder's reduction (1, 2, 4 or 8) that keeps at least the detector's own
+    analysis size."""
+    f = max(1, short_side // ANALYSIS_MIN2)
+    return max(k for k in (1, 2, 4, 8) if k <= f)
 
 
 # amplitude SNR per coded bit at which about 97 % of payloads decode (AWGN, measured)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_image_array", "luma", "reduced_luma", "value_scale"]
+__all__ = ["as_image_array", "luma", "luma8", "reduced_luma", "value_scale"]
 
 
 def as_image_array(image: object) -> np.ndarray:
@@ -47,7 +47,21 @@ def luma(arr: np.ndarray) -> np.ndarray:
 
 
 def reduced_luma(arr: np.ndarray, f: int) -> np.ndarray:
-    """Luma (8-bit units, float32) averaged over f×f blocks; fast C path for uint8."""
+    """Luma (8-bit units, float32) averaged over f×f blocks; fast C path for uint8. Works a
+    band of rows at a time: the temporaries stay small whatever the image's size."""
+    from aimark.watermark.image._strips import row_strips
+
+    h, w = arr.shape[:2]
+    bands = [
+        _reduced_luma_rows(arr[start:stop], f)
+        for start, stop in row_strips(h if arr.dtype == np.uint8 else h - h % f, w, f)
+    ]
+    if not bands:
+        return np.zeros((0, w // f), np.float32)
+    return np.concatenate(bands, axis=0)
+
+
+def _reduced_luma_rows(arr: np.ndarray, f: int) -> np.ndarray:
     h, w = arr.shape[:2]
     if arr.dtype == np.uint8 and (arr.ndim == 2 or arr.shape[2] in (1, 3, 4)):
         from PIL import Image
@@ -64,3 +78,22 @@ def reduced_luma(arr: np.ndarray, f: int) -> np.ndarray:
     if f > 1:
         y = y[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
     return y.astype(np.float32)
+
+
+def luma8(arr: np.ndarray) -> np.ndarray:
+    """BT.601 luma as a uint8 (H, W) array, computed a band of rows at a time (1 byte per
+    pixel: what a JPEG encoder keeps of the luminance)."""
+    from PIL import Image
+
+    from aimark.watermark.image._strips import row_strips
+
+    h, w = arr.shape[:2]
+    out = np.empty((h, w), np.uint8)
+    for start, stop in row_strips(h, w):
+        band = arr[start:stop]
+        if band.dtype == np.uint8 and band.ndim == 3 and band.shape[2] in (3, 4):
+            rgb = np.ascontiguousarray(band[..., :3])
+            out[start:stop] = np.asarray(Image.fromarray(rgb, "RGB").convert("L"))
+        else:
+            out[start:stop] = np.clip(np.rint(luma(band)), 0, 255).astype(np.uint8)
+    return out

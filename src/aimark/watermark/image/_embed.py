@@ -26,6 +26,7 @@ from aimark.keys import WatermarkKey
 from aimark.watermark.image._arrays import as_image_array, reduced_luma, value_scale
 from aimark.watermark.image._mask import activity_mask
 from aimark.watermark.image._pattern import CHIPS, layout_for, render
+from aimark.watermark.image._strips import add_by_strips, upsampled_rows
 from aimark.watermark.image.code import encode_payload
 
 __all__ = ["DEFAULT_STRENGTH", "MIN_SIZE", "embed", "period_for"]
@@ -88,37 +89,14 @@ def embed(
     target_rms = 255.0 * 10 ** (-TARGET_PSNR / 20)
     rms = math.sqrt(float(np.mean(tile * tile)) * float(np.mean(gain_small * gain_small))) or 1.0
     gain_small *= np.float32(target_rms / rms * strength * value_scale(arr.dtype))
-    delta = np.tile(tile, (-(-h // tile.shape[0]), -(-w // tile.shape[1])))[:h, :w]
-    delta *= _upsample(gain_small, f, h, w)
-    return _add(arr, delta)
+    t = tile.shape[0]
+    cols = np.arange(w) % t
 
+    def delta(start: int, stop: int) -> np.ndarray:
+        rows = tile[np.arange(start, stop) % t][:, cols]
+        return rows * upsampled_rows(gain_small, f, start, stop, w)
 
-def _upsample(small: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
-    """Nearest-neighbour upsampling by ``f`` to (h, w) (the mask varies slowly)."""
-    if f == 1:
-        return small[:h, :w]
-    big = np.repeat(np.repeat(small, f, axis=0), f, axis=1)
-    return np.pad(big, ((0, max(0, h - big.shape[0])), (0, max(0, w - big.shape[1]))), mode="edge")[
-        :h, :w
-    ]
-
-
-def _add(arr: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    """``arr`` plus ``delta`` on every colour channel (alpha untouched), clipped to the range."""
-    color = slice(None) if arr.ndim == 2 else slice(0, min(arr.shape[2], 3))
-    d = delta if arr.ndim == 2 else delta[..., None]
-    if np.issubdtype(arr.dtype, np.integer):
-        info = np.iinfo(arr.dtype)
-        work = np.int16 if arr.dtype == np.uint8 else np.int64
-        out = arr.astype(work)
-        out[..., color] += np.rint(d).astype(work)
-        np.clip(out, info.min, info.max, out=out)
-        return out.astype(arr.dtype)
-    out = arr.astype(np.float32)
-    out[..., color] += d
-    if float(arr.min()) >= 0.0 and float(arr.max()) <= 1.0:
-        np.clip(out, 0.0, 1.0, out=out)
-    return out.astype(arr.dtype)
+    return add_by_strips(arr, delta)
 
 
 def _tile(key: WatermarkKey, payload: int, height: int, width: int) -> np.ndarray:

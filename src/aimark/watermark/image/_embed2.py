@@ -9,9 +9,9 @@ import numpy as np
 
 from aimark.keys import WatermarkKey
 from aimark.watermark.image._arrays import as_image_array, reduced_luma, value_scale
-from aimark.watermark.image._embed import _add, _upsample
-from aimark.watermark.image._layout2 import CHIPS, layout2_for, render_at, variant_for
+from aimark.watermark.image._layout2 import CHIPS, layout2_for, period_matrix, variant_for
 from aimark.watermark.image._mask import activity_mask
+from aimark.watermark.image._strips import add_by_strips, upsampled_rows
 from aimark.watermark.image.code2 import encode_payload2 as encode_payload
 
 __all__ = ["MIN_SIZE2", "TARGET_PSNR2", "TILES_PER_SIDE", "embed2", "period2_for"]
@@ -27,11 +27,39 @@ def period2_for(height: int, width: int) -> float:
     return max(MIN_CHIP * CHIPS, min(height, width) / TILES_PER_SIDE)
 
 
+class Pattern2:
+    """The unmasked watermark over an image of (height, width): ±1 chips rendered at the
+    tile period, kept separable (``rows @ chips @ cols.T``) so that it is never materialised
+    whole; strips and sampled windows are computed on demand."""
+
+    def __init__(self, key: WatermarkKey, payload: int, height: int, width: int) -> None:
+        layout = layout2_for(key)
+        chips = layout.tile(variant_for(key, payload), encode_payload(payload))
+        period = period2_for(height, width)
+        self.rows = period_matrix(height, period, chips.shape[0])
+        self.chips_by_col = chips @ period_matrix(width, period, chips.shape[1]).T
+        cols = period_matrix(width, period, chips.shape[1]).astype(np.float64)
+        gram_rows = self.rows.T.astype(np.float64) @ self.rows
+        gram_cols = cols.T @ cols
+        c = chips.astype(np.float64)
+        # mean of the squared pattern over the image, exactly, from the two Gram matrices
+        self.mean_square = float(np.trace(c.T @ gram_rows @ c @ gram_cols)) / (height * width)
+
+    def strip(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` (float32)."""
+        return self.rows[start:stop] @ self.chips_by_col
+
+    def at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Values at the pixels ``(ys[i, a], xs[i, b])``: (n, len a, len b)."""
+        left = self.rows[ys]  # (n, a, chips)
+        return np.einsum("nac,ncb->nab", left, self.chips_by_col[:, xs].transpose(1, 0, 2))
+
+
 def pattern2(key: WatermarkKey, payload: int, height: int, width: int) -> np.ndarray:
-    """The unmasked watermark (float32, ±1 chips) over an image of (height, width)."""
-    layout = layout2_for(key)
-    chips = layout.tile(variant_for(key, payload), encode_payload(payload))
-    return render_at(chips, height, width, period2_for(height, width)).astype(np.float32)
+    """The unmasked watermark (float32, ±1 chips) over an image of (height, width), whole
+    (for analysis and tests; :func:`embed2` works by strips)."""
+    p = Pattern2(key, payload, height, width)
+    return p.strip(0, height)
 
 
 def embed2(
@@ -46,13 +74,16 @@ def embed2(
         )
     f = max(1, min(h, w) // 256)
     small = reduced_luma(arr, f)
-    tile = pattern2(key, payload, h, w)
+    pattern = Pattern2(key, payload, h, w)
     target_rms = 255.0 * 10 ** (-TARGET_PSNR2 / 20)
-    gain, relative = perceptual_gain(arr, small, f, tile, target_rms)
-    rms = math.sqrt(float(np.mean(tile * tile)) * float(np.mean(gain * gain))) or 1.0
+    gain, relative = perceptual_gain(arr, small, f, pattern, target_rms)
+    rms = math.sqrt(pattern.mean_square * float(np.mean(gain * gain))) or 1.0
     gain_small = gain * np.float32(target_rms * relative * strength * value_scale(arr.dtype) / rms)
-    tile *= _upsample(gain_small, f, h, w)
-    return _add(arr, tile)
+
+    def delta(start: int, stop: int) -> np.ndarray:
+        return pattern.strip(start, stop) * upsampled_rows(gain_small, f, start, stop, w)
+
+    return add_by_strips(arr, delta)
 
 
 SSIM_TARGET = 0.976  # structural similarity the mask aims for (estimated; measured ≥ 0.97)
@@ -63,7 +94,7 @@ _C1, _C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
 
 def perceptual_gain(
-    arr: np.ndarray, small: np.ndarray, f: int, tile: np.ndarray, target_rms: float
+    arr: np.ndarray, small: np.ndarray, f: int, pattern: Pattern2, target_rms: float
 ) -> tuple[np.ndarray, float]:
     """Relative watermark gain on the reduced grid: as even as the image allows.
 
@@ -86,10 +117,11 @@ def perceptual_gain(
     if x.ndim == 3:
         x = x[..., None]
     x = x[..., : min(x.shape[-1], 3)]
-    t = tile[yy, xx].astype(np.float64)[..., None]
+    t = pattern.at(ys[:, None] + off[None, :], xs[:, None] + off[None, :])
+    t = t.astype(np.float64)[..., None]
     gy = np.minimum((ys + 3) // f, small.shape[0] - 1)
     gx = np.minimum((xs + 3) // f, small.shape[1] - 1)
-    tile_ms = float(np.mean(tile * tile))
+    tile_ms = pattern.mean_square
 
     def ssim_at(g: np.ndarray, strength: float) -> float:
         k = strength * target_rms / (np.sqrt(tile_ms * float(np.mean(g * g))) + 1e-12)

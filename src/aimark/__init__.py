@@ -18,11 +18,9 @@ from aimark._labeler import Labeler, LabelResult, LabelWarning
 from aimark._verifier import Verifier
 from aimark._version import __version__
 from aimark.credentials import (
-    AnchorSet,
     Credentials,
     DevCredentials,
     SigningAlg,
-    TrustAnchors,
     create_dev_credentials,
 )
 from aimark.errors import (
@@ -60,6 +58,7 @@ from aimark.report import (
     Status,
     Verdict,
 )
+from aimark.trust import AnchorSet, TrustAnchors
 
 __all__ = [
     "Action",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aimark._labeler import ImageSourceLike, Labeler, LabelResult
 from aimark._verifier import Verifier
-from aimark.credentials import Credentials, TrustLike
+from aimark.credentials import Credentials
 from aimark.generator import GeneratorLike
 from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
@@ -21,6 +21,7 @@ from aimark.media.source import SourceLike
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.tc260 import TC260Label
 from aimark.report import Report
+from aimark.trust import TrustLike
 from aimark.watermark.image import SCHEMES
 
 if TYPE_CHECKING:

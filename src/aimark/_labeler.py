@@ -5,10 +5,8 @@ Flow: pixels → encode (format) → metadata labels → C2PA sign → bytes out
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import secrets
 import uuid
 import warnings
 from collections.abc import Mapping
@@ -31,7 +29,7 @@ from aimark.errors import (
     UnsupportedFormatError,
 )
 from aimark.generator import Generator, GeneratorLike
-from aimark.keys import WatermarkKey
+from aimark.keys import WatermarkKey, content_id_for, payload_for
 from aimark.manifest.c2pa_io import ManifestReader, ManifestSigner
 from aimark.manifest.definitions import ai_manifest
 from aimark.manifest.text import find_wrappers, sign_text, strip_wrappers
@@ -185,7 +183,7 @@ class Labeler:
         notes: list[str] = []
         payload = None
         if self.watermark_key is not None:
-            payload = _payload_for(content_id)
+            payload = payload_for(content_id)
             content_id = content_id or content_id_for(payload)
         content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
         tc = self._tc260_fields(tc260, content_id)
@@ -676,23 +674,6 @@ def _describe_watermark(watermark: Any) -> dict[str, Any] | None:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"the watermark description is not plain JSON: {exc}") from None
     return params
-
-
-def content_id_for(payload: int) -> str:
-    """The content id a watermark payload stands for (and can be recovered from pixels)."""
-    return f"urn:aimark:{payload:016x}"
-
-
-def _payload_for(content_id: str | None) -> int:
-    """A fresh random payload, or one derived from a caller's content id."""
-    if content_id is None:
-        return secrets.randbits(64)
-    if content_id.startswith("urn:aimark:") and len(content_id) == 27:
-        try:
-            return int(content_id[11:], 16)
-        except ValueError:
-            pass
-    return int.from_bytes(hashlib.sha256(content_id.encode()).digest()[:8], "big")
 
 
 def _refuse_same_file(src: Any, dst: Any, overwrite: bool) -> None:

@@ -13,8 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from aimark._labeler import content_id_for
-from aimark.credentials import TrustAnchors, TrustLike
 from aimark.disclosure import find_disclosure
 from aimark.errors import (
     AimarkError,
@@ -25,7 +23,7 @@ from aimark.errors import (
     MissingExtraError,
     UnsupportedFormatError,
 )
-from aimark.keys import WatermarkKey
+from aimark.keys import WatermarkKey, content_id_for
 from aimark.manifest.c2pa_io import ManifestReader
 from aimark.manifest.text import read_text
 from aimark.media import containers, image_io
@@ -53,6 +51,7 @@ from aimark.report import (
     Verdict,
     WatermarkResult,
 )
+from aimark.trust import TrustAnchors, TrustLike
 from aimark.watermark.image import DEFAULT_THRESHOLD, SCHEMES, detect_batch
 from aimark.watermark.public import PublicDetection, detect_public
 

@@ -1,5 +1,5 @@
-"""Signing credentials (certificate chain + key, or a callback for HSM/KMS keys), trust
-anchors, and development credentials.
+"""Signing credentials (certificate chain + key, or a callback for HSM/KMS keys) and
+development credentials. (Trust anchors, for verifying, are in :mod:`aimark.trust`.)
 
 Example:
     >>> import tempfile, aimark
@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
@@ -26,15 +26,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from aimark._pem import load_certificates
 from aimark.errors import CredentialsError, InputError
 from aimark.media.source import read_config_file
 
 __all__ = [
-    "AnchorSet",
     "Credentials",
     "DevCredentials",
     "SigningAlg",
-    "TrustAnchors",
     "create_dev_credentials",
 ]
 
@@ -75,16 +74,6 @@ def _public_der(key: object) -> bytes:
     return key.public_bytes(  # type: ignore[attr-defined]
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-
-
-def _load_chain(pem: bytes) -> list[x509.Certificate]:
-    try:
-        certs = x509.load_pem_x509_certificates(pem)
-    except ValueError as exc:
-        raise CredentialsError(f"certificate chain is not valid PEM: {exc}") from None
-    if not certs:
-        raise CredentialsError("certificate chain holds no certificate")
-    return certs
 
 
 def _check_leaf(leaf: x509.Certificate, now: dt.datetime) -> None:
@@ -130,7 +119,7 @@ class Credentials:
     @property
     def subject(self) -> str:
         """The signing certificate's subject, e.g. ``CN=signer,O=Example``."""
-        return _load_chain(self.cert_chain)[0].subject.rfc4514_string()
+        return load_certificates(self.cert_chain)[0].subject.rfc4514_string()
 
     @classmethod
     def from_pem(
@@ -145,7 +134,7 @@ class Credentials:
         ``password`` if needed). The algorithm follows from the key type."""
         chain = cert_chain.encode() if isinstance(cert_chain, str) else bytes(cert_chain)
         key_pem = private_key.encode() if isinstance(private_key, str) else bytes(private_key)
-        certs = _load_chain(chain)
+        certs = load_certificates(chain)
         try:
             key = serialization.load_pem_private_key(key_pem, password=password)
         except TypeError as exc:
@@ -199,7 +188,7 @@ class Credentials:
         ``alg`` defaults to the one implied by the certificate's public key.
         """
         chain = cert_chain.encode() if isinstance(cert_chain, str) else bytes(cert_chain)
-        certs = _load_chain(chain)
+        certs = load_certificates(chain)
         implied = _alg_for_key(certs[0].public_key())
         chosen = SigningAlg(alg.lower() if isinstance(alg, str) else alg) if alg else implied
         _check_leaf(certs[0], dt.datetime.now(dt.timezone.utc))
@@ -230,144 +219,6 @@ def sign_with_key(private_key_pem: bytes, alg: SigningAlg) -> Callable[[bytes], 
         raise CredentialsError(f"unsupported key type {type(key).__name__}")
 
     return sign
-
-
-# --------------------------------------------------------------------------- trust anchors
-
-
-@dataclass(frozen=True)
-class AnchorSet:
-    """One named group of trust anchors (a file you gave, or the C2PA trust list).
-
-    ``not_roots`` lists the subjects of certificates in it that are not self-signed CA
-    certificates (intermediates or end-entity certificates): trusting one trusts exactly what
-    it signs, with no root behind it. ``official`` marks the C2PA conformance program's list.
-    """
-
-    name: str
-    pem: str
-    subjects: tuple[str, ...]
-    not_roots: tuple[str, ...] = ()
-    official: bool = False
-
-    @classmethod
-    def from_pem(cls, pem: bytes | str, name: str, *, official: bool = False) -> AnchorSet:
-        raw = pem.encode() if isinstance(pem, str) else bytes(pem)
-        certs = _load_chain(raw)
-        text = "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
-        return cls(
-            name=name,
-            pem=text,
-            subjects=tuple(c.subject.rfc4514_string() for c in certs),
-            not_roots=tuple(c.subject.rfc4514_string() for c in certs if not _is_root(c)),
-            official=official,
-        )
-
-
-def _is_root(cert: x509.Certificate) -> bool:
-    """Self-signed (subject = issuer) and marked as a CA."""
-    try:
-        ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        ca = False
-    return ca and cert.subject == cert.issuer
-
-
-C2PA_TRUST_LIST = "c2pa"  # the name that selects the C2PA trust list (CLI: --trust c2pa)
-
-
-@dataclass(frozen=True)
-class TrustAnchors:
-    """Certificates whose signers verification may call *trusted*, in named sets.
-
-    Example:
-        >>> TrustAnchors.none().pem
-        ''
-        >>> official = TrustAnchors.c2pa()          # the C2PA trust list shipped with aimark
-        >>> official.sets[0].name, len(official.subjects) > 0
-        ('C2PA trust list', True)
-    """
-
-    pem: str = ""
-    subjects: tuple[str, ...] = ()
-    sets: tuple[AnchorSet, ...] = ()
-
-    @classmethod
-    def none(cls) -> TrustAnchors:
-        """No anchors: valid signatures are reported as valid but untrusted."""
-        return cls()
-
-    @classmethod
-    def of(cls, *sets: AnchorSet) -> TrustAnchors:
-        """Anchors made of these sets (a certificate in several counts once)."""
-        seen: dict[str, str] = {}
-        for st in sets:
-            for cert_pem, subject in zip(_split_pem(st.pem), st.subjects, strict=True):
-                seen.setdefault(cert_pem, subject)
-        return cls(pem="".join(seen), subjects=tuple(seen.values()), sets=tuple(sets))
-
-    @classmethod
-    def from_pem(cls, *bundles: bytes | str, name: str = "your trust anchors") -> TrustAnchors:
-        """Anchors from PEM text (each bundle may hold several certificates), as one set."""
-        raw = b"".join(b.encode() if isinstance(b, str) else bytes(b) for b in bundles)
-        return cls.of(AnchorSet.from_pem(raw, name))
-
-    @classmethod
-    def from_files(cls, *paths: PathLike) -> TrustAnchors:
-        """Anchors from PEM files, one set per file (named by the file). The name ``c2pa``
-        stands for the C2PA trust list (:meth:`c2pa`)."""
-        sets = []
-        for p in paths:
-            if os.fspath(p) == C2PA_TRUST_LIST:
-                sets.extend(cls.c2pa().sets)
-                continue
-            try:
-                data = read_config_file(p, "trust anchors")
-            except (OSError, InputError) as exc:
-                raise CredentialsError(f"cannot read trust anchors: {exc}") from None
-            try:
-                sets.append(AnchorSet.from_pem(data, os.fspath(p)))
-            except CredentialsError as exc:
-                raise CredentialsError(f"trust anchors {p}: {exc}") from None
-        return cls.of(*sets)
-
-    @classmethod
-    def c2pa(cls) -> TrustAnchors:
-        """The C2PA conformance program's trust list: the copy shipped with aimark, or the one
-        ``aimark trust update`` installed (see :mod:`aimark.trust`)."""
-        from aimark import trust
-
-        return cls.of(
-            AnchorSet.from_pem(trust.read_list("trust"), "C2PA trust list", official=True)
-        )
-
-    @classmethod
-    def coerce(cls, trust: TrustLike) -> TrustAnchors:
-        """Accept ``None``, a TrustAnchors, PEM bytes, a path, ``"c2pa"``, or a list of paths
-        (and ``"c2pa"``)."""
-        if trust is None:
-            return cls.none()
-        if isinstance(trust, TrustAnchors):
-            return trust
-        if isinstance(trust, bytes) or (isinstance(trust, str) and "-----BEGIN" in trust):
-            return cls.from_pem(trust)
-        if isinstance(trust, (str, os.PathLike)):
-            return cls.from_files(trust)
-        return cls.from_files(*trust)
-
-    def __or__(self, other: TrustAnchors) -> TrustAnchors:
-        return TrustAnchors.of(*self.sets, *other.sets)
-
-    def __bool__(self) -> bool:
-        return bool(self.pem)
-
-
-def _split_pem(pem: str) -> list[str]:
-    end = "-----END CERTIFICATE-----\n"
-    return [part + end for part in pem.split(end) if part.strip()]
-
-
-TrustLike = Union[TrustAnchors, bytes, str, "os.PathLike[str]", Iterable[PathLike], None]
 
 
 # --------------------------------------------------------------------------- development CA

@@ -24,7 +24,7 @@ from pathlib import Path
 from aimark.errors import InputError, WatermarkKeyError
 from aimark.media.source import read_config_file
 
-__all__ = ["WatermarkKey"]
+__all__ = ["WatermarkKey", "content_id_for", "payload_for"]
 
 _HEADER = "aimark-watermark-key-v1"
 
@@ -113,3 +113,31 @@ class WatermarkKey:
 
     def __repr__(self) -> str:
         return f"WatermarkKey(key_id={self.key_id!r})"
+
+
+def content_id_for(payload: int) -> str:
+    """The content id a watermark payload stands for (and can be recovered from pixels).
+
+    Example:
+        >>> content_id_for(0x1234)
+        'urn:aimark:0000000000001234'
+    """
+    return f"urn:aimark:{payload:016x}"
+
+
+def payload_for(content_id: str | None) -> int:
+    """A fresh random 64-bit payload, or the one a content id names (``urn:aimark:<16 hex>``)
+    or is hashed to (any other id).
+
+    Example:
+        >>> payload_for("urn:aimark:0000000000001234") == 0x1234
+        True
+    """
+    if content_id is None:
+        return secrets.randbits(64)
+    if content_id.startswith("urn:aimark:") and len(content_id) == 27:
+        try:
+            return int(content_id[11:], 16)
+        except ValueError:
+            pass
+    return int.from_bytes(hashlib.sha256(content_id.encode()).digest()[:8], "big")

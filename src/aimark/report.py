@@ -17,16 +17,14 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aimark._display import json_text
 from aimark._version import __version__
+from aimark.compliance import Compliance, assess
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.markers import Marker
 from aimark.watermark.public import PublicDetection
-
-if TYPE_CHECKING:
-    from aimark.compliance import Compliance
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -445,8 +443,6 @@ class Report:
         """Which labelling requirements (EU AI Act Art. 50(2), GB 45438-2025 implicit and
         explicit, California SB 942) this file's labels meet: technical evidence, not legal
         advice (:mod:`aimark.compliance`)."""
-        from aimark.compliance import assess
-
         return assess(self)
 
     def to_dict(self, *, include_scores: bool = True) -> dict[str, Any]:

@@ -1,5 +1,7 @@
-"""The C2PA conformance program's public lists: the trust list (the CAs whose signers it
-admits), the TSA trust list (time-stamping authorities) and the conforming products.
+"""Trust: the anchors a verification may call *trusted* (:class:`TrustAnchors`, in named
+:class:`AnchorSet` groups: your files, or the C2PA trust list), and the C2PA conformance
+program's public lists: the trust list (the CAs whose signers it admits), the TSA trust list
+(time-stamping authorities) and the conforming products.
 
 aimark ships a copy of each (``aimark/trust_data``, CC-BY-4.0, © C2PA; see its README for the
 source and date). ``aimark trust update FILE|URL`` installs a newer copy for the current user
@@ -20,22 +22,30 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
-from aimark.errors import CredentialsError
+from aimark._pem import load_certificates
+from aimark.errors import CredentialsError, InputError
 from aimark.media.output import write_atomic
+from aimark.media.source import read_config_file
 
 __all__ = [
+    "C2PA_TRUST_LIST",
     "KINDS",
+    "AnchorSet",
     "ListInfo",
     "Product",
+    "TrustAnchors",
+    "TrustLike",
     "list_info",
     "match_product",
     "products",
@@ -118,10 +128,8 @@ def list_info(kind: str) -> ListInfo:
 
 
 def _parse_pem(data: bytes) -> list[x509.Certificate]:
-    from aimark.credentials import _load_chain
-
     try:
-        return _load_chain(data)
+        return load_certificates(data)
     except CredentialsError as exc:
         raise CredentialsError(f"not a PEM list of certificates: {exc}") from None
 
@@ -252,3 +260,139 @@ def update(kind: str, source: str) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(dest, data)
     return dest
+
+
+# --------------------------------------------------------------------------- trust anchors
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class AnchorSet:
+    """One named group of trust anchors (a file you gave, or the C2PA trust list).
+
+    ``not_roots`` lists the subjects of certificates in it that are not self-signed CA
+    certificates (intermediates or end-entity certificates): trusting one trusts exactly what
+    it signs, with no root behind it. ``official`` marks the C2PA conformance program's list.
+    """
+
+    name: str
+    pem: str
+    subjects: tuple[str, ...]
+    not_roots: tuple[str, ...] = ()
+    official: bool = False
+
+    @classmethod
+    def from_pem(cls, pem: bytes | str, name: str, *, official: bool = False) -> AnchorSet:
+        raw = pem.encode() if isinstance(pem, str) else bytes(pem)
+        certs = load_certificates(raw)
+        text = "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
+        return cls(
+            name=name,
+            pem=text,
+            subjects=tuple(c.subject.rfc4514_string() for c in certs),
+            not_roots=tuple(c.subject.rfc4514_string() for c in certs if not _is_root(c)),
+            official=official,
+        )
+
+
+def _is_root(cert: x509.Certificate) -> bool:
+    """Self-signed (subject = issuer) and marked as a CA."""
+    try:
+        ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        ca = False
+    return ca and cert.subject == cert.issuer
+
+
+C2PA_TRUST_LIST = "c2pa"  # the name that selects the C2PA trust list (CLI: --trust c2pa)
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """Certificates whose signers verification may call *trusted*, in named sets.
+
+    Example:
+        >>> TrustAnchors.none().pem
+        ''
+        >>> official = TrustAnchors.c2pa()          # the C2PA trust list shipped with aimark
+        >>> official.sets[0].name, len(official.subjects) > 0
+        ('C2PA trust list', True)
+    """
+
+    pem: str = ""
+    subjects: tuple[str, ...] = ()
+    sets: tuple[AnchorSet, ...] = ()
+
+    @classmethod
+    def none(cls) -> TrustAnchors:
+        """No anchors: valid signatures are reported as valid but untrusted."""
+        return cls()
+
+    @classmethod
+    def of(cls, *sets: AnchorSet) -> TrustAnchors:
+        """Anchors made of these sets (a certificate in several counts once)."""
+        seen: dict[str, str] = {}
+        for st in sets:
+            for cert_pem, subject in zip(_split_pem(st.pem), st.subjects, strict=True):
+                seen.setdefault(cert_pem, subject)
+        return cls(pem="".join(seen), subjects=tuple(seen.values()), sets=tuple(sets))
+
+    @classmethod
+    def from_pem(cls, *bundles: bytes | str, name: str = "your trust anchors") -> TrustAnchors:
+        """Anchors from PEM text (each bundle may hold several certificates), as one set."""
+        raw = b"".join(b.encode() if isinstance(b, str) else bytes(b) for b in bundles)
+        return cls.of(AnchorSet.from_pem(raw, name))
+
+    @classmethod
+    def from_files(cls, *paths: PathLike) -> TrustAnchors:
+        """Anchors from PEM files, one set per file (named by the file). The name ``c2pa``
+        stands for the C2PA trust list (:meth:`c2pa`)."""
+        sets = []
+        for p in paths:
+            if os.fspath(p) == C2PA_TRUST_LIST:
+                sets.extend(cls.c2pa().sets)
+                continue
+            try:
+                data = read_config_file(p, "trust anchors")
+            except (OSError, InputError) as exc:
+                raise CredentialsError(f"cannot read trust anchors: {exc}") from None
+            try:
+                sets.append(AnchorSet.from_pem(data, os.fspath(p)))
+            except CredentialsError as exc:
+                raise CredentialsError(f"trust anchors {p}: {exc}") from None
+        return cls.of(*sets)
+
+    @classmethod
+    def c2pa(cls) -> TrustAnchors:
+        """The C2PA conformance program's trust list: the copy shipped with aimark, or the one
+        ``aimark trust update`` installed (see :mod:`aimark.trust`)."""
+        return cls.of(AnchorSet.from_pem(read_list("trust"), "C2PA trust list", official=True))
+
+    @classmethod
+    def coerce(cls, trust: TrustLike) -> TrustAnchors:
+        """Accept ``None``, a TrustAnchors, PEM bytes, a path, ``"c2pa"``, or a list of paths
+        (and ``"c2pa"``)."""
+        if trust is None:
+            return cls.none()
+        if isinstance(trust, TrustAnchors):
+            return trust
+        if isinstance(trust, bytes) or (isinstance(trust, str) and "-----BEGIN" in trust):
+            return cls.from_pem(trust)
+        if isinstance(trust, (str, os.PathLike)):
+            return cls.from_files(trust)
+        return cls.from_files(*trust)
+
+    def __or__(self, other: TrustAnchors) -> TrustAnchors:
+        return TrustAnchors.of(*self.sets, *other.sets)
+
+    def __bool__(self) -> bool:
+        return bool(self.pem)
+
+
+def _split_pem(pem: str) -> list[str]:
+    end = "-----END CERTIFICATE-----\n"
+    return [part + end for part in pem.split(end) if part.strip()]
+
+
+TrustLike = Union[TrustAnchors, bytes, str, "os.PathLike[str]", Iterable[PathLike], None]

@@ -25,7 +25,7 @@ from typing import Any
 
 import c2pa
 
-from aimark.credentials import Credentials, SigningAlg, TrustAnchors
+from aimark.credentials import Credentials, SigningAlg
 from aimark.errors import AimarkError, CorruptInputError, SigningError
 from aimark.manifest import _native
 from aimark.manifest._errors import message_of, translate
@@ -36,6 +36,7 @@ from aimark.manifest.definitions import (
 )
 from aimark.manifest.store import build_store
 from aimark.report import Action, C2paResult, C2paState, Failure, Signer
+from aimark.trust import TrustAnchors
 
 __all__ = ["ManifestReader", "ManifestSigner", "active_label"]
 

@@ -35,7 +35,6 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from aimark.credentials import TrustAnchors, TrustLike
 from aimark.errors import InputError, MissingExtraError, OutputError
 from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
@@ -45,6 +44,7 @@ from aimark.scanner.summary import ScanSummary
 from aimark.scanner.walk import FileRef, WalkIssue, WalkOptions, is_url, walk
 from aimark.scanner.worker import KINDS, Outcome, ScanConfig, scan_files
 from aimark.scanner.writers import CsvWriter, JsonlWriter
+from aimark.trust import TrustAnchors, TrustLike
 from aimark.watermark.image import SCHEMES
 
 __all__ = ["ScanRun"]
@@ -587,7 +587,7 @@ class ScanRun:
 
 def _drop_superseded(path: str | os.PathLike[str], end: int, newer: np.ndarray) -> None:
     """Rewrite the JSON Lines file without the earlier lines that newer reports replace."""
-    from aimark.scanner.writers import AtomicFile
+    from aimark.media.output import AtomicFile
 
     with AtomicFile(path, binary=True) as out, open(path, "rb") as f:
         pos = 0

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aimark._verifier import Verifier
-from aimark.credentials import TrustAnchors
 from aimark.errors import AimarkError, ImageTooLargeError, InputError
 from aimark.keys import WatermarkKey
 from aimark.media.formats import media_kind
@@ -34,6 +33,7 @@ from aimark.media.limits import Limits
 from aimark.media.sniff import sniff
 from aimark.report import FileInfo, Report
 from aimark.scanner.walk import FileRef, filesystem_for
+from aimark.trust import TrustAnchors
 from aimark.watermark.image import SCHEMES
 
 __all__ = ["KINDS", "Outcome", "ScanConfig", "scan_files"]

@@ -109,9 +109,9 @@ class ServerSettings:
         """The ASGI app these settings describe."""
         require_extra()
         from aimark._verifier import Verifier
-        from aimark.credentials import TrustAnchors
         from aimark.keys import WatermarkKey
         from aimark.server.app import create_app
+        from aimark.trust import TrustAnchors
 
         if self.isolation not in ("process", "thread"):
             raise InputError(f"isolation must be 'process' or 'thread', not {self.isolation!r}")

@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 from aimark._version import __version__
 from aimark.errors import OutputError
-from aimark.media.output import temp_sibling
+from aimark.media.output import AtomicFile, temp_sibling
 from aimark.scanner.rows import readable, row_for
 
 __all__ = ["HtmlReport"]
@@ -550,13 +550,10 @@ class HtmlReport:
         if self._state != "open":
             raise ValueError(f"the report is {self._state}")
         self._state = "closing"
-        out_name = None
         try:
-            mode = self._target_mode()
             self._rows.close()
-            fd, out_name = temp_sibling(self.path)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write(self._head(summary or {}))
+            with AtomicFile(self.path, newline="\n") as page:
+                page.file.write(self._head(summary or {}))
                 with open(self._rows_path, "rb") as rows:
                     # invalid first, then labelled (most strongly backed first), errors,
                     # then unlabelled; in scan order within each (the page re-sorts by any
@@ -564,19 +561,11 @@ class HtmlReport:
                     ends = [*self._starts[1:], os.fstat(rows.fileno()).st_size]
                     for i in sorted(range(len(self._starts)), key=self._ranks.__getitem__):
                         rows.seek(self._starts[i])
-                        out.write(rows.read(ends[i] - self._starts[i]).decode("utf-8"))
-                out.write(self._tail())
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(out_name, mode)
-            os.replace(out_name, self.path)
-            out_name = None
+                        page.file.write(rows.read(ends[i] - self._starts[i]).decode("utf-8"))
+                page.file.write(self._tail())
         except OSError as exc:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         finally:
-            if out_name is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(out_name)
             self._finalizer()
             self._state = "closed"
 
@@ -600,12 +589,6 @@ class HtmlReport:
             self.abort()
         elif self._state == "open":
             self.close({})
-
-    def _target_mode(self) -> int:
-        try:
-            return self.path.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            return 0o644
 
     # -- the page --------------------------------------------------------------------------
 

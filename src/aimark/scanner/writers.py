@@ -22,68 +22,14 @@ import csv
 import os
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from aimark._display import json_text
 from aimark.errors import OutputError
-from aimark.media.output import temp_sibling
+from aimark.media.output import AtomicFile
 from aimark.scanner.rows import COLUMNS, row_for
 
-__all__ = ["AtomicFile", "CsvWriter", "JsonlWriter", "spreadsheet_safe"]
-
-
-class AtomicFile:
-    """A file written beside ``path`` and moved onto it by :meth:`commit`; :meth:`abort`
-    (or leaving a ``with`` block by an exception) removes it and leaves ``path`` untouched.
-    ``file`` is the open text (or, with ``binary=True``, binary) file to write to."""
-
-    def __init__(
-        self, path: str | os.PathLike[str], *, newline: str | None = None, binary: bool = False
-    ) -> None:
-        self.path = Path(path)
-        if self.path.is_dir():
-            raise OutputError(f"{self.path} is a directory")
-        try:
-            fd, self._tmp = temp_sibling(self.path)
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        self.file: Any = (
-            open(fd, "wb")  # noqa: SIM115
-            if binary
-            else open(fd, "w", encoding="utf-8", newline=newline)  # noqa: SIM115
-        )
-
-    def commit(self) -> None:
-        try:
-            self.file.flush()
-            os.fsync(self.file.fileno())
-            self.file.close()
-            os.chmod(self._tmp, 0o644)
-            os.replace(self._tmp, self.path)
-        except OSError as exc:
-            self.abort()
-            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-
-    def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._tmp)
-
-    def __enter__(self) -> AtomicFile:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.abort()
+__all__ = ["CsvWriter", "JsonlWriter", "spreadsheet_safe"]
 
 
 # what a spreadsheet takes as the start of a formula (OWASP's list for CSV injection)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import c2pa
@@ -17,28 +20,49 @@ from aimark.manifest._errors import C2PA_ERRORS, all_c2pa_error_types, translate
 SRC = Path(aimark.__file__).parent
 
 
-def test_all_is_sorted_and_importable():
+def test_all_is_sorted_and_is_exactly_the_public_names():
+    """``aimark.__all__`` is the public surface: every public name the package holds (its
+    submodules aside) is listed, and every listed name exists."""
     assert list(aimark.__all__) == sorted(aimark.__all__)
-    for name in aimark.__all__:
-        assert hasattr(aimark, name), name
-    assert {
-        "label_image",
-        "verify",
-        "Labeler",
-        "Verifier",
-        "Report",
-        "Credentials",
-        "create_dev_credentials",
-        "AimarkError",
-    } <= set(aimark.__all__)
+    public = {
+        name
+        for name, value in vars(aimark).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert set(aimark.__all__) - {"__version__"} == public
+    assert hasattr(aimark, "__version__") and "__version__" in aimark.__all__
+
+
+def _public_exception_classes() -> dict[str, type]:
+    """Every exception or warning class a module of aimark defines and lists in ``__all__``."""
+    found = {}
+    for info in pkgutil.walk_packages(aimark.__path__, "aimark."):
+        if ".integrations." in info.name or info.name.endswith("__main__"):
+            continue  # optional extras (torch, ComfyUI); their errors are aimark's below
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name, None)
+            is_exception = isinstance(value, type) and issubclass(value, BaseException)
+            if is_exception and value.__module__ == module.__name__:
+                found[f"{info.name}.{name}"] = value
+    return found
 
 
 def test_every_error_roots_at_aimark_error():
+    classes = _public_exception_classes()
+    assert {"aimark.errors.InputError", "aimark.metadata.xmp.XmpError"} <= set(classes)
+    warnings = {name for name, cls in classes.items() if issubclass(cls, Warning)}
+    assert warnings == {"aimark._labeler.LabelWarning"}  # the one warning, documented
+    for name, cls in classes.items():
+        if name in warnings:
+            continue
+        assert issubclass(cls, errors.AimarkError), name
+        assert cls.__doc__, name
+        assert cls.__name__ in errors.__doc__, name  # the tree in the docstring draws it
     for name in errors.__all__:
         cls = getattr(errors, name)
-        assert issubclass(cls, errors.AimarkError)
-        assert cls.code and cls.__doc__
-        assert name in errors.__doc__  # the tree drawn in the docstring names every class
+        assert issubclass(cls, errors.AimarkError) and cls.code and cls.__doc__
+    assert "LabelWarning" in errors.__doc__
 
 
 def test_every_c2pa_error_is_mapped():

@@ -267,9 +267,10 @@ class Labeler:
         data = read_source(src, self.limits).data
         fmt = sniff_media(data)
         if fmt is None:
-            if sniff(data) is not None:
+            image_format = sniff(data)
+            if image_format is not None:
                 raise UnsupportedFormatError(
-                    f"the input is {sniff(data).value.upper()}, an image: use label_image"
+                    f"the input is {image_format.value.upper()}, an image: use label_image"
                 )
             raise UnsupportedFormatError(
                 f"cannot label {describe_unknown(data)}: not a media type c2pa carries"
@@ -591,7 +592,7 @@ class Labeler:
             tags = image_io.probe(enc.original or data, self.limits).info.get("tiff_tags", {})
             xmp_raw = tags.get(700)
             try:
-                xmp = merge_xmp(
+                xmp: bytes | None = merge_xmp(
                     bytes(xmp_raw) if isinstance(xmp_raw, (bytes, tuple)) else None, label
                 )
             except XmpError as exc:
@@ -610,7 +611,7 @@ class Labeler:
             return data, []
         written: list[str] = []
         try:
-            xmp: bytes | None = merge_xmp(existing.xmp, label)
+            xmp = merge_xmp(existing.xmp, label)
             written.append("xmp")
         except XmpError as exc:
             notes.append(f"XMP not written: {exc}; the existing XMP was kept")

@@ -9,13 +9,20 @@ worked on at all (you asked to label a file that is not an image)::
     │   ├── EmptyInputError            0 bytes
     │   ├── UnsupportedFormatError     not a format aimark handles (sniffed from the bytes)
     │   ├── CorruptInputError          truncated or malformed data
+    │   │   ├── XmpError               an XMP packet is malformed or unsafe (metadata.xmp)
+    │   │   └── ExifError              existing EXIF cannot be parsed (metadata.exif)
     │   └── ImageTooLargeError         over the byte or pixel limit (decompression bombs)
     ├── CredentialsError               signing credentials or trust anchors unusable
     ├── WatermarkKeyError (ValueError) a watermark key is malformed or unreadable
     ├── SigningError                   the C2PA signer refused or failed
     ├── ManifestError                  a C2PA manifest could not be built or read
     ├── OutputError (OSError)          the destination cannot be written (nothing is lost)
-    └── MissingExtraError (ImportError) an optional extra is not installed
+    ├── MissingExtraError (ImportError) an optional extra is not installed
+    ├── RepositoryError                the manifest repository failed (aimark.repository)
+    └── Problem                        an HTTP error answer of the service (server.problems)
+
+One warning, not an exception: :class:`aimark.LabelWarning` (a ``UserWarning``), issued when
+a label layer could not be written while the others were.
 
 Errors raised by c2pa-python are translated in one place, ``aimark.manifest._errors``.
 

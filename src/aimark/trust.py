@@ -348,7 +348,7 @@ class TrustAnchors:
     def from_files(cls, *paths: PathLike) -> TrustAnchors:
         """Anchors from PEM files, one set per file (named by the file). The name ``c2pa``
         stands for the C2PA trust list (:meth:`c2pa`)."""
-        sets = []
+        sets: list[AnchorSet] = []
         for p in paths:
             if os.fspath(p) == C2PA_TRUST_LIST:
                 sets.extend(cls.c2pa().sets)

@@ -46,6 +46,12 @@ POSITIONS = ("top-left", "top-right", "bottom-left", "bottom-right", "top", "bot
 STYLES = ("badge", "text", "banner")
 
 FontSource = Union[str, "os.PathLike[str]", None]
+_FontKey = Union[str, None]  # a FontSource as a cache key
+
+
+def _font_key(font: FontSource) -> _FontKey:
+    return None if font is None else os.fspath(font)
+
 
 _TEXT_FRACTION = 0.05  # text height / shorter side, at scale 1
 _MIN_TEXT_PX = 12  # the smallest text height chosen for legibility...
@@ -176,7 +182,7 @@ class _BitmapFace(_Face):
 
 
 @functools.lru_cache(maxsize=64)
-def _truetype(font: FontSource, size: int) -> ImageFont.FreeTypeFont | None:
+def _truetype(font: _FontKey, size: int) -> ImageFont.FreeTypeFont | None:
     """The font at a pixel size; None where Pillow's scalable default font is unavailable."""
     if font is not None:
         return ImageFont.truetype(os.fspath(font), size)
@@ -188,7 +194,7 @@ def _truetype(font: FontSource, size: int) -> ImageFont.FreeTypeFont | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _face(font: FontSource, height: int) -> _Face:
+def _face(font: _FontKey, height: int) -> _Face:
     """A face whose cap-top-to-descender height is at least ``height`` px."""
     reference = _truetype(font, 100)
     if reference is None:
@@ -207,7 +213,7 @@ def _face(font: FontSource, height: int) -> _Face:
 
 
 @functools.lru_cache(maxsize=256)
-def _check_glyphs(font: FontSource, text: str) -> None:
+def _check_glyphs(font: _FontKey, text: str) -> None:
     """ValueError for characters the font draws as its "missing glyph" box."""
     probe = _truetype(font, 32)
     if probe is None:
@@ -272,7 +278,7 @@ def _fitted(
 ) -> tuple[_Face, int, int, int, int, int, int] | None:
     """(face, block_w, block_h, margin, pad_x, pad_y, stroke) if text ``height`` px fits."""
     margin, pad_x, pad_y, stroke = _geometry(style, height, min(size))
-    face = _face(font, height)
+    face = _face(_font_key(font), height)
     block_w, block_h = face.block(text, stroke)
     if block_w + 2 * pad_x > size[0] - 2 * margin or block_h + 2 * pad_y > size[1] - 2 * margin:
         return None
@@ -337,7 +343,7 @@ def badge_box(
         (0, 0, 0, 0)
     """
     _check(text, position, style, scale, font)
-    _check_glyphs(font, text)
+    _check_glyphs(_font_key(font), text)
     width, height = (int(v) for v in size)
     if width < 1 or height < 1:
         raise ValueError(f"an image size is (width, height) of at least 1 px, not {size!r}")
@@ -455,7 +461,7 @@ def overlay(
     if not isinstance(image, Image.Image):
         raise TypeError(f"image must be a PIL.Image.Image, not {type(image).__name__}")
     _check(text, position, style, scale, font)
-    _check_glyphs(font, text)
+    _check_glyphs(_font_key(font), text)
     out = _converted(image)
     layout = _layout(out.size, text, position, style, float(scale), font)
     if layout is None:

@@ -251,7 +251,7 @@ class LabelledPipeline:
         output = self.pipe(*args, **kwargs)
         images = output[0] if isinstance(output, tuple) else output  # return_dict=False
         results = self.label(images)
-        reopened = [Image.open(io.BytesIO(r.data)) for r in results]
+        reopened: list[Image.Image] = [Image.open(io.BytesIO(r.data)) for r in results]
         return LabelledOutput(images=reopened, results=results, output=output)
 
     def __getattr__(self, name: str) -> Any:

@@ -228,7 +228,8 @@ def _actions(m: dict[str, Any]) -> tuple[Action, ...]:
             if not isinstance(act, dict):
                 continue
             dst = act.get("digitalSourceType")
-            params = act.get("parameters") if isinstance(act.get("parameters"), dict) else {}
+            raw_params = act.get("parameters")
+            params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
             desc = act.get("description") or params.get("description")
             out.append(
                 Action(

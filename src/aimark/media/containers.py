@@ -52,7 +52,8 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, int, int]], int]:
     """Return [(marker, start, end)] of the header segments and the offset of SOS."""
     if not data.startswith(b"\xff\xd8"):
         raise CorruptInputError("not a JPEG (no SOI marker)")
-    pos, segments = 2, []
+    pos = 2
+    segments: list[tuple[int, int, int]] = []
     n = len(data)
     while True:
         while pos < n and data[pos] == 0xFF and pos + 1 < n and data[pos + 1] == 0xFF:
@@ -318,7 +319,8 @@ def _gif_blocks(data: bytes) -> tuple[int, list[tuple[str, int, int]]]:
     flags = data[10]
     pos = 13 + (3 * (2 ** ((flags & 7) + 1)) if flags & 0x80 else 0)
     header_end = pos
-    blocks, n = [], len(data)
+    blocks: list[tuple[str, int, int]] = []
+    n = len(data)
 
     def skip_sub_blocks(p: int) -> int:
         while True:

@@ -180,7 +180,7 @@ def probe(data: bytes, limits: Limits | None = None) -> ImageInfo:
         fmt = sniff_image(data)
         try:
             frames = int(getattr(im, "n_frames", 1))
-            info = dict(im.info)
+            info: dict[Any, Any] = dict(im.info)
             if fmt is ImageFormat.TIFF:
                 info["tiff_tags"] = {int(k): v for k, v in im.tag_v2.items()}  # type: ignore[attr-defined]
             exif = _read_exif(im)

@@ -18,13 +18,15 @@ from typing import Any
 
 import piexif
 
+from aimark.errors import CorruptInputError
+
 __all__ = ["ExifError", "ExifLabel", "merge_exif", "read_exif"]
 
 _ASCII_PREFIX = b"ASCII\x00\x00\x00"
 _UNICODE_PREFIX = b"UNICODE\x00"
 
 
-class ExifError(ValueError):
+class ExifError(CorruptInputError):
     """Existing EXIF cannot be parsed (the caller keeps it untouched)."""
 
 

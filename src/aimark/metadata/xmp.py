@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
+from aimark.errors import CorruptInputError
+
 __all__ = [
     "IPTC_DST_BASE",
     "TRAINED",
+    "XmpError",
     "XmpLabel",
     "XmpLabels",
     "build_xmp",
@@ -67,7 +70,7 @@ _PACKET_HEAD = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\
 _PACKET_TAIL = b'\n<?xpacket end="w"?>'
 
 
-class XmpError(ValueError):
+class XmpError(CorruptInputError):
     """An XMP packet is malformed or unsafe to parse (DOCTYPE / entities)."""
 
 

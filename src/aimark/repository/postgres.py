@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from typing import Any
 
 from aimark.errors import MissingExtraError
 from aimark.repository._base import (
@@ -147,7 +148,10 @@ class PostgresRepository:
         """
         latest = {r.manifest_id: r for r in records}  # a repeated id: the last one wins
         now = time.time()
-        manifests, bindings, prints, parts = [], set(), {}, set()
+        manifests: list[Any] = []
+        bindings: set[Any] = set()
+        prints: dict[Any, Any] = {}
+        parts: set[Any] = set()
         for mid, r in latest.items():
             manifests.append((mid, r.store, r.mime, r.content_id, r.created or now))
             bindings.update((b.alg, _hex(b.value), mid) for b in r.bindings)

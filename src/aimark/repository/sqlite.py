@@ -30,6 +30,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from aimark.repository._base import (
     Binding,
@@ -200,7 +201,8 @@ class SQLiteRepository:
             record.created or time.time(),
         )
         bindings = [(b.alg, _hex(b.value), mid) for b in record.bindings]
-        prints, parts = [], []
+        prints: list[Any] = []
+        parts: list[Any] = []
         for f in record.fingerprints:
             value = check_fingerprint(f.alg, f.value)
             prints.append((mid, f.alg, value))

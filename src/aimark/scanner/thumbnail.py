@@ -22,6 +22,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import cast
+
 from PIL import Image
 
 from aimark.media.image_io import encode, open_image
@@ -57,7 +59,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         return im
     if im.mode in ("I", "F") or im.mode.startswith("I;16"):
         im = im.convert("F")
-        lo, hi = im.getextrema()
+        lo, hi = cast(tuple[float, float], im.getextrema())
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
         im = im.point(lambda v: (v - lo) * scale).convert("L")
     if im.mode == "P" and "transparency" in im.info:

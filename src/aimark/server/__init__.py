@@ -25,6 +25,8 @@ def __getattr__(name: str) -> Any:
     if name in ("create_app", "CODES", "Problem", "app_from_env"):
         from aimark.server.config import require_extra
 
+        value: Any
+
         require_extra()
         if name == "create_app":
             from aimark.server.app import create_app as value

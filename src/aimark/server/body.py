@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +49,9 @@ def safe_name(raw: str | None) -> str:
     return name[:_MAX_NAME]
 
 
-def declared_length(headers: dict[str, str] | object, max_bytes: int) -> int | None:
+def declared_length(headers: Mapping[str, str], max_bytes: int) -> int | None:
     """The request's ``Content-Length``, checked: 413 at once when over ``max_bytes``."""
-    value = headers.get("content-length")  # type: ignore[attr-defined]
+    value = headers.get("content-length")
     if value is None:
         return None
     if not value.isdigit():

@@ -360,7 +360,7 @@ def openapi_document(
     for code, status in CODES.items():
         by_status.setdefault(status, []).append(code)
     report_ref = {"$ref": "#/components/schemas/Report"}
-    security = [{"bearer": []}, {"apiKey": []}] if auth else []
+    security: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}] if auth else []
     verify_responses: dict[str, Any] = {
         "200": {
             "description": "The report (the input was read; its verdict says what was found).",

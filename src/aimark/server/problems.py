@@ -4,6 +4,8 @@ its input could not be verified. Never a stack trace or a server path."""
 
 from __future__ import annotations
 
+from aimark.errors import AimarkError
+
 __all__ = ["CODES", "Problem"]
 
 # every code the HTTP layer itself can answer with, and its status (documented in
@@ -31,7 +33,7 @@ CODES: dict[str, int] = {
 }
 
 
-class Problem(Exception):
+class Problem(AimarkError):
     """An error answer: raise it anywhere in a request; the app turns it into JSON."""
 
     def __init__(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import numpy as np
 
@@ -51,6 +51,7 @@ def encode_text(text: str, tokenizer: TokenizerLike) -> tuple[np.ndarray, np.nda
     if not isinstance(text, str):
         raise TypeError("text must be a str")
     text = _strip_invisible(text)
+    tokenizer = cast(Any, tokenizer)  # duck-typed: transformers, tokenizers, tiktoken, callables
     encode = getattr(tokenizer, "encode", None)
     offsets = None
     if getattr(tokenizer, "is_fast", False) and callable(tokenizer):  # transformers, with offsets
@@ -170,6 +171,6 @@ def vocab_size_of(tokenizer: TokenizerLike) -> int | None:
     if callable(get):
         return int(get(with_added_tokens=True))
     try:
-        return len(tokenizer)  # transformers
+        return len(cast(Any, tokenizer))  # transformers
     except TypeError:
         return None

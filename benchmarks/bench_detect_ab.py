@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 from aimark import WatermarkKey
 from aimark.watermark.image import detect
-from aimark.watermark.image._api import SCHEMES
+from aimark.watermark.image import SCHEMES
 paths = sorted(glob.glob(sys.argv[1] + "/*"))[: int(sys.argv[2])]
 key = WatermarkKey.from_text(sys.argv[3])
 ims = [np.asarray(Image.open(p).convert("RGB").resize((1920, 1080))) for p in paths]

@@ -5,7 +5,7 @@
 
 For every photo of benchmarks/_wm_corpus.py: the photo unmarked (under the benchmark key and
 under 3 other keys), and the photo marked with ``io.aimark.image.1`` then put through every
-attack row. Each gets the pre-screen score (``_sync.template_score``, the banded grid) and the
+attack row. Each gets the pre-screen score (``sync.template_score``, the banded grid) and the
 score of the single-grid coarse stage it replaced, and the marked ones the full v1 search's
 verdict. Printed: the score distributions, how many v1 detections a threshold would lose, how
 many unmarked images would pass it (and pay for the full search), and the time per call of
@@ -26,24 +26,21 @@ import numpy as np  # noqa: E402
 
 from _wm_corpus import ATTACKS, BENCH_KEY, SCHEME_V1, load_photos, spread  # noqa: E402
 from aimark import WatermarkKey  # noqa: E402
-from aimark.watermark.image import _detect as v1  # noqa: E402
 from aimark.watermark.image import embed  # noqa: E402
-from aimark.watermark.image._api import V1_PRESCREEN, _v1_template_score  # noqa: E402
-from aimark.watermark.image._pattern import layout_for  # noqa: E402
-from aimark.watermark.image._sync import _coarse  # noqa: E402
+from aimark.watermark.image._schemes.v1 import detect as v1  # noqa: E402
+from aimark.watermark.image._schemes.v1.layout import layout_for  # noqa: E402
+from aimark.watermark.image._schemes.v1.sync import _coarse  # noqa: E402
 
 OTHER_KEYS = [WatermarkKey(bytes([i]) * 32) for i in (1, 2, 3)]
 
 
-def _analysis(arr: np.ndarray) -> tuple:
-    y = v1._analysis_luma(arr)
-    return (y, v1._wiener_residual(y), None)
+V1_PRESCREEN = v1.PRESCREEN
+_analysis = v1.analyse
+_v1_template_score = v1.prescreen_score
 
 
-def _single_grid(an1: tuple, key: WatermarkKey) -> float:
-    y, residual, _ = an1
-    periods = (v1._MIN_PERIOD, min(v1._MAX_PERIOD, min(y.shape) / 1.5))
-    best = _coarse(residual, layout_for(key).harmonics, periods, 1)
+def _single_grid(an1: v1.Analysis, key: WatermarkKey) -> float:
+    best = _coarse(an1.residual, layout_for(key).harmonics, v1._periods(an1.y), 1)
     return best[0][0] if best else 0.0
 
 
@@ -80,7 +77,7 @@ def main() -> None:
             an = _analysis(a)
             b = _v1_template_score(an, BENCH_KEY)
             s = _single_grid(an, BENCH_KEY)
-            full = v1._detect_key(an[0], v1._whiten(an[0]), BENCH_KEY, 1e-6)
+            full = v1.detect_key(an, BENCH_KEY, 1e-6)
             marked.append((b, s, bool(full.detected), attack))
         print(f"{i + 1}/{len(names)} {name}", flush=True)
 

@@ -24,11 +24,14 @@ from aimark.watermark.image import (
     detect_batch,
     embed,
 )
-from aimark.watermark.image._layout2 import CHIPS, VARIANTS, layout2_for, variant_for
-from aimark.watermark.image._pattern import SCHEME_ID as SCHEME_V1
-from aimark.watermark.image._pattern import layout_for
-from aimark.watermark.image.code import CODED_BITS, decode_payload, encode_payload
-from aimark.watermark.image.code2 import CODED_BITS2, decode_payload2, encode_payload2
+from aimark.watermark.image._schemes.v1.code import CODED_BITS, decode_payload, encode_payload
+from aimark.watermark.image._schemes.v1.layout import SCHEME_ID as SCHEME_V1
+from aimark.watermark.image._schemes.v1.layout import layout_for
+from aimark.watermark.image._schemes.v2.code import CODED_BITS as CODED_BITS2
+from aimark.watermark.image._schemes.v2.code import decode_payload as decode_payload2
+from aimark.watermark.image._schemes.v2.code import encode_payload as encode_payload2
+from aimark.watermark.image._schemes.v2.layout import CHIPS, VARIANTS, variant_for
+from aimark.watermark.image._schemes.v2.layout import layout_for as layout2_for
 from conftest import SHARED, pink_image
 
 GOLDEN_KEY = aimark.WatermarkKey(bytes(range(32)))

@@ -31,8 +31,7 @@ from aimark.repository import Binding, ManifestRecord, RepositoryError
 from aimark.repository.fingerprint import FINGERPRINT_BITS, MATCH_DISTANCE
 from aimark.server.body import read_body, read_json, read_upload
 from aimark.server.problems import Problem
-from aimark.watermark.image import SCHEMES
-from aimark.watermark.image.code import PAYLOAD_BITS
+from aimark.watermark.image import PAYLOAD_BITS, SCHEMES
 
 __all__ = ["FINGERPRINT_ALGS", "WATERMARK_ALGS", "resolution_routes"]
 

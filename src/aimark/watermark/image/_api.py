@@ -1,6 +1,7 @@
 """The public verbs of the image watermark: embed with the current scheme, detect every scheme
 asked for (the current one, then the earlier one where it finds nothing), and check that a
-fresh mark survives a common re-encode.
+fresh mark survives a common re-encode. The schemes come from one table,
+:mod:`aimark.watermark.image.registry`; nothing here knows a particular scheme.
 
 Example:
     >>> import numpy as np
@@ -19,26 +20,22 @@ Example:
 
 from __future__ import annotations
 
-import io
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from aimark.keys import WatermarkKey
-from aimark.watermark.image import _detect as v1
-from aimark.watermark.image._arrays import as_image_array, luma8
-from aimark.watermark.image._detect import DEFAULT_THRESHOLD, Detection
-from aimark.watermark.image._detect2 import _ANALYSIS_MIN as ANALYSIS_MIN2
-from aimark.watermark.image._detect2 import Analysis2, analyse2, detect_and_probe2, detect_key2
-from aimark.watermark.image._embed import _check_key, _check_payload
-from aimark.watermark.image._embed import embed as embed1
-from aimark.watermark.image._embed2 import MIN_SIZE2, embed2, period2_for
-from aimark.watermark.image._layout2 import SCHEME_ID
-from aimark.watermark.image._pattern import SCHEME_ID as SCHEME_ID_V1
-from aimark.watermark.image._pattern import layout_for
-from aimark.watermark.image._sync import template_score
+from aimark.watermark.image import registry
+from aimark.watermark.image._common.arrays import as_image_array, luma8
+from aimark.watermark.image._common.scheme import (
+    DEFAULT_STRENGTH,
+    DEFAULT_THRESHOLD,
+    Detection,
+    ImageScheme,
+    check_key,
+    check_payload,
+)
 
 __all__ = [
     "MIN_SIZE",
@@ -52,8 +49,9 @@ __all__ = [
     "period_for",
 ]
 
-MIN_SIZE = MIN_SIZE2
-SCHEMES = (SCHEME_ID, SCHEME_ID_V1)  # detected by default, newest first
+SCHEMES = registry.ids()  # detected by default, newest first
+SCHEME_ID = SCHEMES[0]  # embedded by default
+MIN_SIZE = registry.get(SCHEME_ID).min_size
 
 
 def period_for(height: int, width: int) -> float:
@@ -64,13 +62,7 @@ def period_for(height: int, width: int) -> float:
         >>> period_for(1024, 1536)
         256.0
     """
-    return period2_for(height, width)
-
-
-def _check_scheme(scheme: str) -> str:
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown watermark scheme {scheme!r} (known: {', '.join(SCHEMES)})")
-    return scheme
+    return registry.get(SCHEME_ID).period_for(height, width)
 
 
 def embed(
@@ -78,7 +70,7 @@ def embed(
     key: WatermarkKey,
     payload: int | bytes,
     *,
-    strength: float = 1.0,
+    strength: float = DEFAULT_STRENGTH,
     scheme: str = SCHEME_ID,
 ) -> np.ndarray:
     """Return a watermarked copy of ``image`` carrying the 64-bit ``payload``.
@@ -106,13 +98,11 @@ def embed(
         >>> embed(a, WatermarkKey.generate(), 7).shape
         (256, 256, 3)
     """
-    key = _check_key(key)
-    value = _check_payload(payload)
+    key = check_key(key)
+    value = check_payload(payload)
     if not strength > 0:
         raise ValueError("strength must be positive")
-    if _check_scheme(scheme) == SCHEME_ID_V1:
-        return embed1(image, key, value, strength=strength)
-    return embed2(as_image_array(image), key, value, strength=strength)
+    return registry.get(scheme).embed(as_image_array(image), key, value, strength)
 
 
 def detect(
@@ -158,76 +148,46 @@ def detect_batch(
     """
     keys = [key] if isinstance(key, WatermarkKey) else list(key)
     for k in keys:
-        _check_key(k)
+        check_key(k)
     if not 0 < threshold < 1:
         raise ValueError("threshold must be in (0, 1)")
-    order = [_check_scheme(s) for s in schemes]
+    order = [registry.get(s) for s in schemes]
     if not order:
         raise ValueError("schemes must name at least one scheme")
     out: list[Detection] = []
     for image in images:
         arr = as_image_array(image)
-        if min(arr.shape[:2]) < MIN_SIZE:
-            out.extend(_too_small(threshold, order[0]) for _ in keys)
-            continue
-        an2: Analysis2 | None = None
-        an1 = None
-        for k in keys:
-            result: Detection | None = None
-            for scheme in order:
-                if scheme == SCHEME_ID:
-                    an2 = an2 or analyse2(arr)
-                    r = _detection2(an2, k, threshold)
-                else:
-                    if an1 is None:
-                        y = v1._analysis_luma(arr)
-                        an1 = (y, v1._wiener_residual(y), None)
-                    if _v1_template_score(an1, k) < V1_PRESCREEN:
-                        r = Detection(False, 1.0, None, 0.0, 0.0, threshold, "not-detected", scheme)
-                    else:
-                        if an1[2] is None:
-                            an1 = (an1[0], an1[1], v1._whiten(an1[0]))
-                        r = v1._detect_key(an1[0], an1[2], k, threshold)
-                if result is None or r.detected:
-                    result = r
-                if r.detected:
-                    break
-            assert result is not None
-            out.append(result)
+        analyses: dict[str, object] = {}  # per scheme, shared by all keys
+        out.extend(_detect_one(arr, analyses, k, order, threshold) for k in keys)
     return out
 
 
-# io.aimark.image.1 pre-screen: the best whitened spectral power at the key's template peaks.
-# Measured by benchmarks/bench_v1_prescreen.py on the benchmark corpus (37 photos; 148
-# unmarked image/key pairs; 2,087 v1-marked and attacked images, 1,704 of which the full v1
-# search finds): unmarked images score 47 in the median and 50 at the 90th percentile; found
-# marks score 66 at the 5th percentile, and 5 of the 1,704 score under 50. Below the bar the
-# full v1 search (about 40 ms at 1080p) is skipped; 14 % of unmarked images pass it.
-V1_PRESCREEN = 50.0
-
-
-def _v1_template_score(an1: tuple, key: WatermarkKey) -> float:
-    y, residual, _ = an1
-    periods = (v1._MIN_PERIOD, min(v1._MAX_PERIOD, min(y.shape) / 1.5))
-    return template_score(residual, layout_for(key).harmonics, periods=periods)
-
-
-def _too_small(threshold: float, scheme: str) -> Detection:
-    return Detection(False, 1.0, None, 0.0, 0.0, threshold, "too-small", scheme)
-
-
-def _detection2(an: Analysis2, key: WatermarkKey, threshold: float) -> Detection:
-    p, payload, confidence, z = detect_key2(an, key)
-    detected = payload is not None and p <= threshold
-    if detected:
-        status = "detected"
-    elif p <= threshold:
-        status = "unreadable"  # the key's sync is there, the payload did not decode
-    else:
-        status = "not-detected"
-    if not detected:
-        payload, confidence = None, 0.0
-    return Detection(detected, p, payload, confidence, z, threshold, status, SCHEME_ID)
+def _detect_one(
+    arr: np.ndarray,
+    analyses: dict[str, object],
+    key: WatermarkKey,
+    order: list[ImageScheme],
+    threshold: float,
+) -> Detection:
+    """Try the schemes in order until one detects; else the first scheme's answer."""
+    result: Detection | None = None
+    for scheme in order:
+        if min(arr.shape[:2]) < scheme.min_size:
+            r = Detection.nothing(scheme.id, threshold, "too-small")
+        else:
+            if scheme.id not in analyses:
+                analyses[scheme.id] = scheme.analyse(arr)
+            an = analyses[scheme.id]
+            if scheme.prescreen(an, key):
+                r = scheme.detect_key(an, key, threshold)
+            else:
+                r = Detection.nothing(scheme.id, threshold)
+        if result is None or r.detected:
+            result = r
+        if r.detected:
+            break
+    assert result is not None
+    return result
 
 
 @dataclass(frozen=True)
@@ -260,7 +220,8 @@ class SurvivalCheck:
 def check_survival(
     marked: np.ndarray, key: WatermarkKey, payload: int | bytes, *, quality: int = 75
 ) -> SurvivalCheck:
-    """Re-encode a marked array as JPEG (in memory) and detect its mark again.
+    """Re-encode a marked array as JPEG (in memory) and detect its mark (made with the
+    default scheme, :data:`SCHEME_ID`) again.
 
     Example:
         >>> import numpy as np
@@ -271,33 +232,15 @@ def check_survival(
         >>> check.quality, isinstance(check.margin_db, float)
         (75, True)
     """
-    from PIL import Image
+    from aimark.media.luma import luma_jpeg_roundtrip
 
-    value = _check_payload(payload)
-    arr = as_image_array(marked)
-    h, w = arr.shape[:2]
-    buf = io.BytesIO()
+    value = check_payload(payload)
+    scheme = registry.get(SCHEME_ID)
     # the mark lives in the luminance, which is all a JPEG's luma channel keeps of it: encode
     # that alone (1 byte per pixel), and decode it already reduced by the DCT (sublinear
     # memory and time) to about the size the detector analyses anyway
-    Image.fromarray(luma8(arr), "L").save(buf, "JPEG", quality=quality)
-    im = Image.open(io.BytesIO(buf.getvalue()))
-    scale = _draft_scale(min(h, w))
-    if scale > 1:
-        im.draft("L", (w // scale, h // scale))
-    decoded = np.asarray(im)
-    an = analyse2(decoded)
-    (p, found, _, _), snr = detect_and_probe2(an, key, value)
-    margin = 20 * math.log10(max(snr, 1e-6) / _DECODE_SNR)
-    return SurvivalCheck(found == value, margin, quality, p)
-
-
-def _draft_scale(short_side: int) -> int:
-    """The JPEG decoder's reduction (1, 2, 4 or 8) that keeps at least the detector's own
-    analysis size."""
-    f = max(1, short_side // ANALYSIS_MIN2)
-    return max(k for k in (1, 2, 4, 8) if k <= f)
-
-
-# amplitude SNR per coded bit at which about 97 % of payloads decode (AWGN, measured)
-_DECODE_SNR = 1.0
+    decoded = luma_jpeg_roundtrip(
+        luma8(as_image_array(marked)), quality, scheme.analysis_min or 1 << 30
+    )
+    probe = scheme.probe(scheme.analyse(decoded), key, value)
+    return SurvivalCheck(probe.payload == value, probe.margin_db, quality, probe.p_value)

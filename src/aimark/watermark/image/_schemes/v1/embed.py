@@ -1,4 +1,5 @@
-"""Embed the keyed image watermark.
+"""Embed ``io.aimark.image.1`` (aimark 0.1): the keyed tile of chips and sync template,
+rendered at a sixth of the short side, shaped by the activity mask, added to the luma.
 
 Example:
     >>> import numpy as np
@@ -9,7 +10,7 @@ Example:
     >>> y, x = np.mgrid[0:384, 0:384]
     >>> gray = 128 + 60 * np.sin(x / 40) * np.cos(y / 55) + rng.normal(0, 6, (384, 384))
     >>> image = np.repeat(gray[..., None], 3, axis=2).clip(0, 255).astype(np.uint8)
-    >>> marked = embed(image, key, 0x1234)
+    >>> marked = embed(image, key, 0x1234, scheme="io.aimark.image.1")
     >>> marked.shape == image.shape and marked.dtype == image.dtype
     True
     >>> detect(marked, key).payload == 0x1234
@@ -23,16 +24,14 @@ import math
 import numpy as np
 
 from aimark.keys import WatermarkKey
-from aimark.watermark.image._arrays import as_image_array, reduced_luma, value_scale
-from aimark.watermark.image._mask import activity_mask
-from aimark.watermark.image._pattern import CHIPS, layout_for, render
-from aimark.watermark.image._strips import add_by_strips, upsampled_rows
-from aimark.watermark.image.code import encode_payload
+from aimark.watermark.image._common.arrays import reduced_luma, value_scale
+from aimark.watermark.image._common.mask import activity_mask
+from aimark.watermark.image._common.strips import add_by_strips, upsampled_rows
+from aimark.watermark.image._schemes.v1.code import encode_payload
+from aimark.watermark.image._schemes.v1.layout import CHIPS, layout_for, render
 
-__all__ = ["DEFAULT_STRENGTH", "MIN_SIZE", "embed", "period_for"]
+__all__ = ["MIN_SIZE", "embed", "period_for"]
 
-
-DEFAULT_STRENGTH = 1.0
 MIN_SIZE = 128  # shortest side that can carry the mark
 TARGET_PSNR = 41.0  # dB at strength 1 (the mask decides where the energy goes)
 MIN_PERIOD = 3 * CHIPS  # at least 3 px per chip
@@ -44,47 +43,17 @@ def period_for(height: int, width: int) -> int:
     return max(MIN_PERIOD, round(min(height, width) / TILES_PER_SIDE))
 
 
-def _check_key(key: object) -> WatermarkKey:
-    if not isinstance(key, WatermarkKey):
-        raise TypeError(f"key must be an aimark.WatermarkKey, not {type(key).__name__}")
-    return key
-
-
-def _check_payload(payload: object) -> int:
-    if isinstance(payload, (bytes, bytearray)):
-        if len(payload) != 8:
-            raise ValueError("a bytes payload must be exactly 8 bytes")
-        return int.from_bytes(payload, "big")
-    if isinstance(payload, (int, np.integer)) and not isinstance(payload, bool):
-        value = int(payload)
-        if 0 <= value < 2**64:
-            return value
-    raise ValueError("payload must be an int in [0, 2**64) or 8 bytes")
-
-
-def embed(
-    image: np.ndarray,
-    key: WatermarkKey,
-    payload: int | bytes,
-    *,
-    strength: float = DEFAULT_STRENGTH,
-) -> np.ndarray:
-    """The ``io.aimark.image.1`` embedder (aimark 0.1: about 41 dB PSNR at strength 1); the
-    arguments are those of :func:`aimark.watermark.image.embed`, which calls it for
-    ``scheme="io.aimark.image.1"``."""
-    key = _check_key(key)
-    value = _check_payload(payload)
-    arr = as_image_array(image)
+def embed(arr: np.ndarray, key: WatermarkKey, payload: int, *, strength: float = 1.0) -> np.ndarray:
+    """A watermarked copy of a checked image array (about 41 dB PSNR at strength 1; see
+    :func:`aimark.watermark.image.embed`)."""
     h, w = arr.shape[:2]
     if min(h, w) < MIN_SIZE:
         raise ValueError(
             f"a {w}×{h} image is too small to carry the watermark (needs {MIN_SIZE} px)"
         )
-    if not strength > 0:
-        raise ValueError("strength must be positive")
     f = max(1, min(h, w) // 256)
     gain_small = activity_mask(reduced_luma(arr, f))
-    tile = _tile(key, value, h, w)
+    tile = _tile(key, payload, h, w)
     # scale so that the mean squared change hits the target PSNR (8-bit units)
     target_rms = 255.0 * 10 ** (-TARGET_PSNR / 20)
     rms = math.sqrt(float(np.mean(tile * tile)) * float(np.mean(gain_small * gain_small))) or 1.0

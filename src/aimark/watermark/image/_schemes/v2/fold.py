@@ -7,7 +7,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from aimark.watermark.image._layout2 import CHIPS, period_matrix
+from aimark.watermark.image._schemes.v2.layout import CHIPS, period_matrix
 
 __all__ = ["BINS", "PX", "Coords", "coords", "fold", "reference"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from aimark.watermark.image._mask import box_mean
-from aimark.watermark.image._peaks import parabolic_offset
+from aimark.watermark.image._common.mask import box_mean
+from aimark.watermark.image._common.peaks import parabolic_offset
 
 __all__ = ["acf_lattices", "autocorrelation", "same_lattice"]
 

@@ -11,7 +11,7 @@
 4. The *test* sync chips are read at the chosen alignment: their z-score is N(0, 1) for any
    unmarked image (their keyed signs are independent of the search), which gives a calibrated
    p-value. The payload chips are decoded (soft Viterbi); a payload is reported only with a
-   valid CRC-32, and only a payload makes a detection.
+   valid CRC-24, and only a payload makes a detection.
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ from functools import lru_cache
 import numpy as np
 
 from aimark.keys import WatermarkKey
-from aimark.watermark.image._align import _local_peak
-from aimark.watermark.image._arrays import reduced_luma
-from aimark.watermark.image._detect import _wiener_residual
-from aimark.watermark.image._embed2 import TILES_PER_SIDE
-from aimark.watermark.image._fold2 import (
+from aimark.watermark.image._common.arrays import reduced_luma
+from aimark.watermark.image._common.mask import box_mean
+from aimark.watermark.image._common.peaks import local_peak, parabolic_offset
+from aimark.watermark.image._common.residual import wiener_residual
+from aimark.watermark.image._common.scheme import Detection, Probe
+from aimark.watermark.image._schemes.v2.code import CODED_BITS, decode_payload, encode_payload
+from aimark.watermark.image._schemes.v2.embed import TILES_PER_SIDE
+from aimark.watermark.image._schemes.v2.fold import (
     BINS,
     EQUALISER,
     FINE,
@@ -37,17 +40,12 @@ from aimark.watermark.image._fold2 import (
     fold,
     reference,
 )
-from aimark.watermark.image._lattice import acf_lattices, same_lattice
-from aimark.watermark.image._layout2 import VARIANTS, Layout2, layout2_for
-from aimark.watermark.image._mask import box_mean
-from aimark.watermark.image._peaks import parabolic_offset
-from aimark.watermark.image.code2 import CODED_BITS2 as CODED_BITS
-from aimark.watermark.image.code2 import decode_payload2 as decode_payload
-from aimark.watermark.image.code2 import encode_payload2
+from aimark.watermark.image._schemes.v2.lattice import acf_lattices, same_lattice
+from aimark.watermark.image._schemes.v2.layout import SCHEME_ID, VARIANTS, Layout, layout_for
 
-__all__ = ["Analysis2", "analyse2", "detect_key2"]
+__all__ = ["ANALYSIS_MIN", "Analysis", "analyse", "detect_key", "probe"]
 
-_ANALYSIS_MIN = 256  # the analysis image's short side is at least this (when the image is)
+ANALYSIS_MIN = 256  # the analysis image's short side is at least this (when the image is)
 _ANALYSIS_LONG = 768  # longest side analysed (centred crop beyond it)
 _ORIENTATIONS = tuple(
     (t, fy, fx) for t in (False, True) for fy in (False, True) for fx in (False, True)
@@ -58,24 +56,24 @@ CRC_FALSE_ACCEPT = 2.0**-24  # a random codeword passes the CRC-24
 
 
 @dataclass(frozen=True)
-class Analysis2:
+class Analysis:
     """The key-independent part of detection for one image."""
 
     r: np.ndarray  # whitened residual at the analysis size
     bases: tuple[np.ndarray, ...]  # lattice hypotheses (2×2, columns in analysis pixels)
 
 
-def whiten2(y: np.ndarray) -> np.ndarray:
+def whiten(y: np.ndarray) -> np.ndarray:
     """Local Wiener residual of ``y``, normalised by its local RMS and clipped: keeps small
     noise-like signals (the watermark) and removes most of the image's own structure."""
-    r = _wiener_residual(y)
+    r = wiener_residual(y)
     return np.clip(r / (np.sqrt(box_mean(r * r, 6)) + 1e-3), -3.0, 3.0)
 
 
-def analyse2(arr: np.ndarray) -> Analysis2:
+def analyse(arr: np.ndarray) -> Analysis:
     """Reduce, whiten and find the lattice hypotheses of an image array."""
     s = min(arr.shape[:2])
-    f = max(1, s // _ANALYSIS_MIN)
+    f = max(1, s // ANALYSIS_MIN)
     full = reduced_luma(arr, f)
     y = _trim_borders(full)
     h, w = y.shape
@@ -85,7 +83,7 @@ def analyse2(arr: np.ndarray) -> Analysis2:
     untrimmed = min(full.shape) / TILES_PER_SIDE
     top, left = max(0, (h - _ANALYSIS_LONG) // 2), max(0, (w - _ANALYSIS_LONG) // 2)
     y = y[top : top + _ANALYSIS_LONG, left : left + _ANALYSIS_LONG]
-    r = whiten2(y)
+    r = whiten(y)
     # the autocorrelation at half resolution: a quarter of the cost, peaks still sharp
     r2 = _half(r)
     s_a = min(r2.shape)
@@ -96,7 +94,7 @@ def analyse2(arr: np.ndarray) -> Analysis2:
         b = 2.0 * b2
         if not _close(b, bases[0]):
             bases.append(b)
-    return Analysis2(r.astype(np.float32), tuple(bases))
+    return Analysis(r.astype(np.float32), tuple(bases))
 
 
 def _half(r: np.ndarray) -> np.ndarray:
@@ -143,7 +141,7 @@ def _orient(a: np.ndarray, g: tuple[bool, bool, bool]) -> np.ndarray:
 def _search_refs(key: WatermarkKey) -> np.ndarray:
     """conj(FFT) of every variant's search chips on the fold grid: (VARIANTS, BINS, BINS//2+1),
     in single precision (the searches' correlations need no more, and it halves their FFTs)."""
-    layout = layout2_for(key)
+    layout = layout_for(key)
     refs = np.stack([reference(layout.search_chips(v)) for v in range(VARIANTS)])
     return np.conj(np.fft.rfft2(refs)).astype(np.complex64)
 
@@ -181,7 +179,7 @@ def _z(g: np.ndarray, idx: np.ndarray, sign: np.ndarray) -> float:
     return float((vals * sign).sum() / (np.sqrt((vals * vals).sum()) + 1e-12))
 
 
-def _soft_bits(g: np.ndarray, layout: Layout2, v: int) -> np.ndarray:
+def _soft_bits(g: np.ndarray, layout: Layout, v: int) -> np.ndarray:
     values = g.ravel()[layout.message_idx] * layout.message_sign[v]
     soft = np.bincount(layout.bit_index, weights=values, minlength=CODED_BITS)
     return soft / (np.std(soft) + 1e-12)
@@ -200,7 +198,7 @@ class _Try:
 def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey) -> _Try:
     """Align one lattice hypothesis, then read the sync and (when the search sync is strong
     enough to be worth it) refine, read the chips finely and decode."""
-    layout = layout2_for(key)
+    layout = layout_for(key)
     refs = _search_refs(key)
     inv = np.linalg.inv(basis)
     values = r.ravel().astype(np.float64)
@@ -247,7 +245,7 @@ def _refine(values, co, inv, g, v, shift, refs) -> np.ndarray | None:
             continue
         f = _orient(fold(values[sel], co.idx[sel]), g)
         c = np.fft.irfft2(np.fft.rfft2(f) * ref, s=f.shape) / (np.linalg.norm(f) + 1e-12)
-        sy, sx, val = _local_peak(c, shift, 3)
+        sy, sx, val = local_peak(c, shift, 3)
         if val <= 0:
             continue
         dy_g, dx_g = _wrap(sy - shift[0]), _wrap(sx - shift[1])
@@ -318,14 +316,14 @@ def _norm_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
-def _bases(an: Analysis2, key: WatermarkKey):
+def _bases(an: Analysis, key: WatermarkKey):
     yield from an.bases
     for b in sweep_bases(an.r, key):
         if not any(_close(b, a) for a in an.bases):
             yield b
 
 
-def _tries(an: Analysis2, key: WatermarkKey, *, every: bool = False) -> list[_Try]:
+def _tries(an: Analysis, key: WatermarkKey, *, every: bool = False) -> list[_Try]:
     """Align every lattice hypothesis in turn; stop at the first payload unless ``every``."""
     tries: list[_Try] = []
     for basis in _bases(an, key):
@@ -361,23 +359,38 @@ def _decision(tries: list[_Try]) -> tuple[float, int | None, float, float]:
     return -math.expm1(n * math.log1p(-min(p_min, 1 - 1e-16))), None, 0.0, z_best
 
 
-def detect_key2(an: Analysis2, key: WatermarkKey) -> tuple[float, int | None, float, float]:
-    """(p_value, payload or None, confidence, best search z) for one key (see
-    :func:`_decision`)."""
-    return _decision(_tries(an, key))
+def detect_key(an: Analysis, key: WatermarkKey, threshold: float) -> Detection:
+    """Look for ``key``'s mark: a detection needs a payload with a valid CRC and a p-value
+    (see :func:`_decision`) at most ``threshold``."""
+    p, payload, confidence, z = _decision(_tries(an, key))
+    detected = payload is not None and p <= threshold
+    if detected:
+        status = "detected"
+    elif p <= threshold:
+        status = "unreadable"  # the key's sync is there, the payload did not decode
+    else:
+        status = "not-detected"
+    if not detected:
+        payload, confidence = None, 0.0
+    return Detection(detected, p, payload, confidence, z, threshold, status, SCHEME_ID)
 
 
-def detect_and_probe2(
-    an: Analysis2, key: WatermarkKey, payload: int
-) -> tuple[tuple[float, int | None, float, float], float]:
-    """:func:`detect_key2`'s answer, and the amplitude SNR per coded bit of a *known* payload
-    at the best alignment found (how much margin a fresh mark has), from one set of tries."""
+# amplitude SNR per coded bit at which about 97 % of payloads decode (AWGN, measured)
+DECODE_SNR = 1.0
+
+
+def probe(an: Analysis, key: WatermarkKey, payload: int) -> Probe:
+    """The detection's p-value and payload (CRC-valid, whatever the p-value), and the margin
+    of a *known* payload: the amplitude SNR per coded bit of its chips at the best alignment
+    found, in dB over :data:`DECODE_SNR` (one set of tries for both)."""
     tries = _tries(an, key, every=True)
-    if not tries:
-        return _decision(tries), 0.0
-    best = max(tries, key=lambda t: t.z_search)
-    soft = _soft_bits(best.chips, layout2_for(key), best.variant)
-    sign = 1.0 - 2.0 * encode_payload2(payload).astype(np.float64)
-    mean = float(np.mean(soft * sign))
-    spread = float(np.std(soft - mean * sign)) + 1e-12
-    return _decision(tries), max(0.0, mean / spread)
+    p, found, _, _ = _decision(tries)
+    snr = 0.0
+    if tries:
+        best = max(tries, key=lambda t: t.z_search)
+        soft = _soft_bits(best.chips, layout_for(key), best.variant)
+        sign = 1.0 - 2.0 * encode_payload(payload).astype(np.float64)
+        mean = float(np.mean(soft * sign))
+        spread = float(np.std(soft - mean * sign)) + 1e-12
+        snr = max(0.0, mean / spread)
+    return Probe(p, found, 20 * math.log10(max(snr, 1e-6) / DECODE_SNR))

@@ -1,5 +1,5 @@
 """Perceptual mask: where the image is busy the watermark may be stronger, where it is flat
-it must be faint. Computed on a reduced image, then resized with Pillow (fast, in C)."""
+it must be faint. Computed on a reduced image."""
 
 from __future__ import annotations
 

@@ -24,15 +24,15 @@ from functools import lru_cache
 import numpy as np
 
 from aimark.keys import WatermarkKey
-from aimark.watermark.image._interp import period_matrix as _period_matrix
-from aimark.watermark.image.code2 import CODED_BITS2 as CODED_BITS
+from aimark.watermark.image._common.interp import period_matrix as _period_matrix
+from aimark.watermark.image._schemes.v2.code import CODED_BITS
 
 __all__ = [
     "CHIPS",
     "SCHEME_ID",
     "VARIANTS",
-    "Layout2",
-    "layout2_for",
+    "Layout",
+    "layout_for",
     "period_matrix",
     "render_at",
     "variant_for",
@@ -51,7 +51,7 @@ def _signs(raw: bytes, n: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Layout2:
+class Layout:
     """One key's chip roles (flat indices into the ``CHIPS²`` tile) and per-variant signs."""
 
     search_idx: np.ndarray  # (SEARCH_CHIPS,)
@@ -79,7 +79,7 @@ class Layout2:
 
 
 @lru_cache(maxsize=64)
-def layout2_for(key: WatermarkKey) -> Layout2:
+def layout_for(key: WatermarkKey) -> Layout:
     """The tile layout of ``key`` (cached per key)."""
     n = CHIPS * CHIPS
     order = np.argsort(
@@ -95,7 +95,7 @@ def layout2_for(key: WatermarkKey) -> Layout2:
         per = (count + 7) // 8
         return np.stack([_signs(raw[v * per : (v + 1) * per], count) for v in range(VARIANTS)])
 
-    return Layout2(
+    return Layout(
         search_idx=s_idx,
         test_idx=t_idx,
         message_idx=m_idx,

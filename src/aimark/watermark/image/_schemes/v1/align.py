@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aimark.watermark.image._pattern import CHIPS, interpolation_matrix
-from aimark.watermark.image._peaks import parabolic_offset
+from aimark.watermark.image._common.peaks import local_peak, parabolic_offset
+from aimark.watermark.image._schemes.v1.layout import CHIPS, interpolation_matrix
 
 __all__ = ["Alignment", "align"]
 
@@ -109,22 +109,6 @@ def _best_flip_shift(
 _SEARCH = 3  # bins around the global translation searched in each region
 
 
-def _local_peak(
-    c: np.ndarray, around: tuple[float, float], radius: int
-) -> tuple[float, float, float]:
-    """Sub-bin maximum of ``c`` within ``radius`` bins of ``around`` (circular)."""
-    n = c.shape[0]
-    cy, cx = round(around[0]), round(around[1])
-    ys = (cy + np.arange(-radius, radius + 1)) % n
-    xs = (cx + np.arange(-radius, radius + 1)) % n
-    win = c[np.ix_(ys, xs)]
-    iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
-    py, px = ys[iy], xs[ix]
-    dy = parabolic_offset(c[(py - 1) % n, px], c[py, px], c[(py + 1) % n, px])
-    dx = parabolic_offset(c[py, (px - 1) % n], c[py, px], c[py, (px + 1) % n])
-    return cy + (iy - radius) + dy, cx + (ix - radius) + dx, float(c[py, px])
-
-
 def _wrap(d: float) -> float:
     return (d + BINS / 2) % BINS - BINS / 2
 
@@ -150,7 +134,7 @@ def align(r: np.ndarray, basis: np.ndarray, sync: np.ndarray, *, refine: int = 1
                 continue
             f = _flip(_fold(values[sel], co.idx[sel]), flip)
             c = _xcorr(f, ref_hat) / (np.linalg.norm(f) + 1e-12)
-            sy, sx, val = _local_peak(c, shift, _SEARCH)
+            sy, sx, val = local_peak(c, shift, _SEARCH)
             if val <= 0:
                 continue
             pts.append(co.centers[k])

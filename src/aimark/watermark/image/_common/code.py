@@ -1,32 +1,27 @@
-"""Error correction for the image watermark payload: CRC-32, a rate-1/3 convolutional code
+"""Error correction shared by the image watermark schemes: the rate-1/3 convolutional code
 (constraint length 9, generators 557/663/711 octal) and a soft-decision Viterbi decoder, all
-in numpy.
+in numpy. Each scheme adds its own CRC (``_schemes/v*/code.py``).
 
 Example:
     >>> import numpy as np
-    >>> from aimark.watermark.image.code import encode_payload, decode_payload
-    >>> bits = encode_payload(0x0123456789ABCDEF)
-    >>> soft = 1.0 - 2.0 * bits                      # bit 0 -> +1, bit 1 -> -1
-    >>> decode_payload(soft).payload == 0x0123456789ABCDEF
+    >>> from aimark.watermark.image._common.code import convolve, viterbi
+    >>> info = np.array([1, 0, 1, 1, 0, 0, 1, 0], np.uint8)
+    >>> soft = 1.0 - 2.0 * convolve(info)            # bit 0 -> +1, bit 1 -> -1
+    >>> viterbi(soft, info.size).tolist() == info.tolist()
     True
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CODED_BITS", "PAYLOAD_BITS", "Decoded", "decode_payload", "encode_payload"]
+__all__ = ["PAYLOAD_BITS", "Decoded", "bits_of", "convolve", "int_of", "viterbi"]
 
-PAYLOAD_BITS = 64
-CRC_BITS = 32
+PAYLOAD_BITS = 64  # of every scheme
 _K = 9
 _GENERATORS = (0o557, 0o663, 0o711)
-_INFO_BITS = PAYLOAD_BITS + CRC_BITS
-_STEPS = _INFO_BITS + _K - 1  # with zero tail
-CODED_BITS = _STEPS * len(_GENERATORS)
 _STATES = 1 << (_K - 1)
 
 
@@ -45,19 +40,15 @@ _OUT = np.stack([_parity(_REG & g) for g in _GENERATORS], axis=-1)  # (2, 64, 3)
 _OUT_SIGN = 1.0 - 2.0 * _OUT  # bit 0 -> +1
 
 
-def _to_bits(value: int, n: int) -> np.ndarray:
+def bits_of(value: int, n: int) -> np.ndarray:
     return np.array([(value >> (n - 1 - i)) & 1 for i in range(n)], dtype=np.uint8)
 
 
-def _from_bits(bits: np.ndarray) -> int:
+def int_of(bits: np.ndarray) -> int:
     out = 0
     for b in bits:
         out = (out << 1) | int(b)
     return out
-
-
-def _crc(payload: int) -> int:
-    return zlib.crc32(payload.to_bytes(8, "big"))
 
 
 def convolve(info: np.ndarray) -> np.ndarray:
@@ -69,15 +60,6 @@ def convolve(info: np.ndarray) -> np.ndarray:
         out[i] = _OUT[b, state]
         state = int(_NEXT[b, state])
     return out.reshape(-1)
-
-
-def encode_payload(payload: int) -> np.ndarray:
-    """64-bit payload → :data:`CODED_BITS` code bits (uint8 0/1): payload ‖ CRC-32, coded."""
-    if not 0 <= payload < (1 << PAYLOAD_BITS):
-        raise ValueError("the payload must be an integer in [0, 2**64)")
-    return convolve(
-        np.concatenate([_to_bits(payload, PAYLOAD_BITS), _to_bits(_crc(payload), CRC_BITS)])
-    )
 
 
 @dataclass(frozen=True)
@@ -116,15 +98,3 @@ def viterbi(soft: np.ndarray, info_bits: int) -> np.ndarray:
         bits[t] = _IN_BIT[state]
         state = _PRED[choice[t, state], state]
     return bits[:info_bits]
-
-
-def decode_payload(soft: np.ndarray) -> Decoded:
-    """Soft-decision Viterbi over :data:`CODED_BITS` values (positive means bit 0)."""
-    y = np.asarray(soft, np.float64).reshape(-1)
-    bits = viterbi(y, _INFO_BITS)
-    payload = _from_bits(bits[:PAYLOAD_BITS])
-    crc = _from_bits(bits[PAYLOAD_BITS:_INFO_BITS])
-    recoded = 1.0 - 2.0 * encode_payload(payload).astype(np.float64)
-    norm = float(np.linalg.norm(y)) or 1.0
-    agreement = float(recoded @ y) / (norm * np.sqrt(recoded.size))
-    return Decoded(payload if crc == _crc(payload) else None, agreement)

@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy as np
 
 from aimark.keys import WatermarkKey
-from aimark.watermark.image._interp import period_matrix
-from aimark.watermark.image.code import CODED_BITS
+from aimark.watermark.image._common.interp import period_matrix
+from aimark.watermark.image._schemes.v1.code import CODED_BITS
 
 __all__ = ["CHIPS", "SCHEME_ID", "Layout", "layout_for", "render"]
 

@@ -8,34 +8,34 @@ import math
 import numpy as np
 
 from aimark.keys import WatermarkKey
-from aimark.watermark.image._arrays import as_image_array, reduced_luma, value_scale
-from aimark.watermark.image._layout2 import CHIPS, layout2_for, period_matrix, variant_for
-from aimark.watermark.image._mask import activity_mask
-from aimark.watermark.image._strips import add_by_strips, upsampled_rows
-from aimark.watermark.image.code2 import encode_payload2 as encode_payload
+from aimark.watermark.image._common.arrays import reduced_luma, value_scale
+from aimark.watermark.image._common.mask import activity_mask
+from aimark.watermark.image._common.strips import add_by_strips, upsampled_rows
+from aimark.watermark.image._schemes.v2.code import encode_payload
+from aimark.watermark.image._schemes.v2.layout import CHIPS, layout_for, period_matrix, variant_for
 
-__all__ = ["MIN_SIZE2", "TARGET_PSNR2", "TILES_PER_SIDE", "embed2", "period2_for"]
+__all__ = ["MIN_SIZE", "TARGET_PSNR", "TILES_PER_SIDE", "embed", "period_for"]
 
-MIN_SIZE2 = 128
-TARGET_PSNR2 = 40.2  # dB at strength 1
+MIN_SIZE = 128
+TARGET_PSNR = 40.2  # dB at strength 1
 TILES_PER_SIDE = 4.0
 MIN_CHIP = 2.5  # px
 
 
-def period2_for(height: int, width: int) -> float:
+def period_for(height: int, width: int) -> float:
     """Tile period in pixels: a quarter of the short side (chips of at least 2.5 px)."""
     return max(MIN_CHIP * CHIPS, min(height, width) / TILES_PER_SIDE)
 
 
-class Pattern2:
+class Pattern:
     """The unmasked watermark over an image of (height, width): ±1 chips rendered at the
     tile period, kept separable (``rows @ chips @ cols.T``) so that it is never materialised
     whole; strips and sampled windows are computed on demand."""
 
     def __init__(self, key: WatermarkKey, payload: int, height: int, width: int) -> None:
-        layout = layout2_for(key)
+        layout = layout_for(key)
         chips = layout.tile(variant_for(key, payload), encode_payload(payload))
-        period = period2_for(height, width)
+        period = period_for(height, width)
         self.rows = period_matrix(height, period, chips.shape[0])
         self.chips_by_col = chips @ period_matrix(width, period, chips.shape[1]).T
         cols = period_matrix(width, period, chips.shape[1]).astype(np.float64)
@@ -55,27 +55,24 @@ class Pattern2:
         return np.einsum("nac,ncb->nab", left, self.chips_by_col[:, xs].transpose(1, 0, 2))
 
 
-def pattern2(key: WatermarkKey, payload: int, height: int, width: int) -> np.ndarray:
+def pattern(key: WatermarkKey, payload: int, height: int, width: int) -> np.ndarray:
     """The unmasked watermark (float32, ±1 chips) over an image of (height, width), whole
-    (for analysis and tests; :func:`embed2` works by strips)."""
-    p = Pattern2(key, payload, height, width)
+    (for analysis and tests; :func:`embed` works by strips)."""
+    p = Pattern(key, payload, height, width)
     return p.strip(0, height)
 
 
-def embed2(
-    arr: np.ndarray, key: WatermarkKey, payload: int, *, strength: float = 1.0
-) -> np.ndarray:
-    """A watermarked copy of ``arr`` (see :func:`aimark.watermark.image.embed`)."""
-    arr = as_image_array(arr)
+def embed(arr: np.ndarray, key: WatermarkKey, payload: int, *, strength: float = 1.0) -> np.ndarray:
+    """A watermarked copy of a checked image array (see :func:`aimark.watermark.image.embed`)."""
     h, w = arr.shape[:2]
-    if min(h, w) < MIN_SIZE2:
+    if min(h, w) < MIN_SIZE:
         raise ValueError(
-            f"a {w}×{h} image is too small to carry the watermark (needs {MIN_SIZE2} px)"
+            f"a {w}×{h} image is too small to carry the watermark (needs {MIN_SIZE} px)"
         )
     f = max(1, min(h, w) // 256)
     small = reduced_luma(arr, f)
-    pattern = Pattern2(key, payload, h, w)
-    target_rms = 255.0 * 10 ** (-TARGET_PSNR2 / 20)
+    pattern = Pattern(key, payload, h, w)
+    target_rms = 255.0 * 10 ** (-TARGET_PSNR / 20)
     gain, relative = perceptual_gain(arr, small, f, pattern, target_rms)
     rms = math.sqrt(pattern.mean_square * float(np.mean(gain * gain))) or 1.0
     gain_small = gain * np.float32(target_rms * relative * strength * value_scale(arr.dtype) / rms)
@@ -94,7 +91,7 @@ _C1, _C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
 
 def perceptual_gain(
-    arr: np.ndarray, small: np.ndarray, f: int, pattern: Pattern2, target_rms: float
+    arr: np.ndarray, small: np.ndarray, f: int, pattern: Pattern, target_rms: float
 ) -> tuple[np.ndarray, float]:
     """Relative watermark gain on the reduced grid: as even as the image allows.
 

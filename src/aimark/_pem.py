@@ -1,10 +1,12 @@
 """Certificates from PEM text: the one loader credentials and trust anchors share.
 
 Example:
-    >>> load_certificates(b"not pem")
-    Traceback (most recent call last):
-    ...
-    aimark.errors.CredentialsError: certificate chain holds no certificate
+    >>> from aimark.errors import CredentialsError
+    >>> try:
+    ...     load_certificates(b"not pem")
+    ... except CredentialsError as exc:
+    ...     print(str(exc).split(":")[0])
+    certificate chain is not valid PEM
 """
 
 from __future__ import annotations

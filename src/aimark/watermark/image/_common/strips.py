@@ -47,12 +47,11 @@ def add_by_strips(arr: np.ndarray, delta_rows: Callable[[int, int], np.ndarray])
         band = out[start:stop, ..., color]
         if integer:
             info = np.iinfo(arr.dtype)
-            work = band.astype(np.int16 if arr.dtype == np.uint8 else np.int64)
-            work += np.rint(d).astype(work.dtype)
+            work: np.ndarray = band.astype(np.int16 if arr.dtype == np.uint8 else np.int64)
+            work = work + np.rint(d).astype(work.dtype)
             np.clip(work, info.min, info.max, out=work)
         else:
-            work = band.astype(np.float32)
-            work += d
+            work = band.astype(np.float32) + d
             if unit:
                 np.clip(work, 0.0, 1.0, out=work)
         out[start:stop, ..., color] = work

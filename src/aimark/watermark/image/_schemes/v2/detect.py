@@ -158,7 +158,7 @@ def _best(
     n = BINS
     dy = parabolic_offset(c[(iy - 1) % n, ix], c[iy, ix], c[(iy + 1) % n, ix])
     dx = parabolic_offset(c[iy, (ix - 1) % n], c[iy, ix], c[iy, (ix + 1) % n])
-    peak = float(c[iy, ix]) / (np.linalg.norm(fold) + 1e-12)
+    peak = float(c[iy, ix]) / float(np.linalg.norm(fold) + 1e-12)
     return _ORIENTATIONS[gi], int(v), float(iy + dy), float(ix + dx), peak
 
 

@@ -88,7 +88,7 @@ def _source(kind: str) -> tuple[bytes, str]:
     if mine.is_file():
         stamp = datetime.fromtimestamp(mine.stat().st_mtime, timezone.utc)
         return mine.read_bytes(), f"installed {stamp:%Y-%m-%d} in {mine}"
-    data = resources.files("aimark").joinpath("trust_data", name).read_bytes()
+    data = (resources.files("aimark") / "trust_data" / name).read_bytes()  # 3.10: one part a call
     return data, "shipped with aimark"
 
 

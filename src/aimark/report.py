@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 from dataclasses import dataclass, field
@@ -437,6 +438,44 @@ class Report:
     watermark: WatermarkResult = field(default_factory=WatermarkResult)
     file: FileInfo | None = None  # set by aimark.scan
     recovery: Recovery | None = None  # credentials a manifest repository gave back
+
+    @classmethod
+    def from_error(
+        cls,
+        source: str,
+        code: str,
+        message: str,
+        *,
+        size: int = 0,
+        media: MediaInfo | None = None,
+        file: FileInfo | None = None,
+        trust_anchors: int = 0,
+    ) -> Report:
+        """The report on an input that could not be verified at all (verdict ``error``): the
+        one way aimark builds one, for the Verifier, the scanner and the service alike.
+
+        Example:
+            >>> r = Report.from_error("a.png", "empty-input", "the input is empty (0 bytes)")
+            >>> r.verdict.status.value, r.error["code"]
+            ('error', 'empty-input')
+        """
+        verdict = Verdict(
+            status=Status.ERROR,
+            ai_generated=False,
+            backing=Backing.NONE,
+            summary=f"cannot verify: {message}",
+            reasons=(message,),
+        )
+        media = media or MediaInfo()
+        media = dataclasses.replace(media, bytes=file.size if file else size, problems=(message,))
+        return cls(
+            source=source,
+            verdict=verdict,
+            media=media,
+            error={"code": code, "message": message},
+            trust_anchors=trust_anchors,
+            file=file,
+        )
 
     @functools.cached_property
     def compliance(self) -> Compliance:

@@ -373,6 +373,21 @@ def decode_luma(data: bytes, limits: Limits | None = None, *, min_side: int = 51
     Raises:
         CorruptInputError, ImageTooLargeError, UnsupportedFormatError, MissingExtraError.
     """
+    return _decode_reduced(data, limits, min_side, "L")
+
+
+def decode_reduced(data: bytes, limits: Limits | None = None, *, min_side: int = 512) -> Any:
+    """The first frame as colour (uint8 (H, W, 3)), reduced as :func:`decode_luma` reduces:
+    for readers that need colour but not every pixel (a fingerprint, and a watermark detector
+    at the same time). 16-bit images come back in full, as :func:`decode` gives them.
+
+    Raises:
+        CorruptInputError, ImageTooLargeError, UnsupportedFormatError, MissingExtraError.
+    """
+    return _decode_reduced(data, limits, min_side, "RGB")
+
+
+def _decode_reduced(data: bytes, limits: Limits | None, min_side: int, mode: str) -> Any:
     limits = limits or Limits()
     with open_image(data, limits) as im:
         try:
@@ -384,11 +399,12 @@ def decode_luma(data: bytes, limits: Limits | None = None, *, min_side: int = 51
                 while scale < 8 and min(w, h) // (scale * 2) >= min_side:
                     scale *= 2
                 if scale > 1:
-                    im.draft("L" if im.mode == "L" else "RGB", (-(-w // scale), -(-h // scale)))
+                    draft = "L" if im.mode == "L" and mode == "L" else "RGB"
+                    im.draft(draft, (-(-w // scale), -(-h // scale)))
             im.load()
             if im.mode not in ("L", "RGB", "RGBA", "P", "LA", "CMYK", "YCbCr", "1", "PA"):
                 return decode(data, limits).pixels
-            work = im if im.mode == "L" else im.convert("L")
+            work = im if im.mode == mode else im.convert(mode)
             factor = min(work.size) // min_side
             if factor >= 2:
                 work = work.reduce(factor)

@@ -38,7 +38,7 @@ import numpy as np
 from aimark.errors import InputError, MissingExtraError, OutputError
 from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
-from aimark.report import Backing, FileInfo, MediaInfo, Report, Status, Verdict
+from aimark.report import FileInfo, Report
 from aimark.scanner.resume import ResumeIndex, identity, path_hash, read_reports
 from aimark.scanner.summary import ScanSummary
 from aimark.scanner.walk import FileRef, WalkIssue, WalkOptions, is_url, walk
@@ -53,19 +53,7 @@ _END = object()
 
 
 def _error_report(path: str, code: str, message: str, info: FileInfo | None = None) -> Report:
-    return Report(
-        source=path,
-        verdict=Verdict(
-            status=Status.ERROR,
-            ai_generated=False,
-            backing=Backing.NONE,
-            summary=f"cannot verify: {message}",
-            reasons=(message,),
-        ),
-        media=MediaInfo(bytes=info.size if info else 0, problems=(message,)),
-        error={"code": code, "message": message},
-        file=info,
-    )
+    return Report.from_error(path, code, message, file=info)
 
 
 class _Walker(threading.Thread):

@@ -126,7 +126,7 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
         if exc.code == "not-media":
             return Outcome(ref, skipped=str(exc))
         error = _ScanInputError(exc.code, str(exc))
-        report = verifier._error_report(ref.path, error, size=ref.size)
+        report = verifier.error_report(ref.path, error, size=ref.size)
         return Outcome(ref, report=replace(report, file=FileInfo(ref.size, ref.mtime_ns, ref.etag)))
     is_image = sniff(data) is not None
     if media_kind(data[:_HEAD], ref.path) not in config.kinds:  # (the head decides)
@@ -134,13 +134,13 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
     try:
         report = verifier.verify_bytes(data, name=ref.path)
     except AimarkError as exc:  # defensive: verify_bytes reports content problems itself
-        report = verifier._error_report(ref.path, exc, size=len(data))
+        report = verifier.error_report(ref.path, exc, size=len(data))
     except Exception as exc:  # a bug (ours or a library's) costs one file's record, not the scan
         error = _ScanInputError(
             "internal-error",
             f"verification failed ({type(exc).__name__}: {exc}); please report this file",
         )
-        report = verifier._error_report(ref.path, error, size=len(data))
+        report = verifier.error_report(ref.path, error, size=len(data))
     report = replace(report, file=info)
     thumbnail = None
     if config.thumbnails and is_image and report.verdict.ai_generated:

@@ -135,25 +135,24 @@ def resolution_routes(service: Any, repository: Any) -> list[Route]:
 
     def _content_matches(data: bytes) -> list:
         from aimark.errors import AimarkError
-        from aimark.media import image_io
-        from aimark.repository.fingerprint import available, fingerprint
+        from aimark.verification.pixels import Pixels
+        from aimark.verification.recovery import find_matches, fingerprint_of
         from aimark.watermark.image import detect_batch
 
         verifier = service.verifier
-        matches = []
+        keys = list(verifier.watermark_keys)
+        pixels = Pixels(data, verifier.limits, luma=bool(keys), colour=True)  # one decode
         try:
-            if verifier.watermark_keys:
-                luma = image_io.decode_luma(data, verifier.limits)
-                for d in detect_batch([luma], list(verifier.watermark_keys)):
-                    if d.detected and d.payload is not None:
-                        matches += repository.by_binding(d.scheme, f"{d.payload:016x}")
-            if available():
-                fp = fingerprint(image_io.decode(data, verifier.limits).pixels)
-                if fp.usable:
-                    matches += repository.by_fingerprint(fp.alg, fp.value, MATCH_DISTANCE)
+            array = pixels.get()  # an asset that cannot be decoded is a 415
+            marks = [
+                (d.scheme, f"{d.payload:016x}")
+                for d in (detect_batch([array], keys) if keys else [])
+                if d.detected and d.payload is not None
+            ]
+            found = find_matches(repository, watermarks=marks, fingerprint=fingerprint_of(pixels))
         except AimarkError as exc:
             raise Problem(415, "unsupported-asset", f"cannot read the asset: {exc}") from None
-        return matches
+        return [match for _, match in found]
 
     async def by_reference(request: Request) -> Response:
         raise Problem(

@@ -1,0 +1,67 @@
+"""The watermark layer of a verification: your keys' invisible watermark, and the public
+watermarks of other generators when asked, read from one decode of the pixels.
+
+Example:
+    >>> from aimark import WatermarkKey
+    >>> read_watermark(None, (), public=False).checked     # nothing asked: nothing decoded
+    False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from aimark.errors import InputError, MissingExtraError
+from aimark.keys import WatermarkKey, content_id_for
+from aimark.report import WatermarkResult
+from aimark.verification.pixels import Pixels
+from aimark.watermark.image import DEFAULT_THRESHOLD, SCHEMES, detect_batch
+from aimark.watermark.public import PublicDetection, detect_public
+
+__all__ = ["read_watermark"]
+
+
+def read_watermark(
+    pixels: Pixels | None,
+    keys: Sequence[WatermarkKey],
+    *,
+    public: bool,
+    threshold: float = DEFAULT_THRESHOLD,
+    schemes: Sequence[str] = SCHEMES,
+) -> WatermarkResult:
+    """Look for the watermark of every key in ``keys`` and, with ``public``, for the public
+    watermarks, in ``pixels`` (which the caller asked for ``luma``, and ``full`` with
+    ``public``). The best detection (a hit first, then the lowest p-value) is reported."""
+    if pixels is None or (not keys and not public):
+        return WatermarkResult()
+    ids = tuple(k.key_id for k in keys)
+    try:
+        array = pixels.get()
+    except (InputError, MissingExtraError) as exc:
+        return WatermarkResult(checked=False, keys=ids, status=f"undecodable: {exc}")
+    found_public: tuple[PublicDetection, ...] = ()
+    if public and array.ndim == 3 and array.dtype == np.uint8:
+        found_public = tuple(detect_public(array))
+    if not keys:
+        return WatermarkResult(checked=True, status="no keys given", public=found_public)
+    found = detect_batch([array], list(keys), threshold=threshold, schemes=schemes)
+    best_i = min(range(len(found)), key=lambda i: (not found[i].detected, found[i].p_value))
+    best = found[best_i]
+    hit = best.detected
+    return WatermarkResult(
+        checked=True,
+        keys=ids,
+        detected=hit,
+        key_id=ids[best_i] if hit else None,
+        scheme=best.scheme,
+        payload=f"{best.payload:016x}" if hit and best.payload is not None else None,
+        content_id=content_id_for(best.payload) if hit and best.payload is not None else None,
+        p_value=best.p_value,
+        confidence=best.confidence if hit else None,
+        threshold=best.threshold,
+        score=best.score,
+        status=best.status,
+        public=found_public,
+    )

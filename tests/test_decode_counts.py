@@ -20,13 +20,15 @@ KEY = aimark.WatermarkKey(b"aimark decode-count test key 32b")
 
 
 @contextlib.contextmanager
-def counting_decodes():
-    """Yields a list that gets one entry per image Pillow decodes."""
+def counting_decodes(of: bytes | None = None):
+    """Yields a list that gets one entry per image Pillow decodes (with ``of``: only decodes
+    of those encoded bytes, e.g. a labeller's input, not its own survival-check JPEG)."""
     decoded: list[str] = []
     original = ImageFile.ImageFile.load
 
     def load(self):  # type: ignore[no-untyped-def]
-        if self.tile:
+        source = getattr(self.fp, "getvalue", None)
+        if self.tile and (of is None or (source is not None and source() == of)):
             decoded.append(self.format or "?")
         return original(self)
 
@@ -82,3 +84,36 @@ def test_verify_decodes_nothing_when_no_layer_needs_pixels(filed, dev):
         report = aimark.Verifier(trust=dev.root_cert).verify(labelled)
     assert report.verdict.status.value == "labelled-trusted"
     assert decoded == []
+
+
+def test_label_decodes_and_reads_metadata_once(creds, tmp_path, monkeypatch):
+    """An encoded JPEG labelled with a badge, a watermark and a repository: one decode of the
+    input (the badge and the mark edit the same pixels, the fingerprint is of them), one read
+    of its metadata, and the manifest label comes from the signer's store."""
+    from aimark.media import containers
+
+    src = _jpeg(_photo(5))
+    reads: list[int] = []
+    read_metadata = containers.read_metadata
+
+    def counting_read(data, fmt):  # type: ignore[no-untyped-def]
+        if data == src:
+            reads.append(1)
+        return read_metadata(data, fmt)
+
+    monkeypatch.setattr(containers, "read_metadata", counting_read)
+    repo = SQLiteRepository(tmp_path / "m.db")
+    lab = aimark.Labeler(creds, generator="m", watermark_key=KEY, repository=repo)
+    with counting_decodes() as every, counting_decodes(of=src) as decoded:
+        result = lab.label_image(src, visible=True)
+    assert set(result.layers) >= {"visible", "watermark", "c2pa", "repository"}
+    assert decoded == ["JPEG"], decoded
+    # the only other decode: the survival check's own JPEG 75 round trip (no decode of the
+    # labelled output for its fingerprint)
+    assert len(every) == 2 and result.watermark_check is not None, every
+    assert len(reads) == 1
+    record = repo.manifest(
+        repo.by_binding("io.aimark.image.2", f"{result.watermark_payload:016x}")[0].manifest_id
+    )
+    assert record is not None and record.fingerprints  # filed with its PDQ fingerprint
+    assert aimark.verify(result.data).c2pa.manifest == record.manifest_id

@@ -10,7 +10,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
@@ -32,6 +32,7 @@ from aimark.generator import Generator, GeneratorLike
 from aimark.keys import WatermarkKey, content_id_for, payload_for
 from aimark.manifest.c2pa_io import ManifestReader, ManifestSigner
 from aimark.manifest.definitions import ai_manifest
+from aimark.manifest.jumbf import active_manifest_label
 from aimark.manifest.text import find_wrappers, sign_text, strip_wrappers
 from aimark.media import containers, image_io
 from aimark.media.formats import MediaFormat, sniff_media
@@ -92,6 +93,15 @@ class _Encoded:
     layers: tuple[str, ...] = ()
     original: bytes | None = None  # the input's bytes when the pixels were re-encoded
     check: SurvivalCheck | None = None  # the fresh watermark's JPEG 75 survival check
+    existing: containers.Embedded = field(default_factory=containers.Embedded)  # read once
+    fingerprint: Any = None  # PDQ of the pixels as signed (when a repository files them)
+
+
+@dataclass(frozen=True)
+class _Edited:
+    image: Image.Image
+    layers: tuple[str, ...] = ()
+    check: SurvivalCheck | None = None
 
 
 class Labeler:
@@ -199,7 +209,7 @@ class Labeler:
                 "image first (e.g. label a PIL image, whose format the name decides)"
             )
         source = enc.original or data
-        existing = containers.read_metadata(source, fmt)  # also checks the structure
+        existing = enc.existing
         parent = source if existing.c2pa else None
         layers = list(enc.layers)
         if self.metadata and not {"xmp", "exif"} & set(enc.layers):
@@ -207,7 +217,7 @@ class Labeler:
             layers.extend(written)
         if tc is not None and self.metadata and {"xmp", "exif"} & set(layers):
             layers.append("tc260")
-        pdq = self._fingerprint(data)
+        pdq = enc.fingerprint or self._fingerprint(data)
         definition = ai_manifest(
             generator=self.generator,
             content_id=content_id,
@@ -220,15 +230,10 @@ class Labeler:
             edits=_visible_edit(badge, visible_position) if "visible" in layers else (),
             fingerprint=None if pdq is None else (pdq.alg, bytes.fromhex(pdq.value)),
         )
-        signed, store = self._signer.sign_with_store(
-            data, fmt.mime, definition, thumbnail=self.thumbnail, parent=parent
-        )
-        layers.append("c2pa")
         binding = None if payload is None else Binding(SCHEME_ID, f"{payload:016x}")
-        record = self._record(signed, store, fmt.mime, content_id, binding, pdq)
-        path = _deliver(signed, dst, notes, self.repository, record)
-        if record is not None:
-            layers.append("repository")
+        signed, path = self._sign_record_deliver(
+            data, fmt.mime, definition, parent, dst, notes, content_id, binding, pdq, layers
+        )
         return LabelResult(
             signed, fmt, content_id, path, tuple(layers), tuple(notes), payload, enc.check
         )
@@ -320,19 +325,54 @@ class Labeler:
             allow_training=self.allow_training,
             parent=has_manifest,
         )
+        signed, path = self._sign_record_deliver(
+            out,
+            fmt.mime,
+            definition,
+            data if has_manifest else None,
+            dst,
+            notes,
+            content_id,
+            None,
+            None,
+            layers,
+            thumbnail=False,
+        )
+        return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes))
+
+    def _sign_record_deliver(
+        self,
+        data: bytes,
+        mime: str,
+        definition: dict[str, Any],
+        parent: bytes | None,
+        dst: Any,
+        notes: list[str],
+        content_id: str,
+        binding: Binding | None,
+        pdq: Any,
+        layers: list[str],
+        *,
+        thumbnail: bool | None = None,
+    ) -> tuple[bytes, Path | None]:
+        """Sign, file the manifest store in the repository, write the output: both or
+        neither (:func:`_deliver`). The one tail of every file labelled."""
         signed, store = self._signer.sign_with_store(
-            out, fmt.mime, definition, thumbnail=False, parent=data if has_manifest else None
+            data,
+            mime,
+            definition,
+            thumbnail=self.thumbnail if thumbnail is None else thumbnail,
+            parent=parent,
         )
         layers.append("c2pa")
-        record = self._record(signed, store, fmt.mime, content_id, None, None)
+        record = self._record(store, mime, content_id, binding, pdq)
         path = _deliver(signed, dst, notes, self.repository, record)
         if record is not None:
             layers.append("repository")
-        return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes))
+        return signed, path
 
     def _record(
         self,
-        signed: bytes,
         store: bytes,
         mime: str,
         content_id: str,
@@ -340,15 +380,13 @@ class Labeler:
         pdq: Any,
     ) -> ManifestRecord | None:
         """What the repository keeps of a signed file: its manifest store under the active
-        manifest's label, the watermark payload, and (images) the PDQ fingerprint of the
-        pixels as signed. None without a repository."""
+        manifest's label (read from the store the signer returned), the watermark payload,
+        and (images) the PDQ fingerprint of the pixels as signed. None without a repository."""
         if self.repository is None:
             return None
-        label = self._reader().read(signed, mime).manifest
-        if not label or not store:
-            raise SigningError(
-                "the signed file's manifest could not be read back for the repository"
-            )
+        label = active_manifest_label(store)
+        if not label:
+            raise SigningError("the signer returned no manifest store to file in the repository")
         prints = () if pdq is None else (Binding(pdq.alg, pdq.value),)
         return ManifestRecord(
             manifest_id=label,
@@ -459,104 +497,130 @@ class Labeler:
         tc: dict[str, str] | None = None,
         edit: tuple[str, str, Any] | None = None,
     ) -> _Encoded:
-        """Encode a PIL image / array, or read and check encoded input; draw the visible
-        badge (``edit``: its text, position and font), then watermark the pixels when a watermark
-        key is set."""
+        """The image to sign: an encoded input read once (its metadata too), or pixels. The
+        pixel edits (the visible badge, then the watermark when a key is set) are applied to
+        one decoded image, which is then encoded once."""
         if hasattr(src, "__array_interface__") and not isinstance(src, Image.Image):
             src = Image.fromarray(src)
-        params: dict[str, Any] = {}
-        original: bytes | None = None
-        watermarked = False
-        drawn = False
-        check: SurvivalCheck | None = None
-        name = None
-        if edit is not None:
-            if not isinstance(src, Image.Image):
-                source, info = self._read_encoded(src, format)
-                dec = image_io.decode(source.data, self.limits)
-                src = image_io.from_array(dec.pixels, dec.mode)
-                params, original, format = dec.params, source.data, info.format
-                name = source.path.name if source.path else None
-            from aimark.visible import overlay  # Pillow's font machinery, only when asked
-
-            fmt_before = ImageFormat.parse(format) if format else _format_of_pil(src)
-            src = overlay(src, edit[0], position=edit[1], font=edit[2])
-            format = fmt_before
-            drawn = True
-        if payload is not None and not isinstance(src, Image.Image):
-            source, info = self._read_encoded(src, format)
-            if info.format is ImageFormat.GIF:
-                notes.append("watermark not embedded: GIF's palette quantisation would destroy it")
-            elif min(info.size) < MIN_SIZE:
-                notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
-            else:
-                dec = image_io.decode(source.data, self.limits)
-                params, mode = dec.params, dec.mode
-                marked, check = self._watermark(dec.pixels, payload, notes)
-                del dec  # memory: the decoded pixels go before the marked copy is converted
-                src = image_io.from_array(marked, mode)
-                del marked
-                original, format = source.data, info.format
-                watermarked = True
-                name = source.path.name if source.path else None
-        elif payload is not None:
-            target = ImageFormat.parse(format) if format else _format_of_pil(src)
-            if target is ImageFormat.GIF:
-                notes.append("watermark not embedded: GIF's palette quantisation would destroy it")
-            elif min(src.size) < MIN_SIZE:
-                notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
-            else:
-                mode = (
-                    src.mode
-                    if src.mode in ("L", "RGB", "RGBA", "I;16")
-                    else ("RGBA" if "A" in src.getbands() else "RGB")
-                )
-                arr = np.asarray(src.convert(mode) if mode != src.mode else src)
-                marked, check = self._watermark(arr, payload, notes)
-                src = image_io.from_array(marked, mode)
-                watermarked = True
         if isinstance(src, Image.Image):
             fmt = ImageFormat.parse(format) if format else _format_of_pil(src)
-            w, h = src.size
-            if w * h > self.limits.max_pixels:
-                raise ImageTooLargeError(f"{w}×{h} image is over the pixel limit")
-            xmp = exif = None
-            layers: tuple[str, ...] = ("visible",) if drawn else ()
-            layers += ("watermark",) if watermarked else ()
-            if original is not None and containers.can_write_in_place(fmt):
-                # keep the input's own metadata through the re-encode; labels merge in later
-                kept = containers.read_metadata(original, fmt)
-                xmp, exif = kept.xmp, kept.exif
-            if self.metadata and fmt in (ImageFormat.AVIF, ImageFormat.HEIC):
-                # No in-place writer for these: the encoder writes the metadata itself.
-                xmp = merge_xmp(None, self._xmp_label(content_id, tc))
-                exif = merge_exif(None, self._exif_label(tc))
-                layers += ("xmp", "exif")
-            data = image_io.encode(src, fmt, xmp=xmp, exif=exif, quality=quality, params=params)
-            name = name or f"AI-generated image{fmt.extension}"
-            return _Encoded(data, fmt, src.size, "A" in src.mode, name, layers, original, check)
+            edited = self._edit_pixels(src, fmt, payload, edit, notes)
+            return self._encode(edited, fmt, quality, content_id, tc, None, None, {}, None)
         if format is not None:
             raise TypeError(
                 "format= applies to PIL images and arrays; encoded inputs keep their format"
             )
         source = read_source(src, self.limits)
         info = image_io.probe(source.data, self.limits)
+        existing = containers.read_metadata(source.data, info.format)  # checks the structure
+        name = source.path.name if source.path else None
+        marking = payload is not None and self._watermark_fits(info.format, info.size, notes)
+        if edit is not None or marking:
+            dec = image_io.decode(source.data, self.limits)  # the one decode
+            image = image_io.from_array(dec.pixels, dec.mode)
+            params = dec.params
+            del dec
+            edited = self._edit_pixels(image, info.format, payload, edit, notes, fits=marking)
+            return self._encode(
+                edited, info.format, quality, content_id, tc, source.data, existing, params, name
+            )
         if info.format in (ImageFormat.AVIF, ImageFormat.HEIC, ImageFormat.TIFF):
             image_io.decode_check(source.data, self.limits)
-        name = source.path.name if source.path else f"AI-generated image{info.format.extension}"
-        return _Encoded(source.data, info.format, info.size, "A" in info.mode, name)
+        name = name or f"AI-generated image{info.format.extension}"
+        return _Encoded(
+            source.data, info.format, info.size, "A" in info.mode, name, existing=existing
+        )
 
-    def _read_encoded(self, src: Any, format: Any) -> tuple[Any, image_io.ImageInfo]:
-        """Read an encoded input whose pixels are about to be edited (badge, watermark), and
-        check its container."""
-        if format is not None:
-            raise TypeError(
-                "format= applies to PIL images and arrays; encoded inputs keep their format"
+    def _watermark_fits(self, fmt: ImageFormat, size: tuple[int, int], notes: list[str]) -> bool:
+        """Whether the watermark can go into an image of this format and size (else a note)."""
+        if fmt is ImageFormat.GIF:
+            notes.append("watermark not embedded: GIF's palette quantisation would destroy it")
+            return False
+        if min(size) < MIN_SIZE:
+            notes.append(f"watermark not embedded: the image is under {MIN_SIZE} px")
+            return False
+        return True
+
+    def _edit_pixels(
+        self,
+        image: Image.Image,
+        fmt: ImageFormat,
+        payload: int | None,
+        edit: tuple[str, str, Any] | None,
+        notes: list[str],
+        *,
+        fits: bool | None = None,
+    ) -> _Edited:
+        """The visible badge (drawn first, so the watermark covers it), then the watermark
+        (``fits``: whether it fits this image, when already checked)."""
+        layers: tuple[str, ...] = ()
+        check = None
+        if edit is not None:
+            from aimark.visible import overlay  # Pillow's font machinery, only when asked
+
+            image = overlay(image, edit[0], position=edit[1], font=edit[2])
+            layers += ("visible",)
+        if fits is None and payload is not None:
+            fits = self._watermark_fits(fmt, image.size, notes)
+        if payload is not None and fits:
+            mode = (
+                image.mode
+                if image.mode in ("L", "RGB", "RGBA", "I;16")
+                else ("RGBA" if "A" in image.getbands() else "RGB")
             )
-        source = read_source(src, self.limits)
-        info = image_io.probe(source.data, self.limits)
-        containers.check_structure(source.data, info.format)
-        return source, info
+            arr = np.asarray(image.convert(mode) if mode != image.mode else image)
+            marked, check = self._watermark(arr, payload, notes)
+            del arr
+            image = image_io.from_array(marked, mode)
+            layers += ("watermark",)
+        return _Edited(image, layers, check)
+
+    def _encode(
+        self,
+        edited: _Edited,
+        fmt: ImageFormat,
+        quality: int | None,
+        content_id: str,
+        tc: dict[str, str] | None,
+        original: bytes | None,
+        existing: containers.Embedded | None,
+        params: dict[str, Any],
+        name: str | None,
+    ) -> _Encoded:
+        """Encode the (edited) pixels once, keeping an encoded input's own metadata; a PDQ
+        fingerprint of these pixels when a repository will file them."""
+        image = edited.image
+        w, h = image.size
+        if w * h > self.limits.max_pixels:
+            raise ImageTooLargeError(f"{w}×{h} image is over the pixel limit")
+        xmp = exif = None
+        layers = edited.layers
+        if existing is not None and containers.can_write_in_place(fmt):
+            xmp, exif = existing.xmp, existing.exif  # kept through the re-encode; labels later
+        if self.metadata and fmt in (ImageFormat.AVIF, ImageFormat.HEIC):
+            # No in-place writer for these: the encoder writes the metadata itself.
+            xmp = merge_xmp(None, self._xmp_label(content_id, tc))
+            exif = merge_exif(None, self._exif_label(tc))
+            layers += ("xmp", "exif")
+        pdq = None
+        if self.repository is not None and fingerprint_available():
+            fp = fingerprint(np.asarray(image))  # the pixels as signed, before encoding
+            pdq = fp if fp.usable else None
+        data = image_io.encode(image, fmt, xmp=xmp, exif=exif, quality=quality, params=params)
+        if existing is None:  # pixels in: what the encoder wrote is the file's own metadata
+            existing = containers.read_metadata(data, fmt)
+        return _Encoded(
+            data,
+            fmt,
+            image.size,
+            "A" in image.mode,
+            name or f"AI-generated image{fmt.extension}",
+            layers,
+            original,
+            edited.check,
+            existing=existing,
+            fingerprint=pdq,
+        )
 
     def _watermark(
         self, pixels: np.ndarray, payload: int, notes: list[str]

@@ -26,6 +26,7 @@ import io
 import os
 import re
 import zipfile
+from typing import Any
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.manifest.c2pa_io import ManifestReader, active_label
@@ -34,8 +35,16 @@ from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat, sniff
 from aimark.media.source import read_source
+from aimark.report import C2paState
 from aimark.repository._base import Binding, ManifestRecord, Repository
-from aimark.repository.fingerprint import PDQ_ALG, available, fingerprint
+from aimark.repository.fingerprint import (
+    MATCH_DISTANCE,
+    PDQ_ALG,
+    available,
+    check_fingerprint,
+    distance,
+    fingerprint,
+)
 
 __all__ = ["import_bytes", "import_file"]
 
@@ -114,7 +123,7 @@ def import_bytes(repo: Repository, data: bytes, *, limits: Limits | None = None)
         try:
             fp = fingerprint(image_io.decode(data, limits).pixels)
             if fp.usable:
-                prints = (Binding(fp.alg, fp.value),)
+                prints = (Binding(fp.alg, _declared_or_own(result, fp.value)),)
         except (InputError, MissingExtraError):
             pass
     repo.add(
@@ -124,6 +133,22 @@ def import_bytes(repo: Repository, data: bytes, *, limits: Limits | None = None)
     )
     what = [f"{len(bindings)} binding(s)"] + (["a PDQ fingerprint"] if prints else [])
     return f"filed {label} with {' and '.join(what)} (its signature: {result.state.value})"
+
+
+def _declared_or_own(result: Any, own: str) -> str:
+    """The fingerprint to file: the one a valid manifest declares (aimark's labeller records
+    the PDQ of the pixels it signed, before lossy coding) when the file's own pixels agree with
+    it (within the match distance), so that a file labelled into one repository and imported
+    into another is filed alike; else the file's own."""
+    declared = dict(result.soft_bindings).get(PDQ_ALG)
+    if not declared or result.state is C2paState.INVALID:
+        return own
+    try:
+        if distance(declared, own) <= MATCH_DISTANCE:
+            return check_fingerprint(PDQ_ALG, declared)
+    except ValueError:
+        pass
+    return own
 
 
 def _import_media(repo: Repository, data: bytes) -> str:

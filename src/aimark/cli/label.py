@@ -18,7 +18,7 @@ from aimark.cli._common import (
 )
 from aimark.errors import AimarkError, InputError, UnsupportedFormatError
 from aimark.keys import WatermarkKey
-from aimark.media.formats import sniff_media
+from aimark.media.formats import media_kind
 from aimark.media.output import same_file
 from aimark.media.sniff import sniff
 from aimark.media.text_io import is_text_prefix
@@ -187,12 +187,18 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _file_kind(path: str) -> str:
-    """``media`` (a video, audio, document or vector container), ``text`` (UTF-8 text that
-    is not SVG), or ``image`` (everything else, which label_image judges)."""
+    """How ``label`` takes a file: ``image`` (pixels: label_image), ``media`` (a container
+    signed as it is: video, audio, documents, SVG, JPEG XL) or ``text`` (label-text's job).
+
+    :func:`~aimark.media.formats.media_kind` decides, with two things it does not say: SVG and
+    JPEG XL are images to it but containers here, and a key or certificate (not media to a
+    folder walk) is text here, so ``label`` points to label-text. Anything else (an empty file,
+    an unknown binary) goes to label_image, which says why it cannot label it."""
     with open(path, "rb") as f:
         head = f.read(65536)
-    if sniff(head) is not None:
+    kind = media_kind(head)
+    if kind == "image" and sniff(head) is not None:
         return "image"
-    if sniff_media(head) is not None:
+    if kind not in (None, "text"):
         return "media"
     return "text" if head.strip() and is_text_prefix(head) else "image"

@@ -4,6 +4,7 @@ options of ``label`` and ``label-text``, and the paths a verb expands folders in
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -15,6 +16,7 @@ from aimark.media.formats import media_kind
 from aimark.media.source import read_config_file
 from aimark.metadata.tc260 import TC260Label
 from aimark.report import Status
+from aimark.scanner.walk import FileRef, WalkOptions, walk
 
 __all__ = [
     "EXIT",
@@ -168,23 +170,24 @@ def tc260_label(args: argparse.Namespace) -> TC260Label | None:
 
 
 def expand_paths(paths: Sequence[str], skipped: list[Path]) -> Iterator[Path]:
-    """The files to verify: those named, and the media files of the folders named (keys,
-    certificates, configuration files and unknown binaries in a folder go to ``skipped``)."""
+    """The files to verify: those named, and the media files of the folders named, walked by
+    :func:`aimark.scanner.walk.walk` (as ``aimark scan`` walks them: hidden names left out,
+    symlinks followed only within the folder) in name order, each folder's files before its
+    subfolders. Keys, certificates, configuration files and unknown binaries in a folder go
+    to ``skipped``."""
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if name.startswith("."):
-                        continue
-                    path = Path(root) / name
-                    if _is_media_file(path):
-                        yield path
-                    else:
-                        skipped.append(path)
-        else:
-            yield p
+        if not p.is_dir():
+            yield p  # verify reports a missing or unreadable file
+            continue
+        files = (f.path for f in walk([str(p)], WalkOptions()) if isinstance(f, FileRef))
+        for _, in_folder in itertools.groupby(files, key=os.path.dirname):
+            for name in sorted(in_folder):  # the walk lists a folder in directory order
+                path = Path(name)
+                if _is_media_file(path):
+                    yield path
+                else:
+                    skipped.append(path)
 
 
 def _is_media_file(path: Path) -> bool:

@@ -1,0 +1,211 @@
+"""``aimark verify``: check the AI labels of files and folders, one report each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from aimark._verifier import Verifier
+from aimark.cli._common import EXIT, EXIT_INPUT, UsageError, expand_paths
+from aimark.keys import WatermarkKey
+from aimark.media.sniff import ImageFormat
+from aimark.report import C2paState, Report, Status
+from aimark.scanner.cli import add_limit_options, add_watermark_scheme_option, limits_from_args
+from aimark.watermark.image import SCHEMES
+
+__all__ = ["add_parser", "run_command"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``verify`` to the CLI's sub-commands."""
+    ver = sub.add_parser(
+        "verify",
+        help="verify the AI labels of images, video, audio, documents and texts",
+        description="Verify C2PA Content Credentials and AI metadata labels. "
+        "Exit code: 0 trusted AI label, 1 AI label from your watermark, an untrusted signer or "
+        "unsigned metadata, "
+        "2 no AI label, 3 invalid manifest, 4 input error (highest over files).",
+    )
+    ver.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    ver.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="PEM file of trust anchors (root certificates), or 'c2pa' for the C2PA trust "
+        "list shipped with aimark; repeatable",
+    )
+    ver.add_argument(
+        "--watermark-key",
+        action="append",
+        default=[],
+        metavar="KEYFILE",
+        help="look for the invisible watermark of this key; repeatable",
+    )
+    ver.add_argument(
+        "--public-watermarks",
+        action="store_true",
+        help="also look for public watermarks of other generators (Stable Diffusion)",
+    )
+    add_watermark_scheme_option(ver)
+    add_limit_options(ver)
+    ver.add_argument("--json", action="store_true", help="print one JSON report per line")
+    ver.add_argument(
+        "--repository",
+        metavar="DB",
+        help="for files without a manifest, look their watermark payload and fingerprint up in "
+        "this manifest repository and validate the credentials it gives back",
+    )
+    ver.add_argument(
+        "--detailed",
+        action="store_true",
+        help="show the whole manifest store: every manifest, its signature and timestamp, "
+        "assertions and ingredients as a tree (in --json: c2pa.store)",
+    )
+    ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
+
+
+_RASTER = {f.value for f in ImageFormat}
+
+
+def _describe(report: Report, verbose: bool) -> list[str]:
+    v = report.verdict
+    lines = [f"{report.source}: {v.status.value} — {v.summary}"]
+    if report.media.kind and report.media.format not in _RASTER | {"text"}:
+        lines.append(f"    media: {report.media.format} {report.media.kind} ({report.media.mime})")
+    c = report.c2pa
+    if c.present:
+        bits = [f"c2pa: {c.state.value}"]
+        if c.signer:
+            who = c.signer.common_name or "?"
+            if c.signer.issuer:
+                who += f" ({c.signer.issuer})"
+            bits.append(f"signer: {who}")
+        if c.software_agents:
+            bits.append(f"made with: {', '.join(c.software_agents)}")
+        if c.claim_generator:
+            bits.append(f"claim generator: {c.claim_generator}")
+        if c.digital_source_types:
+            bits.append(
+                "source type: " + ", ".join(u.rsplit("/", 1)[-1] for u in c.digital_source_types)
+            )
+        if c.trusted_by:
+            bits.append(f"trusted by: {c.trusted_by}")
+        if c.state is C2paState.INVALID:
+            codes = [f.code for f in c.failures] or [c.error or "unreadable"]
+            bits.append("failures: " + ", ".join(codes))
+        if c.text_wrapper not in (None, "found"):
+            bits.append(f"text wrapper: {c.text_wrapper}")
+        lines.append("    " + " · ".join(bits))
+        if c.conforming_product:
+            p = c.conforming_product
+            lines.append(
+                f"    C2PA conforming product: {p['name']} ({p['organisation']}), assurance "
+                f"level {p['assurance_level']}"
+            )
+        if c.trust_note:
+            lines.append(f"    note: {c.trust_note}")
+        if c.text_watermark:
+            params = ", ".join(f"{k} {v}" for k, v in c.text_watermark.items())
+            lines.append(f"    text watermark (recorded in the manifest): {params}")
+    w = report.watermark
+    if w.detected:
+        lines.append(
+            f"    watermark: found ({w.scheme}, key {w.key_id}, content id {w.content_id}, "
+            f"p = {w.p_value:.1e})"
+        )
+    elif w.keys:
+        lines.append(f"    watermark: {w.status} ({len(w.keys)} key(s) tried)")
+    elif w.status.startswith("not applicable"):
+        lines.append(f"    watermark: {w.status}")
+    if w.public_detected:
+        lines.append("    public watermark: " + ", ".join(w.public_detected))
+    m = report.metadata
+    meta = []
+    if m.digital_source_types:
+        meta.append("IPTC " + ", ".join(u.rsplit("/", 1)[-1] for u in m.digital_source_types))
+    if "Software" in m.exif:
+        meta.append(f"EXIF Software: {m.exif['Software']}")
+    meta.extend(f"{k.generator} ({k.where})" for k in m.markers)
+    if m.tc260_aigc:
+        meta.append(f"GB 45438 AIGC label ({', '.join(m.tc260_carriers) or 'xmp'})")
+    for frame in ("TSSE", "TENC"):
+        if frame in m.id3:
+            meta.append(f"ID3 {frame}: {m.id3[frame]}")
+    if meta:
+        lines.append("    metadata: " + " · ".join(meta))
+    if v.status is not Status.ERROR:
+        lines.append("    compliance: " + report.compliance.line())
+    if verbose:
+        lines.extend(f"    - {r}" for r in v.reasons)
+        for regime in report.compliance.regimes:
+            for q in regime.requirements:
+                mark = {True: "yes", False: "NO", None: "?"}[q.met]
+                lines.append(f"    - {regime.regime} {q.id}: {mark} — {q.evidence}")
+    r = report.recovery
+    if r is not None and r.status == "recovered":
+        c = r.c2pa
+        who = c.signer.common_name if c.signer else "?"
+        lines.append(
+            f"    recovered: {r.method} · manifest {r.manifest_id} · c2pa: {c.state.value} · "
+            f"signer: {who} · hard binding {r.hard_binding}"
+        )
+    elif r is not None and r.note:
+        lines.append(f"    repository: {r.note}")
+    if report.c2pa.store:
+        from aimark.manifest.store import tree_lines
+
+        lines.append("    manifest store:")
+        lines.extend(tree_lines(report.c2pa.store, indent="      "))
+    return lines
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run ``aimark verify`` with parsed arguments; returns the exit code."""
+    keys = [WatermarkKey.load(p) for p in args.watermark_key]
+    verifier = Verifier(
+        trust=args.trust or None,
+        limits=limits_from_args(args, UsageError),
+        watermark_keys=keys,
+        public_watermarks=args.public_watermarks,
+        watermark_schemes=tuple(args.watermark_scheme or SCHEMES),
+        detailed=args.detailed,
+        repository=args.repository,
+    )
+    worst = 0
+    skipped: list[Path] = []
+    for path in expand_paths(args.paths, skipped):
+        try:
+            report = verifier.verify(path)
+        except OSError as exc:
+            msg = f"{path}: cannot read: {exc.strerror or exc}"
+            if args.json:
+                print(
+                    json.dumps(
+                        {"source": str(path), "error": {"code": "unreadable", "message": msg}}
+                    )
+                )
+            else:
+                print(f"{path}: error — {msg}")
+            worst = max(worst, EXIT_INPUT)
+            continue
+        worst = max(worst, EXIT[report.verdict.status])
+        if args.json:
+            print(report.to_json())
+        else:
+            print("\n".join(_describe(report, args.verbose)))
+        sys.stdout.flush()
+    if skipped and not args.json:
+        print(
+            f"(skipped {len(skipped)} file(s) in the folders that are not media: keys, "
+            "certificates, configuration files, empty files or unknown binaries)",
+            file=sys.stderr,
+        )
+    if not args.trust and not args.json:
+        print(
+            "(no --trust anchors given: valid signatures are reported as untrusted)",
+            file=sys.stderr,
+        )
+    return worst

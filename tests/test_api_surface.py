@@ -34,16 +34,20 @@ def test_all_is_sorted_and_is_exactly_the_public_names():
 
 
 def _public_exception_classes() -> dict[str, type]:
-    """Every exception or warning class a module of aimark defines and lists in ``__all__``."""
+    """Every exception or warning class a public module of aimark defines and lists in
+    ``__all__``, and every one the package itself exports."""
+    exported = [getattr(aimark, n) for n in aimark.__all__ if isinstance(getattr(aimark, n), type)]
     found = {}
     for info in pkgutil.walk_packages(aimark.__path__, "aimark."):
         if ".integrations." in info.name or info.name.endswith("__main__"):
             continue  # optional extras (torch, ComfyUI); their errors are aimark's below
+        private = any(part.startswith("_") for part in info.name.split(".")[1:])
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", ()):
             value = getattr(module, name, None)
             is_exception = isinstance(value, type) and issubclass(value, BaseException)
-            if is_exception and value.__module__ == module.__name__:
+            public = not private or any(value is e for e in exported)
+            if is_exception and public and value.__module__ == module.__name__:
                 found[f"{info.name}.{name}"] = value
     return found
 
@@ -122,6 +126,14 @@ def test_layering(path):
         assert not any(
             i.split(".")[0] in ("starlette", "uvicorn", "python_multipart", "anyio", "httpx")
             for i in _top_level_imports(path)
+        )
+    # Pillow (decoding, encoding, drawing) only where docs/architecture.md says: media/, the
+    # badge (visible.py), the scan's thumbnails, the integrations, and the Labeler, which
+    # accepts PIL images
+    pillow_allowed = ("media", "visible.py", "scanner/thumbnail.py", "integrations", "_labeler.py")
+    if not any("/".join(rel).startswith(place) for place in pillow_allowed):
+        assert not any(i == "PIL" or i.startswith("PIL.") for i in imports), (
+            "Pillow stays in media/"
         )
     # the scanner verifies through the Verifier, and its optional extras are imported lazily
     if rel[0] == "scanner":

@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (see module docstring)."""
     for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 print as bytes
         with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors=OUTPUT_ERRORS)
+            stream.reconfigure(errors=OUTPUT_ERRORS)  # type: ignore[union-attr]
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)

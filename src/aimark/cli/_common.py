@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from aimark.credentials import Credentials
 from aimark.errors import InputError
@@ -52,7 +53,7 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors raise :class:`UsageError` (exit 64, not 2)."""
 
-    def error(self, message: str) -> None:  # argparse would exit 2, which means "not labelled"
+    def error(self, message: str) -> NoReturn:  # argparse would exit 2: "not labelled"
         self.print_usage(sys.stderr)
         raise UsageError(message)
 

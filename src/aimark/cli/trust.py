@@ -48,13 +48,13 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("usage: aimark trust show | aimark trust update FILE|URL [--list ...]")
     for kind in trust.KINDS:
         info = trust.list_info(kind)
-        count = (
+        shown = (
             f"{info.products} products"
             if kind == "products"
             else (f"{info.certificates} certificates")
         )
         snap = f", snapshot {info.snapshot}" if info.snapshot else ""
-        print(f"{kind:9s} {count} ({info.origin}{snap})")
+        print(f"{kind:9s} {shown} ({info.origin}{snap})")
     print(
         "Use with: aimark verify FILE --trust c2pa   (source: c2pa-org/conformance-public, "
         "CC-BY-4.0, © C2PA)"

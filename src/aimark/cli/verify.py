@@ -147,7 +147,7 @@ def _describe(report: Report, verbose: bool) -> list[str]:
     r = report.recovery
     if r is not None and r.status == "recovered":
         c = r.c2pa
-        who = c.signer.common_name if c.signer else "?"
+        who = (c.signer.common_name or "?") if c.signer else "?"
         lines.append(
             f"    recovered: {r.method} · manifest {r.manifest_id} · c2pa: {c.state.value} · "
             f"signer: {who} · hard binding {r.hard_binding}"

@@ -58,3 +58,15 @@ def test_markdown_python_blocks_run(doc, tmp_path, monkeypatch):
     namespace: dict = {"__name__": "__docs__"}
     for block in blocks:
         exec(compile(block, str(doc), "exec"), namespace)
+
+
+def test_the_architecture_lists_every_module():
+    """docs/architecture.md's module table names every module of src/aimark, and nothing
+    that is not there."""
+    text = (REPO / "docs" / "architecture.md").read_text()
+    section = text[text.index("## Modules") : text.index("## Decisions")]
+    listed = set(re.findall(r"^\| `([^`]+\.py)` \|", section, flags=re.M))
+    src = REPO / "src" / "aimark"
+    actual = {p.relative_to(src).as_posix() for p in src.rglob("*.py")}
+    assert not actual - listed, f"modules missing from docs/architecture.md: {actual - listed}"
+    assert not listed - actual, f"docs/architecture.md lists what is gone: {listed - actual}"

@@ -18,10 +18,13 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import aimark
 from aimark.scanner.rows import row_for
+from aimark.watermark.image import embed
 from conftest import REPO, encode, natural_image, sha256
 from test_bad_input import _png_header_only
 
@@ -563,3 +566,25 @@ def test_cells_anyone_can_set_are_not_formulas_in_a_spreadsheet(tmp_path, monkey
     assert shown == {"'" + n if n[0] in "=+-@" else n for n in names}
     exact = {json.loads(line)["source"] for line in jsonl.read_text().splitlines()}
     assert exact == set(names)
+
+
+def test_scan_takes_the_verifier_it_verifies_with(tmp_path, dev):
+    """``aimark.scan(paths, verifier=...)``: every Verifier option (here a repository-free
+    one with a key and trust anchors) reaches the workers without scan() naming it; its
+    options as keywords build the same Verifier; both at once is an error."""
+    key = aimark.WatermarkKey(b"aimark scan verifier test key 32")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    marked = embed(np.asarray(natural_image(512, 384)), key, 0x5CA1AB1E)
+    Image.fromarray(marked).save(tree / "marked.png")
+    natural_image(512, 384, seed=2).save(tree / "plain.png")
+    verifier = aimark.Verifier(trust=dev.root_cert, watermark_keys=[key])
+    for workers in (0, 1):
+        found = {
+            Path(r.source).name: r for r in aimark.scan(tree, verifier=verifier, workers=workers)
+        }
+        assert found["marked.png"].watermark.detected
+        assert not found["plain.png"].watermark.detected
+        assert found["plain.png"].trust_anchors == len(verifier.trust.subjects) > 0
+    with pytest.raises(TypeError, match="not both"):
+        aimark.scan(tree, verifier=verifier, watermark_keys=[key])

@@ -320,11 +320,7 @@ def verify(
 def scan(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
-    watermark_keys: Iterable[WatermarkKey] = (),
-    trust: TrustLike = None,
-    limits: Limits | None = None,
-    public_watermarks: bool = False,
-    watermark_schemes: Iterable[str] = SCHEMES,
+    verifier: Verifier | None = None,
     kinds: Iterable[str] = ("image", "video", "audio", "document", "text"),
     workers: int | None = None,
     client: Any = None,
@@ -339,6 +335,7 @@ def scan(
     storage_options: Mapping[str, Any] | None = None,
     chunk_size: int = 8,
     progress: bool | TextIO | None = False,
+    **verify_options: Any,
 ) -> ScanRun:
     """Scan files, folders and object-store URLs for AI labels, in parallel.
 
@@ -350,9 +347,10 @@ def scan(
     Args:
         paths: files, folders (walked recursively) or fsspec URLs (``s3://bucket/prefix``,
             ``file:///data``; extra ``aimark[s3]``).
-        watermark_keys, trust, limits, public_watermarks: as for :func:`verify`.
-        watermark_schemes: the image watermark schemes looked for (default both; only
-            ``("io.aimark.image.2",)`` to skip the 0.1 scheme's search).
+        verifier: the :class:`~aimark.Verifier` every file is verified with (its trust
+            anchors, watermark keys, limits, repository, ...); or, instead, its options as
+            keywords (``trust=``, ``watermark_keys=``, ``limits=``, ``public_watermarks=``,
+            ``watermark_schemes=``...: those of :class:`~aimark.Verifier`).
         kinds: what to look at, any of ``"image"``, ``"video"``, ``"audio"``, ``"document"``
             (PDF, Office, EPUB, ZIP) and ``"text"`` (default: all). Keys, certificates,
             configuration files and unknown binaries are skipped as not media.
@@ -400,11 +398,7 @@ def scan(
 
     return ScanRun(
         paths,
-        watermark_keys=watermark_keys,
-        trust=trust,
-        limits=limits,
-        public_watermarks=public_watermarks,
-        watermark_schemes=watermark_schemes,
+        verifier=verifier,
         kinds=kinds,
         workers=workers,
         client=client,
@@ -419,4 +413,5 @@ def scan(
         storage_options=storage_options,
         chunk_size=chunk_size,
         progress=progress,
+        **verify_options,
     )

@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 from aimark._labeler import Labeler
+from aimark._options import add_limit_options, limits_from_args
 from aimark.cli._common import (
     UsageError,
     add_signing_args,
@@ -23,7 +24,6 @@ from aimark.media.output import same_file
 from aimark.media.sniff import sniff
 from aimark.media.text_io import is_text_prefix
 from aimark.metadata.digital_source_type import DigitalSourceType
-from aimark.scanner.cli import add_limit_options, limits_from_args
 
 __all__ = ["add_parser", "run_command"]
 

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from aimark._options import add_limit_options, limits_from_args
 from aimark.cli._common import Parser, UsageError, expand_paths
-from aimark.scanner.cli import add_limit_options, limits_from_args
 
 __all__ = ["add_parser", "run_command"]
 

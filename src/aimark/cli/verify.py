@@ -7,13 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from aimark._verifier import Verifier
+from aimark._options import add_verifier_options, verifier_from_args
 from aimark.cli._common import EXIT, EXIT_INPUT, UsageError, expand_paths
-from aimark.keys import WatermarkKey
 from aimark.media.sniff import ImageFormat
 from aimark.report import C2paState, Report, Status
-from aimark.scanner.cli import add_limit_options, add_watermark_scheme_option, limits_from_args
-from aimark.watermark.image import SCHEMES
 
 __all__ = ["add_parser", "run_command"]
 
@@ -29,41 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "2 no AI label, 3 invalid manifest, 4 input error (highest over files).",
     )
     ver.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
-    ver.add_argument(
-        "--trust",
-        action="append",
-        default=[],
-        metavar="PEM",
-        help="PEM file of trust anchors (root certificates), or 'c2pa' for the C2PA trust "
-        "list shipped with aimark; repeatable",
-    )
-    ver.add_argument(
-        "--watermark-key",
-        action="append",
-        default=[],
-        metavar="KEYFILE",
-        help="look for the invisible watermark of this key; repeatable",
-    )
-    ver.add_argument(
-        "--public-watermarks",
-        action="store_true",
-        help="also look for public watermarks of other generators (Stable Diffusion)",
-    )
-    add_watermark_scheme_option(ver)
-    add_limit_options(ver)
+    add_verifier_options(ver)
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
-    ver.add_argument(
-        "--repository",
-        metavar="DB",
-        help="for files without a manifest, look their watermark payload and fingerprint up in "
-        "this manifest repository and validate the credentials it gives back",
-    )
-    ver.add_argument(
-        "--detailed",
-        action="store_true",
-        help="show the whole manifest store: every manifest, its signature and timestamp, "
-        "assertions and ingredients as a tree (in --json: c2pa.store)",
-    )
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
 
 
@@ -164,16 +128,7 @@ def _describe(report: Report, verbose: bool) -> list[str]:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run ``aimark verify`` with parsed arguments; returns the exit code."""
-    keys = [WatermarkKey.load(p) for p in args.watermark_key]
-    verifier = Verifier(
-        trust=args.trust or None,
-        limits=limits_from_args(args, UsageError),
-        watermark_keys=keys,
-        public_watermarks=args.public_watermarks,
-        watermark_schemes=tuple(args.watermark_scheme or SCHEMES),
-        detailed=args.detailed,
-        repository=args.repository,
-    )
+    verifier = verifier_from_args(args, UsageError)
     worst = 0
     skipped: list[Path] = []
     for path in expand_paths(args.paths, skipped):

@@ -9,57 +9,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from aimark._options import add_verifier_options, verifier_from_args
 from aimark.errors import MissingExtraError
-from aimark.keys import WatermarkKey
-from aimark.media.limits import Limits
 from aimark.scanner.run import ScanRun
 from aimark.scanner.worker import KINDS
-from aimark.watermark.image import SCHEMES
 
 __all__ = ["add_parser", "run_command"]
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
-
-
-def add_watermark_scheme_option(parser: argparse.ArgumentParser) -> None:
-    """``--watermark-scheme`` (repeatable), as ``verify`` and ``scan`` take it."""
-    parser.add_argument(
-        "--watermark-scheme",
-        action="append",
-        choices=SCHEMES,
-        metavar="SCHEME",
-        help="image watermark scheme to look for; repeatable (default: "
-        + " and ".join(SCHEMES)
-        + "; only io.aimark.image.2 skips the 0.1 scheme's search)",
-    )
-
-
-def add_limit_options(parser: argparse.ArgumentParser) -> None:
-    """``--max-pixels`` and ``--max-bytes``: the :class:`~aimark.Limits` of every command
-    that reads input (verify, label, scan, repository import; serve has its own)."""
-    parser.add_argument(
-        "--max-pixels",
-        type=int,
-        metavar="N",
-        help=f"largest image, width × height (default {Limits().max_pixels:,})",
-    )
-    parser.add_argument(
-        "--max-bytes",
-        type=int,
-        metavar="N",
-        help=f"largest input file (default {Limits().max_bytes:,})",
-    )
-
-
-def limits_from_args(args: argparse.Namespace, usage_error: type[Exception]) -> Limits:
-    """The :class:`~aimark.Limits` that :func:`add_limit_options` set."""
-    try:
-        return Limits(
-            max_bytes=args.max_bytes or Limits().max_bytes,
-            max_pixels=args.max_pixels or Limits().max_pixels,
-        )
-    except ValueError:
-        raise usage_error("--max-pixels and --max-bytes must be positive") from None
 
 
 def add_parser(sub: Any, usage_error: type[Exception]) -> None:
@@ -85,26 +42,7 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
     p.add_argument(
         "--restart", action="store_true", help="ignore (and replace) what -o already holds"
     )
-    p.add_argument(
-        "--trust",
-        action="append",
-        default=[],
-        metavar="PEM",
-        help="trust anchors: a PEM file, or c2pa (the C2PA trust list)",
-    )
-    p.add_argument(
-        "--watermark-key",
-        action="append",
-        default=[],
-        metavar="KEYFILE",
-        help="look for the invisible watermark of this key; repeatable",
-    )
-    p.add_argument(
-        "--public-watermarks",
-        action="store_true",
-        help="also look for public watermarks of other generators",
-    )
-    add_watermark_scheme_option(p)
+    add_verifier_options(p)
     p.add_argument(
         "--kind",
         action="append",
@@ -139,7 +77,6 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         metavar="KEY=VALUE",
         help="fsspec option for URLs (e.g. endpoint_url=http://127.0.0.1:9000, anon=true)",
     )
-    add_limit_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line, no summary")
 
 
@@ -188,17 +125,12 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
     if args.workers is not None and args.workers < 0:
         raise usage_error("--workers must be 0 or more")
     to_stdout = args.output == "-"
-    limits = limits_from_args(args, usage_error)
-    keys = [WatermarkKey.load(p) for p in args.watermark_key]
+    verifier = verifier_from_args(args, usage_error)
     storage = _storage_options(args.storage_option, usage_error)
     with _dask_client(args.dask, usage_error) as client:
         run = ScanRun(
             args.paths,
-            watermark_keys=keys,
-            trust=args.trust or None,
-            limits=limits,
-            public_watermarks=args.public_watermarks,
-            watermark_schemes=tuple(args.watermark_scheme or SCHEMES),
+            verifier=verifier,
             kinds=tuple(args.kind or KINDS),
             workers=args.workers,
             client=client,

@@ -35,17 +35,14 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from aimark._verifier import Verifier
 from aimark.errors import InputError, MissingExtraError, OutputError
-from aimark.keys import WatermarkKey
-from aimark.media.limits import Limits
 from aimark.report import FileInfo, Report
 from aimark.scanner.resume import ResumeIndex, identity, path_hash, read_reports
 from aimark.scanner.summary import ScanSummary
 from aimark.scanner.walk import FileRef, WalkIssue, WalkOptions, is_url, walk
 from aimark.scanner.worker import KINDS, Outcome, ScanConfig, scan_files
 from aimark.scanner.writers import CsvWriter, JsonlWriter
-from aimark.trust import TrustAnchors, TrustLike
-from aimark.watermark.image import SCHEMES
 
 __all__ = ["ScanRun"]
 
@@ -369,17 +366,15 @@ def _run_dask(chunks: _Chunks, config: ScanConfig, client: Any) -> Iterator[Outc
 
 class ScanRun:
     """One scan: iterate over it for the reports of this run; :attr:`summary` has the
-    totals (complete once iteration ends). See :func:`aimark.scan` for the arguments."""
+    totals (complete once iteration ends). See :func:`aimark.scan` for the arguments: every
+    file is verified by ``verifier`` (or by a :class:`~aimark.Verifier` made of
+    ``verify_options``)."""
 
     def __init__(
         self,
         paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
         *,
-        watermark_keys: Iterable[WatermarkKey] = (),
-        trust: TrustLike = None,
-        limits: Limits | None = None,
-        public_watermarks: bool = False,
-        watermark_schemes: Iterable[str] = SCHEMES,
+        verifier: Verifier | None = None,
         kinds: Iterable[str] = KINDS,
         workers: int | None = None,
         client: Any = None,
@@ -394,7 +389,13 @@ class ScanRun:
         storage_options: Mapping[str, Any] | None = None,
         chunk_size: int = 8,
         progress: bool | TextIO | None = False,
+        **verify_options: Any,
     ) -> None:
+        if verifier is not None and verify_options:
+            raise TypeError(
+                "give a verifier or its options (trust=, watermark_keys=, ...), not both"
+            )
+        verifier = verifier or Verifier(**verify_options)
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         self.roots = [os.fspath(p) for p in paths]
@@ -406,11 +407,7 @@ class ScanRun:
                 raise InputError(f"no such file or folder: {root}")
         storage = dict(storage_options or {})
         self.config = ScanConfig(
-            trust=TrustAnchors.coerce(trust),
-            watermark_keys=tuple(watermark_keys),
-            limits=limits or Limits(),
-            public_watermarks=public_watermarks,
-            watermark_schemes=tuple(watermark_schemes),
+            verifier=verifier,
             kinds=tuple(kinds),
             thumbnails=html is not None,
             storage_options=storage,

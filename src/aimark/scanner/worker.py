@@ -1,6 +1,6 @@
 """The work done for one file of a scan, in whichever process or Dask worker runs it.
 
-:class:`ScanConfig` is everything a worker needs (trust anchors, watermark keys, limits) in a
+:class:`ScanConfig` is everything a worker needs (the Verifier, what to look at) in a
 picklable form; :func:`scan_files` turns a chunk of :class:`FileRef` into :class:`Outcome`
 values. A file is read once, read-only; its first bytes decide whether it is media at all, so
 a large video or archive in the tree costs one small read.
@@ -21,20 +21,18 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aimark._verifier import Verifier
 from aimark.errors import AimarkError, ImageTooLargeError, InputError
-from aimark.keys import WatermarkKey
 from aimark.media.formats import media_kind
 from aimark.media.limits import Limits
 from aimark.media.sniff import sniff
 from aimark.report import FileInfo, Report
 from aimark.scanner.walk import FileRef, filesystem_for
-from aimark.trust import TrustAnchors
-from aimark.watermark.image import SCHEMES
 
 __all__ = ["KINDS", "Outcome", "ScanConfig", "scan_files"]
 
@@ -47,21 +45,25 @@ _HEAD = 4096
 
 @dataclass(frozen=True)
 class ScanConfig:
-    """The verification settings a scan sends to its workers (picklable)."""
+    """What a scan sends to its workers (picklable): the :class:`~aimark.Verifier` whose
+    options every file is verified with, what to look at, and where URLs live. ``token``
+    names this configuration, so that a worker process builds its verifier once for all the
+    chunks of a scan."""
 
-    trust: TrustAnchors = field(default_factory=TrustAnchors)
-    watermark_keys: tuple[WatermarkKey, ...] = ()
-    limits: Limits = field(default_factory=Limits)
-    public_watermarks: bool = False
-    watermark_schemes: tuple[str, ...] = SCHEMES
+    verifier: Verifier = field(default_factory=Verifier)
     kinds: tuple[str, ...] = KINDS
     thumbnails: bool = False
     storage_options: Mapping[str, Any] = field(default_factory=dict)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(KINDS)
         if unknown or not self.kinds:
             raise ValueError(f"kinds must be a non-empty subset of {KINDS}, not {self.kinds}")
+
+    @property
+    def limits(self) -> Limits:
+        return self.verifier.limits
 
 
 @dataclass(frozen=True)
@@ -88,23 +90,16 @@ class _ScanInputError(InputError):
         self.code = code
 
 
-# one Verifier per process and configuration (a chunk's config arrives as a new, equal copy)
-_verifiers: list[tuple[ScanConfig, Verifier]] = []
+# one Verifier per process and scan (a chunk's config arrives as a new copy of the same one)
+_verifiers: list[tuple[str, Verifier]] = []
 
 
 def _verifier_for(config: ScanConfig) -> Verifier:
-    for known, verifier in _verifiers:
-        if known is config or known == config:
+    for token, verifier in _verifiers:
+        if token == config.token:
             return verifier
-    verifier = Verifier(
-        trust=config.trust,
-        limits=config.limits,
-        watermark_keys=config.watermark_keys,
-        public_watermarks=config.public_watermarks,
-        watermark_schemes=config.watermark_schemes,
-    )
-    _verifiers[:] = [*_verifiers[-3:], (config, verifier)]
-    return verifier
+    _verifiers[:] = [*_verifiers[-3:], (config.token, config.verifier)]
+    return config.verifier
 
 
 #: files this process has scanned (for tests and monitoring: shows how work was spread)

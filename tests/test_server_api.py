@@ -10,6 +10,7 @@ import os
 import re
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -545,3 +546,23 @@ async def test_security_headers_on_every_answer(app):
             assert "default-src 'none'" in r.headers["content-security-policy"]
             assert r.headers["x-content-type-options"] == "nosniff"
             assert r.headers["cache-control"] == "no-store"
+
+
+async def test_the_page_words_verdicts_from_the_one_table(app):
+    """Verdicts, regimes and signature states are worded once (aimark.wording): the page gets
+    them as /wording.json, the HTML scan report and the scan summary read the same table, and
+    app.js holds no copy of its own."""
+    from aimark import wording
+    from aimark.scanner import html, summary
+
+    async with client(app) as c:
+        served = (await c.get("/static/app.js")).text
+    table = json.loads(served.split("var WORDING = ", 1)[1].split(";\n", 1)[0])
+    assert table == json.loads(json.dumps(wording.as_json()))
+    assert set(table["status"]) == {s.value for s in aimark.Status}
+    assert {s.id: s.card for s in wording.STATUSES} == html.VERDICTS
+    assert tuple(s.id for s in wording.STATUSES) == summary._ORDER
+    source = (Path(aimark.__file__).parent / "server" / "static" / "app.js").read_text()
+    for s in wording.STATUSES:
+        assert s.headline not in source and json.dumps(s.headline)[1:-1] not in source
+    assert "/*aimark.wording*/ null" in source

@@ -47,41 +47,19 @@ from aimark._version import __version__
 from aimark.errors import OutputError
 from aimark.media.output import AtomicFile, temp_sibling
 from aimark.scanner.rows import readable, row_for
+from aimark.wording import REGIME_SHORT, STATUSES
 
 __all__ = ["HtmlReport"]
 
-#: Verdict statuses in display order, with their card description.
-VERDICTS: dict[str, str] = {
-    "labelled-trusted": "AI label signed by a signer you trust",
-    "labelled-watermark": "your invisible watermark found",
-    "labelled-recovered": "credentials recovered from your manifest repository",
-    "labelled-untrusted": "AI label signed, signer not in your trust list",
-    "labelled-unsigned": "AI metadata only (unsigned, easily forged)",
-    "not-labelled": "no AI label found",
-    "invalid": "Content Credentials tampered or broken",
-    "error": "could not be read or verified",
-}
+#: Verdict statuses in display order, with their card description (aimark.wording).
+VERDICTS: dict[str, str] = {s.id: s.card for s in STATUSES}
 _COLUMNS = (
     "thumb", "path", "verdict", "layers", "generator", "signer", "ids", "compliance", "error",
 )  # fmt: skip
-_REGIME_SHORT = {
-    "eu-ai-act-50-2": "EU 50(2)",
-    "gb-45438-implicit": "GB implicit",
-    "gb-45438-explicit": "GB explicit",
-    "ca-sb-942-latent": "SB 942",
-}
+_REGIME_SHORT = REGIME_SHORT
 #: The table's first order: what needs a look first (tampered credentials), then what is
 #: labelled, most strongly backed first, then errors, then files without a label.
-RANK: dict[str, int] = {
-    "invalid": 0,
-    "labelled-trusted": 1,
-    "labelled-watermark": 2,
-    "labelled-recovered": 3,
-    "labelled-untrusted": 4,
-    "labelled-unsigned": 5,
-    "error": 6,
-    "not-labelled": 7,
-}
+RANK: dict[str, int] = {s.id: s.rank for s in STATUSES}
 _MAX_GENERATORS = 200
 _OTHER = "other"
 _MAX_STATUSES = 50

@@ -18,19 +18,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aimark._version import __version__
+from aimark.wording import STATUSES
 
 __all__ = ["ScanSummary"]
 
-_ORDER = (
-    "labelled-trusted",
-    "labelled-watermark",
-    "labelled-recovered",
-    "labelled-untrusted",
-    "labelled-unsigned",
-    "not-labelled",
-    "invalid",
-    "error",
-)
+_ORDER = tuple(s.id for s in STATUSES)
 
 
 def _now() -> str:

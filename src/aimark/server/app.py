@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterable
@@ -350,8 +351,18 @@ def create_app(
         async def index(request: Request) -> Response:
             return FileResponse(str(static / "index.html"), headers={"Cache-Control": "no-cache"})
 
+        script = _page_script((static / "app.js").read_text(encoding="utf-8"))
+
+        async def app_js(request: Request) -> Response:
+            return Response(
+                script,
+                media_type="text/javascript; charset=utf-8",
+                headers={"Cache-Control": "no-cache"},
+            )
+
         routes += [
             Route("/", index, methods=["GET"]),
+            Route("/static/app.js", app_js, methods=["GET"]),
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ]
     app = Starlette(
@@ -366,3 +377,15 @@ def create_app(
     app.add_middleware(_SecurityHeaders)
     app.state.service = service
     return app
+
+
+def _page_script(source: str) -> str:
+    """The page's script with aimark's wording table written in (``aimark.wording``), so that
+    the page, the CLI and the HTML scan report word verdicts alike."""
+    from aimark.wording import as_json
+
+    marker = "/*aimark.wording*/ null"
+    if marker not in source:
+        raise RuntimeError("the page's script has no place for the wording table")
+    table = json.dumps(as_json(), ensure_ascii=True).replace("</", "<\\/")
+    return source.replace(marker, table, 1)

@@ -12,73 +12,15 @@
   var IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif|heic|heif|bmp|svg)$/i;
   var TEXT_EXT = /\.(txt|text|md)$/i;
 
-  var STATUS = {
-    "labelled-trusted": {
-      tone: "trusted",
-      icon: "\u2713",
-      badge: "Labelled \u00b7 trusted signature",
-      headline: "Labelled as AI-generated \u2014 signed by a trusted signer",
-    },
-    "labelled-watermark": {
-      tone: "watermark",
-      icon: "\u2713",
-      badge: "Labelled \u00b7 watermark",
-      headline: "Labelled as AI-generated \u2014 by this server\u2019s invisible watermark",
-      note: "The watermark is hidden in the pixels and was made with a key this server holds; it is meant to survive re-encoding and metadata stripping.",
-    },
-    "labelled-recovered": {
-      tone: "watermark",
-      icon: "\u2713",
-      badge: "Labelled \u00b7 recovered credentials",
-      headline: "Labelled as AI-generated \u2014 by Content Credentials recovered from this server\u2019s manifest repository",
-      note: "The file carries no credentials of its own; its fingerprint matches a signed manifest the repository keeps, whose signature was checked.",
-    },
-    "labelled-untrusted": {
-      tone: "caution",
-      icon: "!",
-      badge: "Labelled \u00b7 untrusted signer",
-      headline: "Labelled as AI-generated \u2014 signed, but by a signer this server does not trust",
-      note: "The signature is valid, but this server cannot vouch for who signed it.",
-    },
-    "labelled-unsigned": {
-      tone: "caution",
-      icon: "!",
-      badge: "Labelled \u00b7 unsigned",
-      headline: "Labelled as AI-generated \u2014 by unsigned metadata only",
-      note: "Unsigned labels are easy to add or remove: treat this as a hint, not proof.",
-    },
-    "not-labelled": {
-      tone: "none",
-      icon: "?",
-      badge: "Not labelled",
-      headline: "Not labelled as AI-generated",
-      note:
-        "\u201cNot labelled\u201d does not mean \u201cmade by a human\u201d. Labels can be " +
-        "stripped (a screenshot or re-encoding removes most of them), and many AI tools add " +
-        "none. It only means this server found no AI label it can read.",
-    },
-    invalid: {
-      tone: "bad",
-      icon: "\u2715",
-      badge: "Invalid credentials",
-      headline: "Content Credentials are invalid \u2014 do not rely on them",
-      note: "The file carries Content Credentials that fail validation: it was changed after signing, or the signature is broken.",
-    },
-    error: {
-      tone: "bad",
-      icon: "\u2715",
-      badge: "Not verified",
-      headline: "This file could not be verified",
-    },
-  };
-
-  var C2PA_STATE = {
-    trusted: ["Valid, signed by a signer this server trusts", "trusted"],
-    "valid-untrusted": ["Valid signature, but the signer is not among this server\u2019s trust anchors", "caution"],
-    invalid: ["Invalid: fails validation (tampered, broken signature, expired or unreadable)", "bad"],
-    remote: ["Stored at a remote address and not fetched", "caution"],
-    absent: ["No Content Credentials in this file", "none"],
-  };
+  // how verdicts, compliance regimes and signature states are worded: aimark.wording, the
+  // one table the CLI and the HTML scan report read too (the server writes it in here)
+  var WORDING = /*aimark.wording*/ null;
+  var STATUS = (WORDING && WORDING.status) || {};
+  var C2PA_STATE = (WORDING && WORDING.c2pa_state) || {};
+  var REGIME_STATUS = {};
+  Object.keys((WORDING && WORDING.regime_status) || {}).forEach(function (k) {
+    REGIME_STATUS[k] = [WORDING.regime_status[k]];
+  });
 
   var SOURCE_TYPES = {
     trainedAlgorithmicMedia: "AI-generated",
@@ -558,14 +500,6 @@
     mediaLayer(r, media);
     layers.hidden = false;
   }
-
-  var REGIME_STATUS = {
-    met: ["met"],
-    unconfirmed: ["nothing missing, not all checked"],
-    partial: ["partly met"],
-    missing: ["missing"],
-    "not-determined": ["not determined"],
-  };
 
   // which labelling requirements the file meets, per regime (technical evidence only)
   function complianceLayer(comp) {

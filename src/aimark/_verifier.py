@@ -12,12 +12,10 @@ from typing import Any
 
 from aimark.errors import (
     AimarkError,
-    CorruptInputError,
     EmptyInputError,
     ImageTooLargeError,
     InputError,
     MissingExtraError,
-    UnsupportedFormatError,
 )
 from aimark.keys import WatermarkKey
 from aimark.manifest.c2pa_io import ManifestReader
@@ -27,7 +25,6 @@ from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
 from aimark.media.sniff import sniff
 from aimark.media.source import SourceLike, read_source
-from aimark.media.structure import check_structure, unsupported_by_c2pa
 from aimark.media.text_io import check_text, decode_text, is_text
 from aimark.report import (
     C2paResult,
@@ -40,7 +37,8 @@ from aimark.report import (
 )
 from aimark.trust import TrustAnchors, TrustLike
 from aimark.verification.manifest import read_c2pa
-from aimark.verification.metadata import image_metadata, media_metadata, text_layers
+from aimark.verification.media import read_media
+from aimark.verification.metadata import image_metadata, text_layers
 from aimark.verification.pixels import Pixels
 from aimark.verification.recovery import recover
 from aimark.verification.verdict import verdict
@@ -225,41 +223,16 @@ class Verifier:
         )
 
     def _media_report(self, data: bytes, fmt: MediaFormat, name: str) -> Report:
-        """A container aimark does not decode (video, audio, documents, SVG, JPEG XL): its
-        framing checked, the C2PA layer, XMP and ID3 where present; no watermark."""
         try:
-            problems = check_structure(data, fmt)
-            why = unsupported_by_c2pa(data, fmt)
+            layers = read_media(
+                self._reader,
+                data,
+                fmt,
+                watermark=bool(self.watermark_keys or self.public_watermarks),
+            )
         except InputError as exc:
             return self.error_report(name, exc, size=len(data), fmt=fmt)
-        if why:
-            return self.error_report(
-                name, UnsupportedFormatError(f"cannot verify {why}"), size=len(data), fmt=fmt
-            )
-        c2pa_result, unparsed = read_c2pa(self._reader, data, fmt.mime)
-        if unparsed is not None:  # aimark decodes nothing else of these: the file is damaged
-            detail = "; ".join([*problems, unparsed]).strip("; ")
-            return self.error_report(
-                name,
-                CorruptInputError(f"{fmt.label} that cannot be parsed ({detail})"),
-                size=len(data),
-                fmt=fmt,
-            )
-        media = MediaInfo(
-            format=fmt.value,
-            kind=fmt.kind,
-            mime=fmt.mime,
-            bytes=len(data),
-            problems=tuple(problems),
-        )
-        metadata = media_metadata(data, fmt)
-        watermark = WatermarkResult()
-        if self.watermark_keys or self.public_watermarks:
-            watermark = WatermarkResult(
-                status=f"not applicable to this media type ({fmt.label}): aimark's watermark "
-                "is for raster images"
-            )
-        return self._report(name, media, c2pa_result, metadata, watermark)
+        return self._report(name, *layers)
 
     def _text_report(self, text: str, data: bytes, name: str) -> Report:
         media, metadata = text_layers(text, data)

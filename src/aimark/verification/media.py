@@ -1,0 +1,55 @@
+"""The layers of a container aimark does not decode (video, audio, documents, SVG, JPEG XL):
+its framing checked, the C2PA layer, XMP and ID3 where present; no watermark.
+
+Example:
+    >>> from aimark.manifest.c2pa_io import ManifestReader
+    >>> from aimark.media.formats import MediaFormat
+    >>> svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'
+    >>> media, c2pa, _, _ = read_media(ManifestReader(), svg, MediaFormat.SVG, watermark=False)
+    >>> media.kind, c2pa.state.value
+    ('image', 'absent')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aimark.errors import CorruptInputError, UnsupportedFormatError
+from aimark.media.formats import MediaFormat
+from aimark.media.structure import check_structure, unsupported_by_c2pa
+from aimark.report import C2paResult, MediaInfo, MetadataResult, WatermarkResult
+from aimark.verification.manifest import read_c2pa
+from aimark.verification.metadata import media_metadata
+
+__all__ = ["read_media"]
+
+
+def read_media(
+    reader: Any, data: bytes, fmt: MediaFormat, *, watermark: bool
+) -> tuple[MediaInfo, C2paResult, MetadataResult, WatermarkResult]:
+    """The media facts, C2PA, metadata and (not applicable) watermark layers of a container;
+    ``watermark``: whether the caller asked for watermarks (the layer then says why none).
+
+    Raises:
+        InputError: the framing is broken or hostile, c2pa does not support this container
+            (``UnsupportedFormatError``), or c2pa cannot parse a file that has no manifest
+            store (``CorruptInputError``: aimark decodes nothing else of these).
+    """
+    problems = check_structure(data, fmt)
+    why = unsupported_by_c2pa(data, fmt)
+    if why:
+        raise UnsupportedFormatError(f"cannot verify {why}")
+    c2pa_result, unparsed = read_c2pa(reader, data, fmt.mime)
+    if unparsed is not None:
+        detail = "; ".join([*problems, unparsed]).strip("; ")
+        raise CorruptInputError(f"{fmt.label} that cannot be parsed ({detail})")
+    media = MediaInfo(
+        format=fmt.value, kind=fmt.kind, mime=fmt.mime, bytes=len(data), problems=tuple(problems)
+    )
+    layer = WatermarkResult()
+    if watermark:
+        layer = WatermarkResult(
+            status=f"not applicable to this media type ({fmt.label}): aimark's watermark is for "
+            "raster images"
+        )
+    return media, c2pa_result, media_metadata(data, fmt), layer

@@ -22,8 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from PIL import Image, JpegImagePlugin, TiffImagePlugin, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from aimark.errors import (
     CorruptInputError,
@@ -290,6 +289,8 @@ def rewrite_tiff_metadata(
             tags = dict(im.tag_v2)  # type: ignore[attr-defined]
         except DECODE_ERRORS as exc:
             raise CorruptInputError(f"TIFF cannot be decoded: {exc}") from None
+    from PIL import TiffImagePlugin  # TIFF output only
+
     ifd = TiffImagePlugin.ImageFileDirectory_v2()
     for tag in (270, 271, 272, 306, 315, 33432):  # description, make, model, date, artist, (c)
         if tag in tags:
@@ -357,6 +358,8 @@ def decode(data: bytes, limits: Limits | None = None) -> Decoded:
                 work = im.convert(
                     "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"
                 )
+            import numpy as np  # here: probing and reading metadata never need it
+
             pixels = np.array(work)
             mode = work.mode
         except DECODE_ERRORS as exc:
@@ -408,6 +411,8 @@ def _decode_reduced(data: bytes, limits: Limits | None, min_side: int, mode: str
             factor = min(work.size) // min_side
             if factor >= 2:
                 work = work.reduce(factor)
+            import numpy as np
+
             return np.asarray(work)
         except DECODE_ERRORS as exc:
             raise CorruptInputError(f"image data cannot be decoded: {exc}") from None

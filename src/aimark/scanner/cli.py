@@ -12,7 +12,6 @@ from typing import Any
 from aimark.errors import MissingExtraError
 from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
-from aimark.scanner.run import ScanRun
 from aimark.scanner.worker import KINDS
 from aimark.watermark.image import SCHEMES
 
@@ -185,6 +184,8 @@ def _print_line(report: Any) -> None:
 
 def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
     """Run ``aimark scan`` with parsed arguments; returns the exit code."""
+    from aimark.scanner.run import ScanRun  # the run's processes and numpy: scanning only
+
     if args.workers is not None and args.workers < 0:
         raise usage_error("--workers must be 0 or more")
     to_stdout = args.output == "-"

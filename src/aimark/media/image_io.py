@@ -371,8 +371,8 @@ def decode_luma(data: bytes, limits: Limits | None = None, *, min_side: int = 51
     """The first frame's luma (uint8 (H, W)), decoded no larger than a watermark detector
     needs: JPEG in libjpeg's draft mode (DCT scaling by 1/2, 1/4 or 1/8, the Y channel alone
     for colour JPEGs) and other formats reduced by an integer factor, keeping the short side
-    at least ``min_side``. 16-bit
-    images keep their precision (a (H, W) or (H, W, C) uint16 array at full size).
+    at least ``min_side``. 16-bit images keep their precision (a (H, W) or (H, W, C) uint16
+    array at full size).
 
     Raises:
         CorruptInputError, ImageTooLargeError, UnsupportedFormatError, MissingExtraError.

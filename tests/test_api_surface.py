@@ -22,12 +22,14 @@ SRC = Path(aimark.__file__).parent
 
 def test_all_is_sorted_and_is_exactly_the_public_names():
     """``aimark.__all__`` is the public surface: every public name the package holds (its
-    submodules aside) is listed, and every listed name exists."""
+    submodules aside) is listed, and every listed name exists. The package loads its names on
+    first use (PEP 562), so they are collected through ``dir()`` and resolved, not read from
+    ``vars()``, which holds only those used so far."""
     assert list(aimark.__all__) == sorted(aimark.__all__)
     public = {
         name
-        for name, value in vars(aimark).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        for name in dir(aimark)
+        if not name.startswith("_") and not isinstance(getattr(aimark, name), types.ModuleType)
     }
     assert set(aimark.__all__) - {"__version__"} == public
     assert hasattr(aimark, "__version__") and "__version__" in aimark.__all__
@@ -264,3 +266,38 @@ def test_the_server_extra_is_needed_only_to_serve():
     assert out.stdout.strip() == "[]"
     assert out.returncode == 4, out.stderr
     assert "pip install 'aimark[server]'" in out.stderr and "Traceback" not in out.stderr
+
+
+_VERIFY_AND_LIST = """
+import runpy, sys
+sys.argv = ["aimark", "verify", sys.argv[1]]
+try:
+    runpy.run_module("aimark", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    code = exc.code
+heavy = ("numpy", "cryptography", "urllib.request", "aimark._labeler", "aimark.repository",
+         "aimark.scanner.run", "aimark.watermark.image._api", "aimark.watermark.public")
+print(sorted(m for m in heavy if m in sys.modules), code)
+"""
+
+
+def test_import_aimark_loads_nothing_but_the_package():
+    """The public names load on first use (PEP 562): ``import aimark`` alone is cheap."""
+    code = "import sys, aimark; print(sorted(m for m in sys.modules if m.startswith('aimark')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['aimark', 'aimark._version']"
+
+
+def test_verifying_an_unlabelled_jpeg_loads_only_what_it_needs(tmp_path):
+    """``aimark verify`` of a JPEG without keys reads C2PA, the metadata and the header: it
+    loads neither numpy, cryptography, the watermark detectors, the labeller, the repository
+    nor the scan's processes (the start-up cost of benchmarks/bench_startup.py)."""
+    from PIL import Image
+
+    path = tmp_path / "plain.jpg"
+    Image.new("RGB", (64, 48), "gray").save(path)
+    code = _VERIFY_AND_LIST
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[] 2", out.stdout + out.stderr

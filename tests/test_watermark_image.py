@@ -504,3 +504,33 @@ def test_the_survival_check_agrees_with_a_full_size_round_trip():
     full = detect(_jpeg(marked, 75), GOLDEN_KEY)
     assert quick.survived and full.payload == PAYLOAD
     assert quick.p_value < 1e-6 and full.p_value < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("size", "scale"), [((4001, 2999), 4), ((2048, 1536), 2), ((1023, 767), 1)]
+)
+def test_jpeg_luma_is_decoded_as_luma_at_the_smallest_dct_scale(size, scale, monkeypatch):
+    """The detector's decode asks libjpeg for the Y channel alone (no chroma) at the largest
+    DCT scale that keeps the short side at least 512 px: 1/4 for 4001x2999, which asking for
+    the size rounded up turned into 1/2."""
+    from PIL import JpegImagePlugin
+
+    from aimark.media import image_io
+
+    drafts = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def draft(self, mode, requested):  # type: ignore[no-untyped-def]
+        result = original(self, mode, requested)
+        drafts.append((mode, self.decoderconfig[0]))
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 90)).save(buf, "JPEG", quality=95)
+    luma = image_io.decode_luma(buf.getvalue())
+    assert drafts == [("L", scale)]
+    assert luma.shape == (-(-size[1] // scale), -(-size[0] // scale))
+    with Image.open(io.BytesIO(buf.getvalue())) as im:
+        converted = im.convert("L").getpixel((size[0] // 2, size[1] // 2))
+    assert abs(int(luma[luma.shape[0] // 2, luma.shape[1] // 2]) - converted) <= 2

@@ -13,52 +13,108 @@ Example:
     True
 """
 
-from aimark._api import label_image, label_media, label_text, scan, verify
-from aimark._labeler import Labeler, LabelResult, LabelWarning
-from aimark._verifier import Verifier
+import importlib as _importlib
+import typing as _typing
+
 from aimark._version import __version__
-from aimark.credentials import (
-    Credentials,
-    DevCredentials,
-    SigningAlg,
-    create_dev_credentials,
-)
-from aimark.errors import (
-    AimarkError,
-    CorruptInputError,
-    CredentialsError,
-    EmptyInputError,
-    ImageTooLargeError,
-    InputError,
-    ManifestError,
-    MissingExtraError,
-    OutputError,
-    SigningError,
-    UnsupportedFormatError,
-    WatermarkKeyError,
-)
-from aimark.generator import Generator
-from aimark.keys import WatermarkKey
-from aimark.media.formats import MediaFormat
-from aimark.media.limits import Limits
-from aimark.media.sniff import ImageFormat
-from aimark.metadata.digital_source_type import DigitalSourceType
-from aimark.metadata.tc260 import TC260Label
-from aimark.report import (
-    Action,
-    Backing,
-    C2paResult,
-    C2paState,
-    Failure,
-    FileInfo,
-    MediaInfo,
-    MetadataResult,
-    Report,
-    Signer,
-    Status,
-    Verdict,
-)
-from aimark.trust import AnchorSet, TrustAnchors
+
+if _typing.TYPE_CHECKING:  # what the names below resolve to; imported on first use (PEP 562)
+    from aimark._api import label_image, label_media, label_text, scan, verify
+    from aimark._labeler import Labeler, LabelResult, LabelWarning
+    from aimark._verifier import Verifier
+    from aimark.credentials import (
+        Credentials,
+        DevCredentials,
+        SigningAlg,
+        create_dev_credentials,
+    )
+    from aimark.errors import (
+        AimarkError,
+        CorruptInputError,
+        CredentialsError,
+        EmptyInputError,
+        ImageTooLargeError,
+        InputError,
+        ManifestError,
+        MissingExtraError,
+        OutputError,
+        SigningError,
+        UnsupportedFormatError,
+        WatermarkKeyError,
+    )
+    from aimark.generator import Generator
+    from aimark.keys import WatermarkKey
+    from aimark.media.formats import MediaFormat
+    from aimark.media.limits import Limits
+    from aimark.media.sniff import ImageFormat
+    from aimark.metadata.digital_source_type import DigitalSourceType
+    from aimark.metadata.tc260 import TC260Label
+    from aimark.report import (
+        Action,
+        Backing,
+        C2paResult,
+        C2paState,
+        Failure,
+        FileInfo,
+        MediaInfo,
+        MetadataResult,
+        Report,
+        Signer,
+        Status,
+        Verdict,
+    )
+    from aimark.trust import AnchorSet, TrustAnchors
+
+# each public name and the module that defines it: ``import aimark`` loads none of them, so a
+# command that verifies a JPEG does not pay for numpy, cryptography or the watermark
+_LAZY = {
+    "Action": "aimark.report",
+    "AimarkError": "aimark.errors",
+    "AnchorSet": "aimark.trust",
+    "Backing": "aimark.report",
+    "C2paResult": "aimark.report",
+    "C2paState": "aimark.report",
+    "CorruptInputError": "aimark.errors",
+    "Credentials": "aimark.credentials",
+    "CredentialsError": "aimark.errors",
+    "DevCredentials": "aimark.credentials",
+    "DigitalSourceType": "aimark.metadata.digital_source_type",
+    "EmptyInputError": "aimark.errors",
+    "Failure": "aimark.report",
+    "FileInfo": "aimark.report",
+    "Generator": "aimark.generator",
+    "ImageFormat": "aimark.media.sniff",
+    "ImageTooLargeError": "aimark.errors",
+    "InputError": "aimark.errors",
+    "LabelResult": "aimark._labeler",
+    "LabelWarning": "aimark._labeler",
+    "Labeler": "aimark._labeler",
+    "Limits": "aimark.media.limits",
+    "ManifestError": "aimark.errors",
+    "MediaFormat": "aimark.media.formats",
+    "MediaInfo": "aimark.report",
+    "MetadataResult": "aimark.report",
+    "MissingExtraError": "aimark.errors",
+    "OutputError": "aimark.errors",
+    "Report": "aimark.report",
+    "Signer": "aimark.report",
+    "SigningAlg": "aimark.credentials",
+    "SigningError": "aimark.errors",
+    "Status": "aimark.report",
+    "TC260Label": "aimark.metadata.tc260",
+    "TrustAnchors": "aimark.trust",
+    "UnsupportedFormatError": "aimark.errors",
+    "Verdict": "aimark.report",
+    "Verifier": "aimark._verifier",
+    "WatermarkKey": "aimark.keys",
+    "WatermarkKeyError": "aimark.errors",
+    "create_dev_credentials": "aimark.credentials",
+    "label_image": "aimark._api",
+    "label_media": "aimark._api",
+    "label_text": "aimark._api",
+    "scan": "aimark._api",
+    "verify": "aimark._api",
+}
 
 __all__ = [
     "Action",
@@ -109,3 +165,24 @@ __all__ = [
     "scan",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """A public name, imported from its module on first use; or a submodule (``aimark.errors``
+    without importing it first works, as it did when this package imported everything)."""
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(_importlib.import_module(module), name)
+        globals()[name] = value  # resolved once
+        return value
+    if not name.startswith("__"):
+        try:
+            return _importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

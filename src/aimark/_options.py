@@ -15,11 +15,13 @@ Example:
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from aimark._verifier import Verifier
-from aimark.keys import WatermarkKey
 from aimark.media.limits import Limits
-from aimark.watermark.image import SCHEMES
+from aimark.watermark.image._names import SCHEMES
+
+if TYPE_CHECKING:
+    from aimark._verifier import Verifier
 
 __all__ = [
     "add_limit_options",
@@ -70,6 +72,9 @@ def add_verifier_options(parser: argparse.ArgumentParser) -> None:
 
 def verifier_from_args(args: argparse.Namespace, usage_error: type[Exception]) -> Verifier:
     """The :class:`~aimark.Verifier` that :func:`add_verifier_options` described."""
+    from aimark._verifier import Verifier  # the verification itself: only when one runs
+    from aimark.keys import WatermarkKey
+
     return Verifier(
         trust=args.trust or None,
         limits=limits_from_args(args, usage_error),

@@ -11,15 +11,20 @@ Example:
 
 from __future__ import annotations
 
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from aimark.errors import CredentialsError
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = ["load_certificates"]
 
 
 def load_certificates(pem: bytes) -> list[x509.Certificate]:
     """Every certificate in ``pem``, in order; :class:`CredentialsError` if none or invalid."""
+    from cryptography import x509  # here, not above: only what reads a certificate loads it
+
     try:
         certs = x509.load_pem_x509_certificates(pem)
     except ValueError as exc:

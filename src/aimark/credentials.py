@@ -18,17 +18,17 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
-
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typing import TYPE_CHECKING, Union
 
 from aimark._pem import load_certificates
 from aimark.errors import CredentialsError, InputError
 from aimark.media.source import read_config_file
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# cryptography is imported where a key or a certificate is handled: verifying a file, or
+# building the CLI's parser (which lists the algorithms), does not load it
 
 __all__ = [
     "Credentials",
@@ -51,6 +51,8 @@ class SigningAlg(str, enum.Enum):
 
 
 def _alg_for_key(key: object) -> SigningAlg:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         by_curve = {
             "secp256r1": SigningAlg.ES256,
@@ -71,12 +73,16 @@ def _alg_for_key(key: object) -> SigningAlg:
 
 
 def _public_der(key: object) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(  # type: ignore[attr-defined]
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
 def _check_leaf(leaf: x509.Certificate, now: dt.datetime) -> None:
+    from cryptography import x509
+
     subject = leaf.subject.rfc4514_string()
     if leaf.not_valid_after_utc < now:
         raise CredentialsError(
@@ -132,6 +138,9 @@ class Credentials:
     ) -> Credentials:
         """Load a PEM chain and a PEM private key (PKCS#8, SEC1 or PKCS#1; encrypted with
         ``password`` if needed). The algorithm follows from the key type."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+
         chain = cert_chain.encode() if isinstance(cert_chain, str) else bytes(cert_chain)
         key_pem = private_key.encode() if isinstance(private_key, str) else bytes(private_key)
         certs = load_certificates(chain)
@@ -202,6 +211,9 @@ def sign_with_key(private_key_pem: bytes, alg: SigningAlg) -> Callable[[bytes], 
 
     Useful for tests and as a model for HSM/KMS integrations.
     """
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
     key = serialization.load_pem_private_key(private_key_pem, password=None)
 
     def sign(data: bytes) -> bytes:
@@ -240,6 +252,8 @@ class DevCredentials:
 
 
 def _new_key(alg: SigningAlg):
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     if alg is SigningAlg.ES256:
         return ec.generate_private_key(ec.SECP256R1())
     if alg is SigningAlg.ES384:
@@ -252,6 +266,9 @@ def _new_key(alg: SigningAlg):
 
 
 def _name(common_name: str, organization: str) -> x509.Name:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
@@ -262,6 +279,11 @@ def _name(common_name: str, organization: str) -> x509.Name:
 
 
 def _issue(subject, subject_key, issuer, issuer_key, *, ca: bool, path_len, days: int):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
     now = dt.datetime.now(dt.timezone.utc)
     usage = dict.fromkeys(
         (
@@ -328,6 +350,9 @@ def create_dev_credentials(
     Raises:
         CredentialsError: the files exist and ``overwrite`` is false.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     alg = SigningAlg(alg.lower() if isinstance(alg, str) else alg)
     out = Path(directory)
     if not out.is_dir():

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import os
-import secrets
 from pathlib import Path
 
 from aimark.errors import InputError, WatermarkKeyError
@@ -27,6 +24,9 @@ from aimark.media.source import read_config_file
 __all__ = ["WatermarkKey", "content_id_for", "payload_for"]
 
 _HEADER = "aimark-watermark-key-v1"
+
+# hashlib, hmac and secrets are imported where a key is used: loading OpenSSL's hashes is a
+# few milliseconds that ``aimark verify`` without keys does not spend
 
 
 class WatermarkKey:
@@ -46,11 +46,15 @@ class WatermarkKey:
     @classmethod
     def generate(cls) -> WatermarkKey:
         """A fresh key from the operating system's CSPRNG."""
+        import secrets
+
         return cls(secrets.token_bytes(32))
 
     @property
     def key_id(self) -> str:
         """A short public identifier (16 hex digits); reveals nothing about the secret."""
+        import hashlib
+
         return hashlib.sha256(b"aimark key id\x00" + self._secret).hexdigest()[:16]
 
     def derive(self, label: str, n: int) -> bytes:
@@ -58,6 +62,9 @@ class WatermarkKey:
 
         Stable across platforms and versions: watermark patterns depend on it.
         """
+        import hashlib
+        import hmac
+
         seed = hmac.new(self._secret, label.encode(), hashlib.sha256).digest()
         return hashlib.shake_256(seed).digest(n)
 
@@ -106,6 +113,8 @@ class WatermarkKey:
         return cls.from_text(value)
 
     def __eq__(self, other: object) -> bool:
+        import hmac
+
         return isinstance(other, WatermarkKey) and hmac.compare_digest(self._secret, other._secret)
 
     def __hash__(self) -> int:
@@ -134,10 +143,14 @@ def payload_for(content_id: str | None) -> int:
         True
     """
     if content_id is None:
+        import secrets
+
         return secrets.randbits(64)
     if content_id.startswith("urn:aimark:") and len(content_id) == 27:
         try:
             return int(content_id[11:], 16)
         except ValueError:
             pass
+    import hashlib
+
     return int.from_bytes(hashlib.sha256(content_id.encode()).digest()[:8], "big")

@@ -18,14 +18,16 @@ import dataclasses
 import enum
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aimark._display import json_text
 from aimark._version import __version__
 from aimark.compliance import Compliance, assess
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.markers import Marker
-from aimark.watermark.public import PublicDetection
+
+if TYPE_CHECKING:  # an annotation only: the public watermark's detector loads numpy
+    from aimark.watermark.public import PublicDetection
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -21,22 +21,24 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from typing import TYPE_CHECKING, Any, Union
 
 from aimark._pem import load_certificates
 from aimark.errors import CredentialsError, InputError
 from aimark.media.output import write_atomic
 from aimark.media.source import read_config_file
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# cryptography and urllib are imported where anchors are parsed or fetched: a verifier with no
+# anchors (or none loaded yet) does not load them
 
 __all__ = [
     "C2PA_TRUST_LIST",
@@ -239,6 +241,8 @@ def update(kind: str, source: str) -> Path:
         if source.startswith("http://"):
             raise CredentialsError("refusing a plain http:// URL for a trust list; use https://")
         try:
+            import urllib.request
+
             with urllib.request.urlopen(source, timeout=_TIMEOUT) as resp:
                 data = resp.read(_MAX_LIST + 1)
         except OSError as exc:
@@ -284,6 +288,8 @@ class AnchorSet:
 
     @classmethod
     def from_pem(cls, pem: bytes | str, name: str, *, official: bool = False) -> AnchorSet:
+        from cryptography.hazmat.primitives import serialization
+
         raw = pem.encode() if isinstance(pem, str) else bytes(pem)
         certs = load_certificates(raw)
         text = "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
@@ -298,6 +304,8 @@ class AnchorSet:
 
 def _is_root(cert: x509.Certificate) -> bool:
     """Self-signed (subject = issuer) and marked as a CA."""
+    from cryptography import x509
+
     try:
         ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:

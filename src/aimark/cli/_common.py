@@ -9,15 +9,17 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from aimark.credentials import Credentials
 from aimark.errors import InputError
 from aimark.media.formats import media_kind
 from aimark.media.source import read_config_file
-from aimark.metadata.tc260 import TC260Label
 from aimark.report import Status
 from aimark.scanner.walk import FileRef, WalkOptions, walk
+
+if TYPE_CHECKING:  # loaded by the commands that sign, not by the parser
+    from aimark.credentials import Credentials
+    from aimark.metadata.tc260 import TC260Label
 
 __all__ = [
     "EXIT",
@@ -141,6 +143,8 @@ def load_credentials(args: argparse.Namespace) -> Credentials:
         if value is None:
             raise UsageError(f"${args.key_password_env} is not set")
         password = value.encode()
+    from aimark.credentials import Credentials
+
     return Credentials.from_pem(cert, key, password=password, tsa_url=args.tsa_url)
 
 
@@ -164,6 +168,8 @@ def tc260_label(args: argparse.Namespace) -> TC260Label | None:
         if args.tc260_produce_id:
             raise UsageError("--tc260-produce-id needs --tc260-producer")
         return None
+    from aimark.metadata.tc260 import TC260Label
+
     try:
         return TC260Label(producer=args.tc260_producer, produce_id=args.tc260_produce_id or "")
     except (TypeError, ValueError) as exc:

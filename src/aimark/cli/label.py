@@ -8,7 +8,6 @@ import sys
 import warnings
 from pathlib import Path
 
-from aimark._labeler import Labeler
 from aimark._options import add_limit_options, limits_from_args
 from aimark.cli._common import (
     UsageError,
@@ -110,6 +109,8 @@ def run_command(args: argparse.Namespace) -> int:
         read_option_file("--watermark-key", args.watermark_key)
     wm_key = WatermarkKey.load(args.watermark_key) if args.watermark_key else None
     tc260 = tc260_label(args)
+    from aimark._labeler import Labeler  # numpy, Pillow, the watermark: labelling only
+
     labeler = Labeler(
         creds,
         generator=generator,

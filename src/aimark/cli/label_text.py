@@ -8,7 +8,6 @@ import sys
 import uuid
 from pathlib import Path
 
-from aimark._labeler import Labeler
 from aimark.cli._common import UsageError, add_signing_args, load_credentials, tc260_label
 from aimark.errors import AimarkError, InputError
 from aimark.media.output import same_file, write_atomic
@@ -74,6 +73,8 @@ def run_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     generator = (args.model, args.model_version) if args.model_version else (args.model, None)
+    from aimark._labeler import Labeler  # numpy, Pillow, the watermark: labelling only
+
     labeler = Labeler(
         creds, generator=generator, source_type=source_type, allow_training=args.allow_training
     )

@@ -32,7 +32,6 @@ Example:
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -72,7 +71,7 @@ _KNOWN_EXCLUSION_FAILURE = (
     _HASH_MISMATCH,
     "data hash exclusion does not match the manifest location in the asset",
 )
-_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_HASHES = ("sha256", "sha384", "sha512")  # hashlib names; hashlib loads when a text is checked
 
 
 def wrapper_byte_length(store_size: int) -> int:
@@ -194,6 +193,8 @@ def sign_text(signer: ManifestSigner, text: str, definition: dict[str, Any]) -> 
         raise ValueError("the text already carries a C2PA wrapper")
     nfc = unicodedata.normalize("NFC", text)
     body = nfc.encode("utf-8")
+    import hashlib
+
     digest = list(hashlib.sha256(body).digest())
 
     def binding(store_size: int) -> dict[str, Any]:
@@ -241,7 +242,9 @@ def check_binding(store: dict[str, Any], data: bytes, wrapper: Wrapper) -> Failu
             f"the signed exclusion {ranges} is not the wrapper's byte range {[where]}: "
             "text was added or removed before the wrapper, or the wrapper was changed",
         )
-    h = _HASHES[alg]()
+    import hashlib
+
+    h = hashlib.new(alg)
     h.update(data[: where[0]])
     h.update(data[where[0] + where[1] :])
     if _hash_value(dh.get("hash")) != h.digest():

@@ -22,8 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from PIL import Image, JpegImagePlugin, TiffImagePlugin, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from aimark.errors import (
     CorruptInputError,
@@ -290,6 +289,8 @@ def rewrite_tiff_metadata(
             tags = dict(im.tag_v2)  # type: ignore[attr-defined]
         except DECODE_ERRORS as exc:
             raise CorruptInputError(f"TIFF cannot be decoded: {exc}") from None
+    from PIL import TiffImagePlugin  # TIFF output only
+
     ifd = TiffImagePlugin.ImageFileDirectory_v2()
     for tag in (270, 271, 272, 306, 315, 33432):  # description, make, model, date, artist, (c)
         if tag in tags:
@@ -357,6 +358,8 @@ def decode(data: bytes, limits: Limits | None = None) -> Decoded:
                 work = im.convert(
                     "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"
                 )
+            import numpy as np  # here: probing and reading metadata never need it
+
             pixels = np.array(work)
             mode = work.mode
         except DECODE_ERRORS as exc:
@@ -366,9 +369,10 @@ def decode(data: bytes, limits: Limits | None = None) -> Decoded:
 
 def decode_luma(data: bytes, limits: Limits | None = None, *, min_side: int = 512) -> Any:
     """The first frame's luma (uint8 (H, W)), decoded no larger than a watermark detector
-    needs: JPEG in libjpeg's draft mode (DCT scaling by 1/2, 1/4 or 1/8) and other formats
-    reduced by an integer factor, keeping the short side at least ``min_side``. 16-bit
-    images keep their precision (a (H, W) or (H, W, C) uint16 array at full size).
+    needs: JPEG in libjpeg's draft mode (DCT scaling by 1/2, 1/4 or 1/8, the Y channel alone
+    for colour JPEGs) and other formats reduced by an integer factor, keeping the short side
+    at least ``min_side``. 16-bit images keep their precision (a (H, W) or (H, W, C) uint16
+    array at full size).
 
     Raises:
         CorruptInputError, ImageTooLargeError, UnsupportedFormatError, MissingExtraError.
@@ -394,13 +398,17 @@ def _decode_reduced(data: bytes, limits: Limits | None, min_side: int, mode: str
             if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
                 pass  # keep the precision: decode in full below
             elif im.format == "JPEG" and im.mode in ("L", "RGB", "CMYK", "YCbCr"):
+                # libjpeg scales the DCT by 1/2, 1/4 or 1/8 (rounding the size up) and, for
+                # luma, outputs the Y channel alone: no chroma upsampling, no colour conversion
                 w, h = im.size
                 scale = 1
-                while scale < 8 and min(w, h) // (scale * 2) >= min_side:
+                while scale < 8 and -(-min(w, h) // (scale * 2)) >= min_side:
                     scale *= 2
-                if scale > 1:
-                    draft = "L" if im.mode == "L" and mode == "L" else "RGB"
-                    im.draft(draft, (-(-w // scale), -(-h // scale)))
+                luma = mode == "L" and im.mode in ("L", "RGB")
+                if scale > 1 or luma:
+                    # Pillow takes the largest scale that the size asked for divides into
+                    # (w // size): asked for w / scale rounded up, it would fall a step short
+                    im.draft("L" if luma else "RGB", (w // scale, h // scale))
             im.load()
             if im.mode not in ("L", "RGB", "RGBA", "P", "LA", "CMYK", "YCbCr", "1", "PA"):
                 return decode(data, limits).pixels
@@ -408,6 +416,8 @@ def _decode_reduced(data: bytes, limits: Limits | None, min_side: int, mode: str
             factor = min(work.size) // min_side
             if factor >= 2:
                 work = work.reduce(factor)
+            import numpy as np
+
             return np.asarray(work)
         except DECODE_ERRORS as exc:
             raise CorruptInputError(f"image data cannot be decoded: {exc}") from None

@@ -17,7 +17,6 @@ import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape
 
 from aimark.errors import CorruptInputError
 
@@ -116,6 +115,12 @@ def _strip_packet(packet: bytes) -> bytes:
     return packet.strip(b"\x00 \t\r\n")
 
 
+def _escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as XML entities (as ``xml.sax.saxutils.escape``, which would
+    import urllib.request and http.client with it)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
 def _parse(packet: bytes) -> ET.Element:
     _check_safe(packet)
     try:
@@ -172,7 +177,7 @@ def build_xmp(label: XmpLabel) -> bytes:
         ("plus:DataMining", label.data_mining),
         ("TC260:AIGC", label.tc260_aigc),
     ]
-    body = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in props if v)
+    body = "".join(f"<{k}>{_escape(v)}</{k}>" for k, v in props if v)
     names = ("x", "rdf", "Iptc4xmpExt", "xmp", "xmpMM", "plus") + (
         ("TC260",) if label.tc260_aigc else ()
     )

@@ -11,7 +11,6 @@ from typing import Any
 
 from aimark._options import add_verifier_options, verifier_from_args
 from aimark.errors import MissingExtraError
-from aimark.scanner.run import ScanRun
 from aimark.scanner.worker import KINDS
 
 __all__ = ["add_parser", "run_command"]
@@ -122,6 +121,8 @@ def _print_line(report: Any) -> None:
 
 def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
     """Run ``aimark scan`` with parsed arguments; returns the exit code."""
+    from aimark.scanner.run import ScanRun  # the run's processes and numpy: scanning only
+
     if args.workers is not None and args.workers < 0:
         raise usage_error("--workers must be 0 or more")
     to_stdout = args.output == "-"

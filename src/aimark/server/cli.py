@@ -7,18 +7,12 @@ import argparse
 import logging
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aimark.errors import InputError, MissingExtraError
-from aimark.server.config import ServerSettings
-from aimark.server.connections import (
-    ConnectionGuard,
-    connection_budget,
-    guarded_protocol,
-    guarded_server,
-    install_log_rate_limit,
-    raise_open_file_limit,
-)
+
+if TYPE_CHECKING:
+    from aimark.server.config import ServerSettings
 
 __all__ = ["add_parser", "run_command"]
 
@@ -114,6 +108,8 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> ServerSettings:
     """The environment's settings with the command line's options on top."""
+    from aimark.server.config import ServerSettings  # serving only: not to build the parser
+
     s = ServerSettings.from_env()
     if args.trust:
         s.trust = args.trust
@@ -145,6 +141,15 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
     """Run ``aimark serve`` with parsed arguments; returns the exit code."""
     if not 0 <= args.port <= 65535:
         raise usage_error("--port must be 0 to 65535")
+    from aimark.server.connections import (
+        ConnectionGuard,
+        connection_budget,
+        guarded_protocol,
+        guarded_server,
+        install_log_rate_limit,
+        raise_open_file_limit,
+    )
+
     settings = settings_from_args(args)
     # before anything opens files: more descriptors for connections, and a bound that fits
     open_files = raise_open_file_limit()

@@ -10,15 +10,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.keys import WatermarkKey, content_id_for
 from aimark.report import WatermarkResult
 from aimark.verification.pixels import Pixels
-from aimark.watermark.image import DEFAULT_THRESHOLD, SCHEMES, detect_batch
-from aimark.watermark.public import PublicDetection, detect_public
+from aimark.watermark.image import DEFAULT_THRESHOLD, SCHEMES
+
+if TYPE_CHECKING:
+    from aimark.watermark.public import PublicDetection
 
 __all__ = ["read_watermark"]
 
@@ -41,11 +42,16 @@ def read_watermark(
         array = pixels.get()
     except (InputError, MissingExtraError) as exc:
         return WatermarkResult(checked=False, keys=ids, status=f"undecodable: {exc}")
+    # the detectors (numpy, the schemes) load here, when there are pixels to look at
     found_public: tuple[PublicDetection, ...] = ()
-    if public and array.ndim == 3 and array.dtype == np.uint8:
+    if public and array.ndim == 3 and array.dtype.name == "uint8":
+        from aimark.watermark.public import detect_public
+
         found_public = tuple(detect_public(array))
     if not keys:
         return WatermarkResult(checked=True, status="no keys given", public=found_public)
+    from aimark.watermark.image import detect_batch
+
     found = detect_batch([array], list(keys), threshold=threshold, schemes=schemes)
     best_i = min(range(len(found)), key=lambda i: (not found[i].detected, found[i].p_value))
     best = found[best_i]

@@ -11,19 +11,37 @@ Each scheme is one package under ``_schemes/`` behind the interface of
 ``_api.py`` read.
 """
 
-from aimark.watermark.image._api import (
-    MIN_SIZE,
-    SCHEME_ID,
-    SCHEMES,
-    SurvivalCheck,
-    check_survival,
-    detect,
-    detect_batch,
-    embed,
-    period_for,
-)
-from aimark.watermark.image._common.code import PAYLOAD_BITS
-from aimark.watermark.image._common.scheme import DEFAULT_STRENGTH, DEFAULT_THRESHOLD, Detection
+import importlib as _importlib
+import typing as _typing
+
+from aimark.watermark.image._names import DEFAULT_STRENGTH, DEFAULT_THRESHOLD, SCHEME_ID, SCHEMES
+
+if _typing.TYPE_CHECKING:
+    from aimark.watermark.image._api import (
+        MIN_SIZE,
+        SurvivalCheck,
+        check_survival,
+        detect,
+        detect_batch,
+        embed,
+        period_for,
+    )
+    from aimark.watermark.image._common.code import PAYLOAD_BITS
+    from aimark.watermark.image._common.scheme import Detection
+
+# the verbs load numpy and the schemes on first use (PEP 562): naming the schemes, as the CLI's
+# parser and the Verifier's defaults do, loads neither
+_LAZY = {
+    "Detection": "aimark.watermark.image._common.scheme",
+    "MIN_SIZE": "aimark.watermark.image._api",
+    "PAYLOAD_BITS": "aimark.watermark.image._common.code",
+    "SurvivalCheck": "aimark.watermark.image._api",
+    "check_survival": "aimark.watermark.image._api",
+    "detect": "aimark.watermark.image._api",
+    "detect_batch": "aimark.watermark.image._api",
+    "embed": "aimark.watermark.image._api",
+    "period_for": "aimark.watermark.image._api",
+}
 
 __all__ = [
     "DEFAULT_STRENGTH",
@@ -40,3 +58,22 @@ __all__ = [
     "embed",
     "period_for",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(_importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("__"):  # a submodule not imported yet, as when all were
+        try:
+            return _importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

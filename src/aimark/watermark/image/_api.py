@@ -36,6 +36,7 @@ from aimark.watermark.image._common.scheme import (
     check_key,
     check_payload,
 )
+from aimark.watermark.image._names import SCHEME_ID, SCHEMES  # registry.ids(), built in
 
 __all__ = [
     "MIN_SIZE",
@@ -49,8 +50,6 @@ __all__ = [
     "period_for",
 ]
 
-SCHEMES = registry.ids()  # detected by default, newest first
-SCHEME_ID = SCHEMES[0]  # embedded by default
 MIN_SIZE = registry.get(SCHEME_ID).min_size
 
 

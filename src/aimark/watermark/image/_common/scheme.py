@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from aimark.keys import WatermarkKey
+from aimark.watermark.image._names import DEFAULT_STRENGTH, DEFAULT_THRESHOLD
 
 __all__ = [
     "DEFAULT_STRENGTH",
@@ -30,9 +31,6 @@ __all__ = [
     "check_key",
     "check_payload",
 ]
-
-DEFAULT_THRESHOLD = 1e-6
-DEFAULT_STRENGTH = 1.0
 
 
 @dataclass(frozen=True)

@@ -292,8 +292,8 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="too small"):
         embed(np.zeros((1, 1, 3), np.uint8), key, 1)
     small = detect(np.zeros((1, 1, 3), np.uint8), key)
-    assert small.status == "too-small" and not small.detected
-    assert detect(np.zeros((MIN_SIZE - 1, 500), np.uint8), key).status == "too-small"
+    assert small.status == "inconclusive" and small.reason == "too-small" and not small.detected
+    assert detect(np.zeros((MIN_SIZE - 1, 500), np.uint8), key).reason == "too-small"
     with pytest.raises(TypeError, match="WatermarkKey"):
         detect(np.zeros((200, 200), np.uint8), b"x" * 32)
     with pytest.raises(TypeError, match="WatermarkKey"):
@@ -534,3 +534,43 @@ def test_jpeg_luma_is_decoded_as_luma_at_the_smallest_dct_scale(size, scale, mon
     with Image.open(io.BytesIO(buf.getvalue())) as im:
         converted = im.convert("L").getpixel((size[0] // 2, size[1] // 2))
     assert abs(int(luma[luma.shape[0] // 2, luma.shape[1] // 2]) - converted) <= 2
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+
+def test_a_picture_that_cannot_tell_is_inconclusive_not_absent(creds):
+    """A flat picture (no detail to hold or keep a mark) is "inconclusive: too-flat", never
+    "not-detected" and never a detection; a photo without the mark is "not-detected"; a flat
+    picture that carries the mark is still found; verify says which."""
+    flat = np.full((512, 512, 3), 200, np.uint8)
+    d = detect(flat, GOLDEN_KEY)
+    assert (d.detected, d.status, d.reason) == (False, "inconclusive", "too-flat")
+    assert d.to_dict()["reason"] == "too-flat"
+    photo = pink_image(384, 512, seed=11)
+    d = detect(photo, GOLDEN_KEY)
+    assert (d.detected, d.status, d.reason) == (False, "not-detected", None)
+    marked = detect(embed(flat, GOLDEN_KEY, PAYLOAD), GOLDEN_KEY)
+    assert marked.detected and marked.payload == PAYLOAD and marked.reason is None
+    buf = io.BytesIO()
+    Image.fromarray(flat).save(buf, "PNG")
+    report = aimark.Verifier(watermark_keys=[GOLDEN_KEY]).verify(buf.getvalue())
+    assert report.watermark.status == "inconclusive" and report.watermark.reason == "too-flat"
+    assert report.to_dict()["watermark"]["reason"] == "too-flat"
+    assert any("inconclusive" in r for r in report.verdict.reasons)
+    assert report.verdict.status.value == "not-labelled"
+
+
+def test_a_sync_without_a_payload_is_inconclusive(monkeypatch):
+    """The key's sync pattern found (p at most the threshold) but no payload decoded:
+    "inconclusive: payload-unreadable", which is not a detection."""
+    from aimark.watermark.image._schemes.v2 import detect as v2
+
+    monkeypatch.setattr(v2, "_decision", lambda tries: (1e-9, None, 0.0, 7.0))
+    d = detect(pink_image(384, 512, seed=12), GOLDEN_KEY, schemes=[SCHEME_ID])
+    assert (d.detected, d.status, d.reason, d.payload) == (
+        False,
+        "inconclusive",
+        "payload-unreadable",
+        None,
+    )

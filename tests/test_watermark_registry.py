@@ -87,7 +87,7 @@ def test_a_registered_scheme_is_embedded_and_detected(fake):
     assert found.detected and found.scheme == FAKE_ID and found.payload == 0x5A
     assert not missed.detected and fake.analysed == 1
     # too small for the fake scheme
-    assert detect(image[:32], KEY, schemes=[FAKE_ID]).status == "too-small"
+    assert detect(image[:32], KEY, schemes=[FAKE_ID]).reason == "too-small"
 
 
 def test_unregistered_is_gone():

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # an annotation only: the public watermark's detector loads n
     from aimark.watermark.public import PublicDetection
 
 __all__ = [
+    "INCONCLUSIVE_REASONS",
     "SCHEMA_VERSION",
     "Action",
     "Backing",
@@ -273,9 +274,22 @@ class MetadataResult:
         }
 
 
+#: Why a watermark answer can be inconclusive, in words (the CLI, the page and the reasons).
+INCONCLUSIVE_REASONS: dict[str, str] = {
+    "too-small": "the picture is too small to carry the mark",
+    "too-flat": "the picture has almost no detail: it cannot carry a mark, or has lost it",
+    "payload-unreadable": "the key's sync pattern is there, but the payload could not be read",
+}
+
+
 @dataclass(frozen=True)
 class WatermarkResult:
     """The invisible-watermark layer, checked with the keys the caller gave.
+
+    ``status`` is "detected", "not-detected" (the picture could carry the mark and does not),
+    "inconclusive" (it cannot be told: ``reason`` says why, one of
+    :data:`INCONCLUSIVE_REASONS`), "no keys given", "undecodable: ...", "not-checked", or why
+    the layer does not apply (text, video).
 
     ``to_dict(include_scores=False)`` leaves out every graded number (the raw sync
     ``score``, ``p_value`` and ``confidence``, and the public detectors' matched bits and
@@ -296,6 +310,7 @@ class WatermarkResult:
     score: float | None = None
     status: str = "not-checked"
     public: tuple[PublicDetection, ...] = ()
+    reason: str | None = None  # why an "inconclusive" status (see INCONCLUSIVE_REASONS)
 
     @property
     def public_detected(self) -> tuple[str, ...]:
@@ -306,6 +321,7 @@ class WatermarkResult:
         d: dict[str, Any] = {
             "checked": self.checked,
             "status": self.status,
+            "reason": self.reason,
             "keys": list(self.keys),
             "detected": self.detected,
             "key_id": self.key_id,

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from aimark.report import INCONCLUSIVE_REASONS
+
 __all__ = ["C2PA_STATE", "REGIME_SHORT", "REGIME_STATUS", "STATUSES", "Wording", "as_json"]
 
 
@@ -161,4 +163,5 @@ def as_json() -> dict[str, Any]:
         "regime_short": REGIME_SHORT,
         "regime_status": REGIME_STATUS,
         "c2pa_state": {k: list(v) for k, v in C2PA_STATE.items()},
+        "inconclusive": dict(INCONCLUSIVE_REASONS),
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 from aimark._options import add_verifier_options, verifier_from_args
 from aimark.cli._common import EXIT, EXIT_INPUT, UsageError, expand_paths
 from aimark.media.sniff import ImageFormat
-from aimark.report import C2paState, Report, Status
+from aimark.report import INCONCLUSIVE_REASONS, C2paState, Report, Status
 
 __all__ = ["add_parser", "run_command"]
 
@@ -80,6 +80,9 @@ def _describe(report: Report, verbose: bool) -> list[str]:
             f"    watermark: found ({w.scheme}, key {w.key_id}, content id {w.content_id}, "
             f"p = {w.p_value:.1e})"
         )
+    elif w.keys and w.status == "inconclusive":
+        why = INCONCLUSIVE_REASONS.get(w.reason or "", w.reason or "")
+        lines.append(f"    watermark: inconclusive — {why} ({len(w.keys)} key(s) tried)")
     elif w.keys:
         lines.append(f"    watermark: {w.status} ({len(w.keys)} key(s) tried)")
     elif w.status.startswith("not applicable"):

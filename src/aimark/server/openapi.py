@@ -48,6 +48,7 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
     watermark: dict[str, Any] = {
         "checked": _BOOL,
         "status": _STR,
+        "reason": _OSTR,
         "keys": _STRS,
         "detected": _BOOL,
         "key_id": _OSTR,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.report import (
+    INCONCLUSIVE_REASONS,
     Backing,
     C2paResult,
     C2paState,
@@ -97,6 +98,9 @@ def verdict(
             reasons.append("the watermark payload differs from the manifest's soft binding")
         elif bound and wm.payload:
             reasons.append("the watermark matches the manifest's soft binding")
+    elif wm.keys and wm.status == "inconclusive":
+        why = INCONCLUSIVE_REASONS.get(wm.reason or "", wm.reason or "")
+        reasons.append(f"the watermark of the {len(wm.keys)} key(s) given is inconclusive: {why}")
     elif wm.keys:
         reasons.append(f"no watermark of the {len(wm.keys)} key(s) given ({wm.status})")
     reasons.extend(f"public invisible watermark: {n}" for n in wm.public_detected)

@@ -69,5 +69,6 @@ def read_watermark(
         threshold=best.threshold,
         score=best.score,
         status=best.status,
+        reason=best.reason,
         public=found_public,
     )

@@ -18,6 +18,7 @@
   var STATUS = (WORDING && WORDING.status) || {};
   var C2PA_STATE = (WORDING && WORDING.c2pa_state) || {};
   var REGIME_STATUS = {};
+  var INCONCLUSIVE = (WORDING && WORDING.inconclusive) || {};
   Object.keys((WORDING && WORDING.regime_status) || {}).forEach(function (k) {
     REGIME_STATUS[k] = [WORDING.regime_status[k]];
   });
@@ -648,9 +649,13 @@
   function watermarkLayer(w, isTextFile) {
     var chip;
     var tone;
+    var inconclusive = !w.detected && w.status === "inconclusive";
     if (w.detected) {
       chip = "Detected";
       tone = "watermark";
+    } else if (inconclusive) {
+      chip = "Inconclusive";
+      tone = "caution";
     } else if (w.checked && (w.keys || []).length) {
       chip = "Not detected";
       tone = "none";
@@ -662,6 +667,7 @@
     var keys = w.keys || [];
     var stateText;
     if (w.detected) stateText = "Found the watermark of one of this server\u2019s keys";
+    else if (inconclusive) stateText = "Cannot tell: " + (INCONCLUSIVE[w.reason] || String(w.reason));
     else if (w.checked && keys.length === 1) stateText = "Looked for the watermark of this server\u2019s key: not found";
     else if (w.checked && keys.length) stateText = "Looked for the watermarks of " + plural(keys.length, "key") + ": none found";
     else if (isTextFile) stateText = "Not checked: image watermarks do not apply to text";
@@ -679,7 +685,7 @@
       }
       row(L.dl, "Content id", cid);
     }
-    if (!w.detected && w.status && w.checked && w.status !== "not-detected") row(L.dl, "Detector status", w.status);
+    if (!w.detected && !inconclusive && w.status && w.checked && w.status !== "not-detected") row(L.dl, "Detector status", w.status);
     row(L.dl, "Keys tried", keys.map(mono));
     var pub = w.public || [];
     if (pub.length) {

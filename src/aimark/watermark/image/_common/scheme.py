@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -46,10 +47,13 @@ class Detection:
             (0 when no payload decoded).
         score: the best sync z-score.
         threshold: the p-value threshold used.
-        status: "detected", "not-detected", "too-small", or (``io.aimark.image.2``)
-            "unreadable": the key's sync pattern is there (p ≤ threshold) but no payload
-            decoded, which is not a detection.
+        status: "detected"; "not-detected" (the picture could carry the mark and does not);
+            or "inconclusive" where it cannot be told, never a detection: see ``reason``.
         scheme: the algorithm id of the scheme tried (``io.aimark.image.2`` or ``.1``).
+        reason: why an answer is inconclusive: "too-small" (under the scheme's minimum
+            size), "too-flat" (the picture has almost no detail: it could not carry a mark,
+            or has lost it), "payload-unreadable" (the key's sync pattern is there,
+            p ≤ threshold, but no payload decoded). None otherwise.
     """
 
     detected: bool
@@ -60,11 +64,13 @@ class Detection:
     threshold: float
     status: str
     scheme: str
+    reason: str | None = None
 
     def to_dict(self, *, include_score: bool = True) -> dict[str, object]:
         d: dict[str, object] = {
             "scheme": self.scheme,
             "status": self.status,
+            "reason": self.reason,
             "detected": self.detected,
             "p_value": self.p_value,
             "threshold": self.threshold,
@@ -76,9 +82,15 @@ class Detection:
         return d
 
     @classmethod
-    def nothing(cls, scheme: str, threshold: float, status: str = "not-detected") -> Detection:
-        """A result with nothing found (p = 1): ``status`` "not-detected" or "too-small"."""
-        return cls(False, 1.0, None, 0.0, 0.0, threshold, status, scheme)
+    def nothing(cls, scheme: str, threshold: float, reason: str | None = None) -> Detection:
+        """A result with nothing found (p = 1): "not-detected", or "inconclusive" for a
+        ``reason`` (see :attr:`reason`)."""
+        status = "not-detected" if reason is None else "inconclusive"
+        return cls(False, 1.0, None, 0.0, 0.0, threshold, status, scheme, reason)
+
+    def inconclusive(self, reason: str) -> Detection:
+        """This result, no detection, as inconclusive for ``reason``."""
+        return dataclasses.replace(self, status="inconclusive", reason=reason)
 
 
 @dataclass(frozen=True)

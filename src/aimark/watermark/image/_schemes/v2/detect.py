@@ -367,12 +367,13 @@ def detect_key(an: Analysis, key: WatermarkKey, threshold: float) -> Detection:
     if detected:
         status = "detected"
     elif p <= threshold:
-        status = "unreadable"  # the key's sync is there, the payload did not decode
+        status = "inconclusive"  # the key's sync is there, the payload did not decode
     else:
         status = "not-detected"
     if not detected:
         payload, confidence = None, 0.0
-    return Detection(detected, p, payload, confidence, z, threshold, status, SCHEME_ID)
+    reason = "payload-unreadable" if status == "inconclusive" else None
+    return Detection(detected, p, payload, confidence, z, threshold, status, SCHEME_ID, reason)
 
 
 # amplitude SNR per coded bit at which about 97 % of payloads decode (AWGN, measured)

@@ -10,7 +10,10 @@ installed), ``../shared/fixtures/photos/*`` (if present), and generator-sized im
 
 Attacks: each row of ``ATTACKS`` maps an RGB uint8 array to an RGB uint8 array. "Random" crops
 and noise are seeded by the image's shape and the row, so the same input always gives the same
-output. Crop percentages are fractions of the area kept, at the image's aspect.
+output. Crop percentages are fractions of the area kept, at the image's aspect. "brightness
+×1.3" clips the highlights (Pillow's enhancer saturates at 255): it is the highlight-clipping
+row. OpenCV (for the perspective warp, bilateral and non-local means rows) and PyWavelets (the
+wavelet row) are needed only when those rows run.
 """
 
 from __future__ import annotations
@@ -328,6 +331,88 @@ def social(a: np.ndarray) -> np.ndarray:
     return jpeg(crop(first, 0.9, "social"), 70)
 
 
+def perspective(a: np.ndarray, frac: float, salt: str) -> np.ndarray:
+    """Each corner moved by up to ``frac`` of the width / height (seeded, uniform in ±frac),
+    the quadrilateral warped back onto the same canvas (bicubic, black outside)."""
+    import cv2
+
+    h, w = a.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    jitter = _rng(a, salt).uniform(-frac, frac, (4, 2)) * np.float32([w, h])
+    m = cv2.getPerspectiveTransform(src, (src + jitter).astype(np.float32))
+    return cv2.warpPerspective(a, m, (w, h), flags=cv2.INTER_CUBIC)
+
+
+def nlm(a: np.ndarray, h: float) -> np.ndarray:
+    """OpenCV's colour non-local means (template 7, search 21), strength ``h`` for luma and
+    colour."""
+    import cv2
+
+    bgr = np.ascontiguousarray(a[..., ::-1])
+    return np.ascontiguousarray(cv2.fastNlMeansDenoisingColored(bgr, None, h, h, 7, 21)[..., ::-1])
+
+
+def bilateral(a: np.ndarray, d: int, sigma: float) -> np.ndarray:
+    import cv2
+
+    return cv2.bilateralFilter(np.ascontiguousarray(a), d, sigma, sigma)
+
+
+def wavelet_denoise(
+    a: np.ndarray, sigma: float | None = None, wavelet: str = "db2", levels: int = 3
+) -> np.ndarray:
+    """BayesShrink soft thresholding per channel and detail band (as scikit-image's
+    ``denoise_wavelet(method="BayesShrink")``): each band's threshold is sigma² / its signal
+    sigma, with the noise ``sigma`` given, or (None) estimated from the finest diagonal band
+    (median absolute value / 0.6745; on clean pictures that estimate is tiny and the filter
+    changes next to nothing)."""
+    import pywt
+
+    out = np.empty(a.shape, np.float64)
+    for c in range(a.shape[2]):
+        coeffs = pywt.wavedec2(a[..., c].astype(np.float64), wavelet, level=levels)
+        if sigma is None:
+            sigma = float(np.median(np.abs(coeffs[-1][2]))) / 0.6745
+        new: list = [coeffs[0]]
+        for bands in coeffs[1:]:
+            kept = []
+            for band in bands:
+                signal = math.sqrt(max(float(np.mean(band * band)) - sigma * sigma, 0.0))
+                t = sigma * sigma / signal if signal > 0 else float(np.max(np.abs(band)))
+                kept.append(pywt.threshold(band, t, mode="soft"))
+            new.append(tuple(kept))
+        out[..., c] = pywt.waverec2(new, wavelet)[: a.shape[0], : a.shape[1]]
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def down_up(a: np.ndarray, f: float) -> np.ndarray:
+    """Reduce by ``f`` (OpenCV's area average), then bicubic back to the original size."""
+    import cv2
+
+    h, w = a.shape[:2]
+    small = cv2.resize(a, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def _filler(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """An unmarked photo-like picture: colour noise with a 1/f amplitude spectrum."""
+    fy, fx = np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :]
+    amp = 1.0 / np.maximum(np.hypot(fy, fx), 1.0 / max(h, w))
+    out = np.empty((h, w, 3), np.float64)
+    for c in range(3):
+        spec = amp * np.exp(2j * np.pi * rng.random(amp.shape))
+        x = np.fft.irfft2(spec, (h, w))
+        out[..., c] = 128 + 48 * (x - x.mean()) / (x.std() + 1e-12)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def collage(a: np.ndarray) -> np.ndarray:
+    """The image as the left half of a canvas twice as wide; the right half another (unmarked,
+    seeded) picture of the same size."""
+    h, w = a.shape[:2]
+    return np.concatenate([a, _filler(h, w, _rng(a, "collage"))], axis=1)
+
+
 def _rot90(a: np.ndarray, k: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(a, k))
 
@@ -382,6 +467,19 @@ ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     },
     "social (1080 + JPEG 75, crop 90% + JPEG 70)": social,
     "crop 70% + resize 50% + JPEG 70": lambda a: jpeg(resize(crop(a, 0.7, "chain"), 0.5), 70),
+    # the rows of issue 21 (image watermark v3): geometry, patch denoisers, collage
+    "perspective ±4%": lambda a: perspective(a, 0.04, "perspective"),
+    "crop 30% (random)": lambda a: crop(a, 0.3, "crop 30"),
+    "crop 70% (random)": lambda a: crop(a, 0.7, "crop 70"),
+    "rotate +7° recrop": lambda a: rotate(a, 7, True),
+    "NLM h 5": lambda a: nlm(a, 5),
+    "NLM h 10": lambda a: nlm(a, 10),
+    "wavelet BayesShrink σ 8": lambda a: wavelet_denoise(a, 8.0),
+    "bilateral d 9 σ 50": lambda a: bilateral(a, 9, 50),
+    "sharpen (unsharp r 2, 200%)": lambda a: pil_filter(a, ImageFilter.UnsharpMask(2, 200, 3)),
+    "collage (left half)": collage,
+    "double JPEG 60": lambda a: jpeg(jpeg(a, 60), 60),
+    "down ×0.25 + up": lambda a: down_up(a, 0.25),
 }
 if not _avif_available():
     print("note: no AVIF encoder (Pillow or pillow_heif), row 'AVIF 50' skipped", file=sys.stderr)
@@ -415,9 +513,37 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    from skimage.metrics import structural_similarity
-
+    """Mean SSIM over the channels: scikit-image's ``structural_similarity`` (7×7 uniform
+    window, sample covariance, K1 0.01, K2 0.03), or the same computation with OpenCV's box
+    filter where scikit-image is not installed."""
+    try:
+        from skimage.metrics import structural_similarity
+    except ImportError:
+        return _ssim_cv2(a, b)
     return float(structural_similarity(a, b, channel_axis=2, data_range=255))
+
+
+def _ssim_cv2(a: np.ndarray, b: np.ndarray, win: int = 7) -> float:
+    import cv2
+
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    cov_norm = win * win / (win * win - 1)
+    pad = (win - 1) // 2
+    scores = []
+    for c in range(a.shape[2] if a.ndim == 3 else 1):
+        x = (a[..., c] if a.ndim == 3 else a).astype(np.float64)
+        y = (b[..., c] if b.ndim == 3 else b).astype(np.float64)
+
+        def mean(z: np.ndarray) -> np.ndarray:
+            return cv2.boxFilter(z, -1, (win, win), borderType=cv2.BORDER_REFLECT)
+
+        ux, uy = mean(x), mean(y)
+        vx = cov_norm * (mean(x * x) - ux * ux)
+        vy = cov_norm * (mean(y * y) - uy * uy)
+        vxy = cov_norm * (mean(x * y) - ux * uy)
+        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+        scores.append(float(s[pad:-pad, pad:-pad].mean()))
+    return float(np.mean(scores))
 
 
 class Method(Protocol):

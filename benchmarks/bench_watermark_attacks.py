@@ -46,9 +46,11 @@ import aimark.watermark.image as wm  # noqa: E402
 from _wm_corpus import (  # noqa: E402
     BENCH_KEY,
     default_scheme,
+    down_up,
     jpeg,
     load_photos,
     mark,
+    nlm,
     noise,
     psnr,
     spread,
@@ -324,17 +326,6 @@ def copy_attack(sources: list[Target], clean: list[Target], energy: float) -> li
 # ----------------------------------------------------------------------------- (c) removal
 
 
-def _nlm(a: np.ndarray, h: float) -> np.ndarray:
-    bgr = np.ascontiguousarray(a[..., ::-1])
-    return np.ascontiguousarray(cv2.fastNlMeansDenoisingColored(bgr, None, h, h, 7, 21)[..., ::-1])
-
-
-def _down_up(a: np.ndarray, f: float) -> np.ndarray:
-    h, w = a.shape[:2]
-    small = cv2.resize(a, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-
-
 REMOVALS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "none": lambda a: a,
     **{
@@ -344,13 +335,13 @@ REMOVALS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "median 5": lambda a: cv2.medianBlur(a, 5),
     "median 7": lambda a: cv2.medianBlur(a, 7),
     "bilateral d 9 σ 50": lambda a: cv2.bilateralFilter(a, 9, 50, 50),
-    **{f"non-local means h {h}": (lambda a, h=h: _nlm(a, h)) for h in (5, 10, 20)},
+    **{f"non-local means h {h}": (lambda a, h=h: nlm(a, h)) for h in (5, 10, 20)},
     "JPEG 20": lambda a: jpeg(a, 20),
     "JPEG 10": lambda a: jpeg(a, 10),
-    "down-up ×0.5": lambda a: _down_up(a, 0.5),
-    "down-up ×0.25": lambda a: _down_up(a, 0.25),
-    "noise σ 15 + NLM h 15": lambda a: _nlm(noise(a, 15), 15),
-    "noise σ 25 + NLM h 25": lambda a: _nlm(noise(a, 25), 25),
+    "down-up ×0.5": lambda a: down_up(a, 0.5),
+    "down-up ×0.25": lambda a: down_up(a, 0.25),
+    "noise σ 15 + NLM h 15": lambda a: nlm(noise(a, 15), 15),
+    "noise σ 25 + NLM h 25": lambda a: nlm(noise(a, 25), 25),
 }
 
 

@@ -167,22 +167,35 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _typing.Any:
-    """A public name, imported from its module on first use; or a submodule (``aimark.errors``
-    without importing it first works, as it did when this package imported everything)."""
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(_importlib.import_module(module), name)
-        globals()[name] = value  # resolved once
-        return value
-    if not name.startswith("__"):
-        try:
-            return _importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def _lazy_names(
+    package: str,
+    namespace: _typing.MutableMapping[str, _typing.Any],
+    lazy: _typing.Mapping[str, str],
+    public: _typing.Sequence[str],
+) -> tuple[_typing.Callable[[str], _typing.Any], _typing.Callable[[], list[str]]]:
+    """The ``__getattr__`` and ``__dir__`` of ``package`` (PEP 562; its ``namespace`` is
+    ``globals()``): ``lazy`` maps a public name to the module that defines it, imported on
+    first use; a submodule not imported yet resolves as an attribute. aimark.scanner and
+    aimark.watermark.image use it too (it lives here: ``import aimark`` loads nothing else)."""
+
+    def getattr_(name: str) -> _typing.Any:
+        module = lazy.get(name)
+        if module is not None:
+            value = getattr(_importlib.import_module(module), name)
+            namespace[name] = value  # resolved once
+            return value
+        if not name.startswith("__"):
+            try:
+                return _importlib.import_module(f"{package}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{package}.{name}":
+                    raise
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def dir_() -> list[str]:
+        return sorted({*namespace, *public})
+
+    return getattr_, dir_
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_names(__name__, globals(), _LAZY, __all__)

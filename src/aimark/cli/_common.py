@@ -19,6 +19,7 @@ from aimark.scanner.walk import FileRef, WalkOptions, walk
 
 if TYPE_CHECKING:  # loaded by the commands that sign, not by the parser
     from aimark.credentials import Credentials
+    from aimark.metadata.digital_source_type import DigitalSourceType
     from aimark.metadata.tc260 import TC260Label
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "load_credentials",
     "read_option_file",
     "tc260_label",
+    "what_made_it",
 ]
 
 EXIT = {
@@ -111,6 +113,18 @@ def add_signing_args(
         metavar="ID",
         help="its ProduceID (default: the content id aimark gives the file)",
     )
+
+
+def what_made_it(args: argparse.Namespace) -> tuple[tuple[str, str | None], DigitalSourceType]:
+    """The generator (``--model``, ``--model-version``) and the digital source type
+    (``--source-type``) that :func:`add_signing_args` set."""
+    from aimark.metadata.digital_source_type import DigitalSourceType
+
+    try:
+        source_type = DigitalSourceType.parse(args.source_type)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return (args.model, args.model_version or None), source_type
 
 
 def load_credentials(args: argparse.Namespace) -> Credentials:

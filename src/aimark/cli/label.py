@@ -15,6 +15,7 @@ from aimark.cli._common import (
     load_credentials,
     read_option_file,
     tc260_label,
+    what_made_it,
 )
 from aimark.errors import AimarkError, InputError, UnsupportedFormatError
 from aimark.keys import WatermarkKey
@@ -22,7 +23,6 @@ from aimark.media.formats import media_kind
 from aimark.media.output import same_file
 from aimark.media.sniff import sniff
 from aimark.media.text_io import is_text_prefix
-from aimark.metadata.digital_source_type import DigitalSourceType
 
 __all__ = ["add_parser", "run_command"]
 
@@ -100,11 +100,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Run ``aimark label`` with parsed arguments; returns the exit code."""
     creds = load_credentials(args)
-    try:
-        source_type = DigitalSourceType.parse(args.source_type)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    generator = (args.model, args.model_version) if args.model_version else (args.model, None)
+    generator, source_type = what_made_it(args)
     if args.watermark_key:
         read_option_file("--watermark-key", args.watermark_key)
     wm_key = WatermarkKey.load(args.watermark_key) if args.watermark_key else None

@@ -8,12 +8,17 @@ import sys
 import uuid
 from pathlib import Path
 
-from aimark.cli._common import UsageError, add_signing_args, load_credentials, tc260_label
+from aimark.cli._common import (
+    UsageError,
+    add_signing_args,
+    load_credentials,
+    tc260_label,
+    what_made_it,
+)
 from aimark.errors import AimarkError, InputError
 from aimark.media.output import same_file, write_atomic
 from aimark.media.source import read_source
 from aimark.media.text_io import decode_text
-from aimark.metadata.digital_source_type import DigitalSourceType
 
 __all__ = ["add_parser", "run_command"]
 
@@ -68,11 +73,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.json and to_stdout:
         raise UsageError("--json needs -o FILE or --in-place (stdout carries the text)")
     creds = load_credentials(args)
-    try:
-        source_type = DigitalSourceType.parse(args.source_type)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    generator = (args.model, args.model_version) if args.model_version else (args.model, None)
+    generator, source_type = what_made_it(args)
     from aimark._labeler import Labeler  # numpy, Pillow, the watermark: labelling only
 
     labeler = Labeler(

@@ -4,8 +4,9 @@ Modules: ``walk`` (finding files, local and fsspec), ``worker`` (one file's work
 (processes, Dask, resuming), ``writers`` / ``html`` (outputs), ``rows``, ``summary``.
 """
 
-import importlib as _importlib
 import typing as _typing
+
+from aimark import _lazy_names
 
 if _typing.TYPE_CHECKING:
     from aimark.scanner.run import ScanRun
@@ -18,20 +19,4 @@ __all__ = ["ScanRun", "ScanSummary"]
 _LAZY = {"ScanRun": "aimark.scanner.run", "ScanSummary": "aimark.scanner.summary"}
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(_importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-    if not name.startswith("__"):  # a submodule not imported yet, as when all were
-        try:
-            return _importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_names(__name__, globals(), _LAZY, __all__)

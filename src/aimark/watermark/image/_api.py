@@ -27,7 +27,7 @@ import numpy as np
 
 from aimark.keys import WatermarkKey
 from aimark.watermark.image import registry
-from aimark.watermark.image._common.arrays import as_image_array, luma8, reduced_luma
+from aimark.watermark.image._common.arrays import as_image_array, luma, luma8
 from aimark.watermark.image._common.mask import box_mean
 from aimark.watermark.image._common.scheme import (
     DEFAULT_STRENGTH,
@@ -174,8 +174,6 @@ def _detect_one(
     for scheme in order:
         if min(arr.shape[:2]) < scheme.min_size:
             r = Detection.nothing(scheme.id, threshold, "too-small")
-        elif _too_flat(arr, analyses):
-            r = Detection.nothing(scheme.id, threshold, "too-flat")
         else:
             if scheme.id not in analyses:
                 analyses[scheme.id] = scheme.analyse(arr)
@@ -189,13 +187,17 @@ def _detect_one(
         if r.detected:
             break
     assert result is not None
+    if result.status == "not-detected" and _too_flat(arr, analyses):
+        # nothing found, and nothing could have been: say so rather than "not detected"
+        result = result.inconclusive("too-flat")
     return result
 
 
 # a picture "too flat" to tell: almost all of it (FLAT_SHARE) has a local standard deviation
-# under FLAT_STD grey levels at the detectors' analysis size. A mark adds about 1-3 levels of
-# detail everywhere (even on flat pictures, see the embedder's floor), so such a picture
-# carries none: it could not have kept one, or never had one, and the answer says so.
+# under FLAT_STD grey levels, sampled at the detectors' analysis size. A mark adds about 1-3
+# levels of detail everywhere (even on flat pictures, see the embedder's floor), so such a
+# picture carries none: it could not have kept one, or never had one, and the answer says so.
+# Checked only when nothing was found (about 1.5 ms for a 1080p picture).
 FLAT_STD = 0.5
 FLAT_SHARE = 0.97
 
@@ -203,7 +205,7 @@ FLAT_SHARE = 0.97
 def _too_flat(arr: np.ndarray, cache: dict[str, object]) -> bool:
     if "flat" not in cache:
         f = max(1, min(arr.shape[:2]) // 256)
-        y = reduced_luma(arr, f)
+        y = luma(arr[::f, ::f])  # every f-th pixel: detail survives sampling, a pass does not
         mean = box_mean(y, 2)
         std = np.sqrt(np.maximum(box_mean(y * y, 2) - mean * mean, 0.0))
         cache["flat"] = float(np.mean(std < FLAT_STD)) >= FLAT_SHARE

@@ -55,10 +55,10 @@ from typing import Any
 
 import _scan_corpus as corpus_mod  # benchmarks/ is on sys.path when run as a script
 import aimark
-from aimark._verifier import _metadata_layer
 from aimark.errors import InputError, MissingExtraError
 from aimark.media import containers, image_io
 from aimark.media.sniff import sniff
+from aimark.verification.metadata import image_metadata
 from aimark.watermark.image import SCHEME_ID as V2
 from aimark.watermark.image import SCHEMES, detect_batch
 
@@ -203,7 +203,7 @@ def part_layers(corpus: corpus_mod.Corpus, raising: tuple[str, ...]) -> None:
             embedded = containers.read_metadata(data, info.format)
         except InputError:
             embedded = containers.Embedded()
-        _metadata_layer(info, embedded)
+        image_metadata(info, embedded)
         t1 = perf()
         verifier._reader.read(data, info.format.mime)
         t2 = perf()

@@ -36,6 +36,7 @@ from aimark.watermark.image import SCHEME_ID, detect, embed
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "photos"
 SCHEME_V1 = "io.aimark.image.1"
+SCHEME_V2 = "io.aimark.image.2"
 BENCH_KEY = WatermarkKey(b"aimark benchmark key, not secret")
 
 # ----------------------------------------------------------------------------- photos
@@ -576,14 +577,15 @@ def default_scheme(photo: np.ndarray) -> str:
 
 
 def write_block(path: Path, text: str, start: str, end: str) -> None:
-    """Replace the block between the markers ``start`` and ``end`` of ``path`` (or, without
-    them, write the whole file)."""
+    """Replace the block between the markers ``start`` and ``end`` of ``path``; without them,
+    append the block, markers included, to the end of the file (never losing what it held)."""
     old = path.read_text() if path.exists() else ""
     if start in old and end in old:
         head, rest = old.split(start, 1)
         path.write_text(f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}")
     else:
-        path.write_text(text + "\n")
+        sep = "\n" if old and not old.endswith("\n") else ""
+        path.write_text(f"{old}{sep}{start}\n{text}\n{end}\n")
 
 
 if __name__ == "__main__":

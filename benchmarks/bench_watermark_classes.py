@@ -4,6 +4,7 @@ class of picture and per attack.
     python benchmarks/bench_watermark_classes.py                    # 16 pictures per class
     python benchmarks/bench_watermark_classes.py --per-class 8 --workers 2 --out docs/benchmarks.md
     python benchmarks/bench_watermark_classes.py --quick            # smoke run
+    python benchmarks/bench_watermark_classes.py --scheme io.aimark.image.2 --out docs/benchmarks.md
 
 Pictures: the rendered classes of ``benchmarks/_wm_classes.py`` (periodic, dense-texture, flat,
 dark, smooth; sizes 1024², 1216×832, 832×1216, 768²). Each is marked with the default scheme
@@ -17,8 +18,11 @@ Diagnosis (``--margins``, on by default): the default scheme's survival probe, t
 per coded payload bit at the best alignment found, in dB over the SNR at which about 97 % of
 payloads decode; the table gives the class's median (negative: the payload is not readable).
 
-With ``--out FILE`` the tables replace the block between ``<!-- classes:start -->`` and
-``<!-- classes:end -->`` of FILE. Threads are pinned to one per worker process.
+``--scheme ID`` runs another registered scheme (embedded with ``scheme=ID``, detected with
+``schemes=(ID,)``). With ``--out FILE`` the tables replace the block between
+``<!-- classes:start -->`` and ``<!-- classes:end -->`` of FILE (for a scheme other than the
+default, ``<!-- classes ID:start -->`` … ``<!-- classes ID:end -->``). Threads are pinned
+to one per worker process.
 """
 
 from __future__ import annotations
@@ -75,33 +79,33 @@ ROW_NOTES = {"brightness ×1.3": "brightness ×1.3 (highlights clip)"}
 Result = tuple[str, int, str, float, float, list[tuple[bool, bool, float]], float]
 
 
-def _margin(a: np.ndarray) -> float:
-    """The default scheme's bit-SNR margin (dB) for the benchmark payload in ``a``."""
+def _margin(a: np.ndarray, scheme_id: str) -> float:
+    """The scheme's bit-SNR margin (dB) for the benchmark payload in ``a``."""
     from aimark.watermark.image import registry
     from aimark.watermark.image._common.arrays import as_image_array
 
-    scheme = registry.get(SCHEME_ID)
+    scheme = registry.get(scheme_id)
     arr = as_image_array(a)
     if min(arr.shape[:2]) < scheme.min_size:
         return float("nan")
     return scheme.probe(scheme.analyse(arr), BENCH_KEY, PAYLOAD).margin_db
 
 
-def run_picture(job: tuple[str, int, list[str], bool]) -> Result:
+def run_picture(job: tuple[str, int, list[str], bool, str]) -> Result:
     """Render, mark and attack one picture: (class, index, name, PSNR, SSIM,
     [(detected, exact payload, margin dB)], seconds)."""
     import cv2
 
     cv2.setNumThreads(1)
-    cls, index, attacks, margins = job
+    cls, index, attacks, margins, scheme = job
     t0 = time.perf_counter()
     name, image = picture(cls, index)
-    marked = embed(image, BENCH_KEY, PAYLOAD)
+    marked = embed(image, BENCH_KEY, PAYLOAD, scheme=scheme)
     rows = []
     for attack in attacks:
         b = ATTACKS[attack](marked)
-        r = detect(b, BENCH_KEY, threshold=THRESHOLD)
-        m = _margin(b) if margins else float("nan")
+        r = detect(b, BENCH_KEY, threshold=THRESHOLD, schemes=(scheme,))
+        m = _margin(b, scheme) if margins else float("nan")
         rows.append((bool(r.detected), r.detected and r.payload == PAYLOAD, m))
     return (
         cls,
@@ -191,6 +195,7 @@ def main() -> None:
         help="skip the bit-SNR probe (about a third of the detection time)",
     )
     ap.add_argument("--quick", action="store_true", help="2 pictures per class, 5 attacks")
+    ap.add_argument("--scheme", default=SCHEME_ID, help=f"scheme id (default {SCHEME_ID})")
     ap.add_argument("--out", type=Path, help="replace the classes block of this markdown file")
     args = ap.parse_args()
     classes = args.classes.split(",")
@@ -204,7 +209,7 @@ def main() -> None:
     if missing:
         ap.error(f"unknown attacks: {missing}")
     per_class = 2 if args.quick else args.per_class
-    jobs = [(c, i, attacks, args.margins) for c in classes for i in range(per_class)]
+    jobs = [(c, i, attacks, args.margins, args.scheme) for c in classes for i in range(per_class)]
     t0 = time.perf_counter()
     results: list[Result] = []
     if args.workers > 1:
@@ -220,7 +225,7 @@ def main() -> None:
     wall = time.perf_counter() - t0
     cmd = "python " + shlex.join(["benchmarks/bench_watermark_classes.py", *sys.argv[1:]])
     lines = [
-        f"`{cmd}` — scheme {SCHEME_ID}, {per_class} pictures per class, threshold {THRESHOLD:g}; "
+        f"`{cmd}` — scheme {args.scheme}, {per_class} pictures per class, threshold {THRESHOLD:g}; "
         f"{wall:.0f} s wall on {args.workers} worker(s), Python {platform.python_version()}.",
         "",
         *tables(results, classes, attacks),
@@ -228,7 +233,11 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.out:
-        write_block(args.out, text, START, END)
+        start, end = START, END
+        if args.scheme != SCHEME_ID:
+            start = f"<!-- classes {args.scheme}:start -->"
+            end = f"<!-- classes {args.scheme}:end -->"
+        write_block(args.out, text, start, end)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from _wm_corpus import (  # noqa: E402
     BENCH_KEY,
     FAST_ATTACKS,
     SCHEME_V1,
+    SCHEME_V2,
     Method,
     default_scheme,
     jpeg,
@@ -177,11 +178,14 @@ def get_method(spec: Spec) -> Method:
 
 
 def aimark_specs(photo: np.ndarray) -> list[Spec]:
-    """The default scheme, and v1 too where ``embed`` takes ``scheme=``."""
+    """The default scheme, and the earlier ones (v2, v1) too where ``embed`` takes
+    ``scheme=``."""
     default = default_scheme(photo)
     specs = [(f"aimark {default}", "")]
-    if scheme_kw_supported() and default != SCHEME_V1:
-        specs.append((f"aimark {SCHEME_V1}", SCHEME_V1))
+    if scheme_kw_supported():
+        for old in (SCHEME_V2, SCHEME_V1):
+            if old != default:
+                specs.append((f"aimark {old}", old))
     return specs
 
 
@@ -420,12 +424,21 @@ def fp_input(
         return np.asarray(Image.fromarray(a.astype(np.uint8)).filter(blur))
     if kind == "text screenshot":
         return text_screenshot(rng)
+    if kind == "class picture":
+        from _wm_classes import CLASSES, picture
+
+        cls = list(CLASSES)[int(rng.integers(0, len(CLASSES)))]
+        return picture(cls, int(rng.integers(0, 1000)))[1]
     if kind == "other key":
         return mark(photo, WatermarkKey.generate(), _payload(rng))
     if kind == "v1, same key":
         return mark(photo, key, _payload(rng), SCHEME_V1)
     if kind == "v1, other key":
         return mark(photo, WatermarkKey.generate(), _payload(rng), SCHEME_V1)
+    if kind == "v2, same key":
+        return mark(photo, key, _payload(rng), SCHEME_V2)
+    if kind == "v2, other key":
+        return mark(photo, WatermarkKey.generate(), _payload(rng), SCHEME_V2)
     raise ValueError(kind)
 
 
@@ -435,8 +448,11 @@ THRESHOLDS = (1e-1, 1e-2, 1e-3, 1e-6)
 def false_positives(trials: int, photos: dict[str, np.ndarray], default: str) -> dict:
     """``trials`` unwatermarked inputs, each tested with a fresh random key."""
     kinds = ["photo", "crop", "re-encode", "flat", "noise", "text screenshot", "other key"]
+    kinds += ["class picture"]  # the content classes of _wm_classes.py (periodic, dense, ...)
     if scheme_kw_supported() and default != SCHEME_V1:
         kinds += ["v1, same key", "v1, other key"]
+    if scheme_kw_supported() and default not in (SCHEME_V1, SCHEME_V2):
+        kinds += ["v2, same key", "v2, other key"]
     rng = np.random.default_rng(2026)
     pool = [im for im in photos.values() if max(im.shape[:2]) <= 1600]
     per: dict[str, dict] = {k: {"p": [], "detections": 0} for k in kinds}
@@ -448,8 +464,9 @@ def false_positives(trials: int, photos: dict[str, np.ndarray], default: str) ->
         im = fp_input(kind, photo, rng, key)
         if min(im.shape[:2]) < 128:
             im = resize(im, 128 / min(im.shape[:2]) + 0.01)
-        # v1 marked with this very key: only the default scheme is asked for
-        r = detect(im, key, schemes=[default]) if kind == "v1, same key" else detect(im, key)
+        # an earlier scheme marked with this very key: only the default scheme is asked for
+        same = kind in ("v1, same key", "v2, same key")
+        r = detect(im, key, schemes=[default]) if same else detect(im, key)
         per[kind]["p"].append(r.p_value)
         per[kind]["detections"] += r.detected or r.payload is not None
         if (i + 1) % 500 == 0:

@@ -249,7 +249,7 @@ def test_keys_generate_and_watermark_round_trip(dev, tmp_path):
     bad = run_cli("verify", str(src), "--watermark-key", str(tmp_path / "missing.key"))
     assert bad.returncode == 4
     assert_clean_failure(bad)
-    assert "watermark: found (io.aimark.image.2, key" in found.stdout
+    assert "watermark: found (io.aimark.image.3, key" in found.stdout
     only_v1 = run_cli(
         "verify",
         str(stripped),
@@ -267,7 +267,16 @@ def test_keys_generate_and_watermark_round_trip(dev, tmp_path):
         "--watermark-scheme",
         "io.aimark.image.2",
     )
-    assert only_v2.returncode == 1
+    assert only_v2.returncode == 2 and "watermark: not-detected" in only_v2.stdout
+    only_v3 = run_cli(
+        "verify",
+        str(stripped),
+        "--watermark-key",
+        str(key),
+        "--watermark-scheme",
+        "io.aimark.image.3",
+    )
+    assert only_v3.returncode == 1
     unknown = run_cli("verify", str(stripped), "--watermark-scheme", "nope")
     assert unknown.returncode == 64
 

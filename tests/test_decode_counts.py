@@ -13,6 +13,7 @@ from PIL import Image, ImageFile
 
 import aimark
 from aimark.repository import SQLiteRepository
+from aimark.watermark.image import SCHEME_ID
 
 pytest.importorskip("pdqhash", reason="PDQ fingerprints need pdqhash (aimark[repository])")
 
@@ -113,7 +114,7 @@ def test_label_decodes_and_reads_metadata_once(creds, tmp_path, monkeypatch):
     assert len(every) == 2 and result.watermark_check is not None, every
     assert len(reads) == 1
     record = repo.manifest(
-        repo.by_binding("io.aimark.image.2", f"{result.watermark_payload:016x}")[0].manifest_id
+        repo.by_binding(SCHEME_ID, f"{result.watermark_payload:016x}")[0].manifest_id
     )
     assert record is not None and record.fingerprints  # filed with its PDQ fingerprint
     assert aimark.verify(result.data).c2pa.manifest == record.manifest_id

@@ -23,7 +23,7 @@ from PIL import Image
 import aimark
 from aimark.repository import Binding, ManifestRecord, RepositoryError, SQLiteRepository
 from aimark.repository.fingerprint import MATCH_DISTANCE, PDQ_ALG, distance, fingerprint
-from aimark.watermark.image import embed
+from aimark.watermark.image import SCHEME_ID, embed
 from conftest import REPO
 
 pytest.importorskip("pdqhash", reason="PDQ fingerprints need pdqhash (aimark[repository])")
@@ -190,7 +190,7 @@ def test_label_files_the_manifest_with_its_bindings(creds, key, repo_path, tmp_p
     result = lab.label_image(_photo(1), tmp_path / "out.jpg", format="jpeg")
     assert "repository" in result.layers
     repo = SQLiteRepository(repo_path)
-    (match,) = repo.by_binding("io.aimark.image.2", f"{result.watermark_payload:016x}")
+    (match,) = repo.by_binding(SCHEME_ID, f"{result.watermark_payload:016x}")
     record = repo.manifest(match.manifest_id)
     assert record.content_id == result.content_id and record.mime == "image/jpeg"
     assert record.store[4:8] == b"jumb"  # the manifest store itself (JUMBF)
@@ -281,7 +281,7 @@ def test_a_copied_watermark_is_a_mismatch_not_a_recovery(labelled, dev, key):
     (match,) = [
         m
         for m in repo.by_binding(
-            "io.aimark.image.2",
+            SCHEME_ID,
             aimark.Verifier(watermark_keys=[key]).verify_bytes(out[1]).watermark.payload,
         )
     ]
@@ -444,7 +444,7 @@ def test_import_keeps_the_signed_fingerprint_out_of_the_exact_bindings(creds, ke
     again = SQLiteRepository(tmp_path / "again.db")
     assert import_bytes(again, signed).startswith("filed urn:")
     (mid,) = _ids(again)
-    assert [b.alg for b in again.manifest(mid).bindings] == ["io.aimark.image.2"]
+    assert [b.alg for b in again.manifest(mid).bindings] == [SCHEME_ID]
     assert [f.alg for f in again.manifest(mid).fingerprints] == [PDQ_ALG]
     assert again.manifest(mid).fingerprints == first.manifest(mid).fingerprints
 

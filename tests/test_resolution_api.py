@@ -19,6 +19,7 @@ from PIL import Image
 
 import aimark
 from aimark.repository import SQLiteRepository
+from aimark.watermark.image import SCHEME_ID
 from serving import serve
 
 pytest.importorskip("uvicorn", reason="uvicorn is installed by the server extra")
@@ -71,7 +72,7 @@ def test_resolution_api_over_http_and_remote_recovery(setup, dev):
         assert status == 200 and {"alg": "io.aimark.pdq"} in algs["fingerprints"]
         value = base64.b64encode(bytes.fromhex(payload)).decode()
         status, _, body = _get(
-            f"{base}/matches/byBinding?alg=io.aimark.image.2&value={urllib.request.quote(value)}"
+            f"{base}/matches/byBinding?alg={SCHEME_ID}&value={urllib.request.quote(value)}"
         )
         assert status == 200
         assert json.loads(body) == {"matches": [{"manifestId": record_id, "similarityScore": 100}]}
@@ -90,7 +91,7 @@ def test_resolution_api_over_http_and_remote_recovery(setup, dev):
         assert status == 200 and json.loads(body) == {"manifestId": record_id}
         binding = json.dumps({"bindingValue": "AAAAAAAAAAE=", "manifestId": record_id}).encode()
         assert _get(base + "/bindings", data=binding, headers=auth)[0] == 204
-        assert repo.by_binding("io.aimark.image.2", "0000000000000001")[0].manifest_id == record_id
+        assert repo.by_binding(SCHEME_ID, "0000000000000001")[0].manifest_id == record_id
         doc = json.loads(_get(served.url + "/openapi.json")[2])
         assert "/v1/matches/byBinding" in doc["paths"] and "/v1/manifests" in doc["paths"]
         # a verifier elsewhere, with the API as its repository

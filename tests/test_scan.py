@@ -157,12 +157,12 @@ def test_same_reports_as_verify(tree, trust, key):
 
 
 def test_watermark_schemes_reach_the_workers(tree, trust, key):
-    """The stripped file carries an io.aimark.image.2 mark: found by default, and not when the
+    """The stripped file carries an io.aimark.image.3 mark: found by default, and not when the
     scan looks for aimark 0.1's scheme alone (on worker processes too)."""
     stripped = tree / "nested" / "deeper" / "stripped.jpg"
     for workers in (0, 1):
         found = next(iter(aimark.scan(stripped, watermark_keys=[key], workers=workers)))
-        assert found.watermark.detected and found.watermark.scheme == "io.aimark.image.2"
+        assert found.watermark.detected and found.watermark.scheme == "io.aimark.image.3"
         old = aimark.scan(
             stripped, watermark_keys=[key], workers=workers, watermark_schemes=["io.aimark.image.1"]
         )

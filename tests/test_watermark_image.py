@@ -31,7 +31,9 @@ from aimark.watermark.image._schemes.v2.code import CODED_BITS as CODED_BITS2
 from aimark.watermark.image._schemes.v2.code import decode_payload as decode_payload2
 from aimark.watermark.image._schemes.v2.code import encode_payload as encode_payload2
 from aimark.watermark.image._schemes.v2.layout import CHIPS, VARIANTS, variant_for
+from aimark.watermark.image._schemes.v2.layout import SCHEME_ID as SCHEME_V2
 from aimark.watermark.image._schemes.v2.layout import layout_for as layout2_for
+from aimark.watermark.image._schemes.v3.embed import SCHEME_ID as SCHEME_V3
 from conftest import SHARED, pink_image
 
 GOLDEN_KEY = aimark.WatermarkKey(bytes(range(32)))
@@ -51,11 +53,47 @@ def _digest(*arrays: np.ndarray) -> str:
 # ----------------------------------------------------------------------------- golden vectors
 
 
+def test_golden_scheme_v3_constants():
+    """Pins io.aimark.image.3: .2's tile under its own key derivations, informed chips."""
+    lay = layout2_for(GOLDEN_KEY, SCHEME_V3)
+    assert SCHEME_ID == SCHEME_V3 == "io.aimark.image.3"
+    assert SCHEMES == (SCHEME_V3, SCHEME_V2, SCHEME_V1)
+    layout = _digest(
+        lay.search_idx.astype(np.int16),
+        lay.test_idx.astype(np.int16),
+        lay.message_idx.astype(np.int16),
+        lay.search_sign.astype(np.int8),
+        lay.test_sign.astype(np.int8),
+        lay.message_sign.astype(np.int8),
+    )
+    assert layout == GOLDEN3_LAYOUT
+    assert variant_for(GOLDEN_KEY, PAYLOAD, SCHEME_V3) == GOLDEN3_VARIANT
+    tile = lay.tile(GOLDEN3_VARIANT, encode_payload2(PAYLOAD))
+    assert _digest(tile.astype(np.int8)) == GOLDEN3_TILE
+    image = pink_image(384, 512, seed=7)
+    delta = embed(image, GOLDEN_KEY, PAYLOAD).astype(float) - image
+    assert 38.0 <= 10 * math.log10(255**2 / np.mean(delta**2)) <= 41.0
+
+
+def test_golden_detection_v3_and_the_schemes_apart():
+    image = pink_image(384, 512, seed=7)
+    marked = embed(image, GOLDEN_KEY, PAYLOAD)
+    result = detect(marked, GOLDEN_KEY)
+    assert result.detected and result.payload == PAYLOAD and result.scheme == SCHEME_V3
+    assert result.score == pytest.approx(GOLDEN3_SCORE, abs=0.5)
+    assert result.p_value < 1e-9
+    # a .3 mark is not a .2 mark of the same key, and the other way round
+    assert not detect(marked, GOLDEN_KEY, schemes=[SCHEME_V2]).detected
+    v2 = embed(image, GOLDEN_KEY, PAYLOAD, scheme=SCHEME_V2)
+    assert not detect(v2, GOLDEN_KEY, schemes=[SCHEME_V3]).detected
+    assert detect(v2, GOLDEN_KEY).scheme == SCHEME_V2
+
+
 def test_golden_scheme_v2_constants():
     """Pins io.aimark.image.2: any accidental change to the layout or the code fails here."""
     lay = layout2_for(GOLDEN_KEY)
     assert GOLDEN_KEY.key_id == "c862e15a67cd482e"
-    assert SCHEME_ID == "io.aimark.image.2" and SCHEMES == (SCHEME_ID, SCHEME_V1)
+    assert SCHEME_V2 == "io.aimark.image.2"
     assert (CHIPS, VARIANTS, CODED_BITS2) == (24, 8, 288)
     layout = _digest(
         lay.search_idx.astype(np.int16),
@@ -72,14 +110,14 @@ def test_golden_scheme_v2_constants():
     assert _digest(tile.astype(np.int8)) == GOLDEN2_TILE
     # the rendered pattern: a quarter of the short side per tile, the payload's chips
     image = pink_image(384, 512, seed=7)
-    delta = embed(image, GOLDEN_KEY, PAYLOAD).astype(float) - image
+    delta = embed(image, GOLDEN_KEY, PAYLOAD, scheme=SCHEME_V2).astype(float) - image
     assert 39.8 <= 10 * math.log10(255**2 / np.mean(delta**2)) <= 41.0
 
 
 def test_golden_detection_v2():
-    marked = embed(pink_image(384, 512, seed=7), GOLDEN_KEY, PAYLOAD)
+    marked = embed(pink_image(384, 512, seed=7), GOLDEN_KEY, PAYLOAD, scheme=SCHEME_V2)
     result = detect(marked, GOLDEN_KEY)
-    assert result.detected and result.payload == PAYLOAD and result.scheme == SCHEME_ID
+    assert result.detected and result.payload == PAYLOAD and result.scheme == SCHEME_V2
     assert result.score == pytest.approx(GOLDEN2_SCORE, abs=0.5)
     assert result.p_value < 1e-9
 
@@ -104,11 +142,12 @@ def test_golden_scheme_v1_constants_and_still_detected():
     assert result.detected and result.payload == PAYLOAD and result.scheme == SCHEME_V1
     assert result.score == pytest.approx(GOLDEN_SCORE, abs=0.75)
     assert result.p_value < 1e-12
-    # asked for v2 only, a v1 mark is not found
-    assert not detect(marked, GOLDEN_KEY, schemes=[SCHEME_ID]).detected
-    # and a v2 mark is not taken for a v1 one
-    v2 = embed(image, GOLDEN_KEY, PAYLOAD)
-    assert not detect(v2, GOLDEN_KEY, schemes=[SCHEME_V1]).detected
+    # asked for v2 or v3 only, a v1 mark is not found
+    assert not detect(marked, GOLDEN_KEY, schemes=[SCHEME_V2, SCHEME_V3]).detected
+    # and neither a v2 nor a v3 mark is taken for a v1 one
+    for scheme in (SCHEME_V2, SCHEME_V3):
+        other = embed(image, GOLDEN_KEY, PAYLOAD, scheme=scheme)
+        assert not detect(other, GOLDEN_KEY, schemes=[SCHEME_V1]).detected
 
 
 # values recorded from the schemes as designed (see docs/watermark-image.md)
@@ -117,6 +156,10 @@ GOLDEN2_CODE = "7e0f765d032622ba"
 GOLDEN2_VARIANT = 6
 GOLDEN2_TILE = "b2dec3896754d6c2"
 GOLDEN2_SCORE = 8.5
+GOLDEN3_LAYOUT = "7ba610e725673f3f"
+GOLDEN3_VARIANT = 6
+GOLDEN3_TILE = "f04662d440f0d87a"
+GOLDEN3_SCORE = 9.2
 GOLDEN_HARMONICS = [[7, 5], [-8, 3], [5, 6], [4, 10], [-5, 9], [-9, 6], [8, 3], [-2, 9]]
 GOLDEN_LAYOUT = "9b459e7dc976086d"
 GOLDEN_CODE = "d92bc855a129f73b"
@@ -480,7 +523,7 @@ def _peak_traced(fn) -> tuple[object, int]:
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize("scheme", [SCHEME_ID, SCHEME_V1])
+@pytest.mark.parametrize("scheme", [SCHEME_ID, SCHEME_V2, SCHEME_V1])
 def test_embedding_needs_the_output_and_a_few_strips(scheme):
     """A watermark is added a band of rows at a time: an embed allocates the output (3 bytes
     per RGB pixel) and a bounded working set, whatever the image's size (0.2.0: 16 B/px)."""
@@ -489,8 +532,10 @@ def test_embedding_needs_the_output_and_a_few_strips(scheme):
     marked, peak = _peak_traced(lambda: embed(photo, GOLDEN_KEY, PAYLOAD, scheme=scheme))
     assert detect(marked, GOLDEN_KEY).payload == PAYLOAD
     assert peak < 3 * pixels + 48 * 2**20, f"{peak / pixels:.1f} bytes per pixel"
-    check, peak = _peak_traced(lambda: check_survival(marked, GOLDEN_KEY, PAYLOAD))
-    if scheme == SCHEME_ID:
+    # v1 has no survival probe: its mark is probed as the default scheme's (memory only)
+    probed = SCHEME_ID if scheme == SCHEME_V1 else scheme
+    check, peak = _peak_traced(lambda: check_survival(marked, GOLDEN_KEY, PAYLOAD, scheme=probed))
+    if scheme != SCHEME_V1:
         assert check.survived
     # the round trip keeps the luma (1 B/px) and decodes it reduced by the DCT (0.2.0: 9 B/px)
     assert peak < 1.5 * pixels + 16 * 2**20, f"{peak / pixels:.1f} bytes per pixel"

@@ -62,7 +62,8 @@ def fake():
 
 
 def test_the_built_in_table():
-    assert registry.ids() == SCHEMES == ("io.aimark.image.2", "io.aimark.image.1")
+    built_in = ("io.aimark.image.3", "io.aimark.image.2", "io.aimark.image.1")
+    assert registry.ids() == SCHEMES == built_in
     assert [s.id for s in registry.BUILT_IN] == list(SCHEMES)
     with pytest.raises(ValueError, match="built-in"):
         registry.unregister(SCHEMES[0])

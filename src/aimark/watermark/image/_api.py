@@ -15,7 +15,7 @@ Example:
     >>> marked = embed(image, key, 0x1234)
     >>> r = detect(marked, key)
     >>> r.detected, r.payload == 0x1234, r.scheme
-    (True, True, 'io.aimark.image.2')
+    (True, True, 'io.aimark.image.3')
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ MIN_SIZE = registry.get(SCHEME_ID).min_size
 
 
 def period_for(height: int, width: int) -> float:
-    """The tile period, in pixels, of the ``io.aimark.image.2`` mark on an image of this size
-    (a quarter of the short side). Public design knowledge, as everything but the key.
+    """The tile period, in pixels, of the default (``io.aimark.image.3``) mark on an image of
+    this size (a quarter of the short side). Public design knowledge, as everything but the key.
 
     Example:
         >>> period_for(1024, 1536)
@@ -82,7 +82,8 @@ def embed(
         payload: an int in [0, 2**64) or 8 bytes.
         strength: amplitude multiplier (default 1.0: about 40 dB PSNR on photos, less on
             flat images, where the mark is kept as strong as stays invisible).
-        scheme: ``"io.aimark.image.2"`` (default) or ``"io.aimark.image.1"``.
+        scheme: ``"io.aimark.image.3"`` (default), ``"io.aimark.image.2"`` or
+            ``"io.aimark.image.1"`` (any registered id).
 
     Returns:
         An array of the same shape and dtype.
@@ -115,10 +116,10 @@ def detect(
     """Look for ``key``'s watermark in ``image`` (an array as for :func:`embed`).
 
     Every scheme in ``schemes`` is tried in order until one finds its mark; the result names
-    the scheme (``Detection.scheme``). ``io.aimark.image.2`` detects only with a payload whose
-    CRC holds, and its p-value is calibrated (uniform for unmarked images). Images under
-    :data:`MIN_SIZE` px on the short side give ``status="too-small"``. Never modifies
-    ``image``.
+    the scheme (``Detection.scheme``). ``io.aimark.image.3`` and ``.2`` detect only with a
+    payload whose CRC holds, and their p-value is calibrated (uniform for unmarked images).
+    Images under :data:`MIN_SIZE` px on the short side give ``status="too-small"``. Never
+    modifies ``image``.
 
     Example:
         >>> import numpy as np
@@ -175,9 +176,10 @@ def _detect_one(
         if min(arr.shape[:2]) < scheme.min_size:
             r = Detection.nothing(scheme.id, threshold, "too-small")
         else:
-            if scheme.id not in analyses:
-                analyses[scheme.id] = scheme.analyse(arr)
-            an = analyses[scheme.id]
+            shared = scheme.analysis_id or scheme.id
+            if shared not in analyses:
+                analyses[shared] = scheme.analyse(arr)
+            an = analyses[shared]
             if scheme.prescreen(an, key):
                 r = scheme.detect_key(an, key, threshold)
             else:
@@ -240,10 +242,15 @@ class SurvivalCheck:
 
 
 def check_survival(
-    marked: np.ndarray, key: WatermarkKey, payload: int | bytes, *, quality: int = 75
+    marked: np.ndarray,
+    key: WatermarkKey,
+    payload: int | bytes,
+    *,
+    quality: int = 75,
+    scheme: str = SCHEME_ID,
 ) -> SurvivalCheck:
-    """Re-encode a marked array as JPEG (in memory) and detect its mark (made with the
-    default scheme, :data:`SCHEME_ID`) again.
+    """Re-encode a marked array as JPEG (in memory) and detect its mark (made with
+    ``scheme``, by default :data:`SCHEME_ID`) again.
 
     Example:
         >>> import numpy as np
@@ -257,12 +264,12 @@ def check_survival(
     from aimark.media.luma import luma_jpeg_roundtrip
 
     value = check_payload(payload)
-    scheme = registry.get(SCHEME_ID)
+    probing = registry.get(scheme)
     # the mark lives in the luminance, which is all a JPEG's luma channel keeps of it: encode
     # that alone (1 byte per pixel), and decode it already reduced by the DCT (sublinear
     # memory and time) to about the size the detector analyses anyway
     decoded = luma_jpeg_roundtrip(
-        luma8(as_image_array(marked)), quality, scheme.analysis_min or 1 << 30
+        luma8(as_image_array(marked)), quality, probing.analysis_min or 1 << 30
     )
-    probe = scheme.probe(scheme.analyse(decoded), key, value)
+    probe = probing.probe(probing.analyse(decoded), key, value)
     return SurvivalCheck(probe.payload == value, probe.margin_db, quality, probe.p_value)

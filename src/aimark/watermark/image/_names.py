@@ -5,14 +5,15 @@ lists the same ids (tests/test_watermark_registry.py checks that they agree).
 
 Example:
     >>> SCHEMES
-    ('io.aimark.image.2', 'io.aimark.image.1')
+    ('io.aimark.image.3', 'io.aimark.image.2', 'io.aimark.image.1')
 """
 
 from __future__ import annotations
 
 __all__ = ["DEFAULT_STRENGTH", "DEFAULT_THRESHOLD", "SCHEMES", "SCHEME_ID"]
 
-SCHEMES = ("io.aimark.image.2", "io.aimark.image.1")  # detected by default, newest first
+# detected by default, newest first
+SCHEMES = ("io.aimark.image.3", "io.aimark.image.2", "io.aimark.image.1")
 SCHEME_ID = SCHEMES[0]  # embedded by default
 DEFAULT_THRESHOLD = 1e-6
 DEFAULT_STRENGTH = 1.0

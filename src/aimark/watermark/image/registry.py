@@ -6,7 +6,7 @@ one line in :data:`BUILT_IN`.
 Example:
     >>> from aimark.watermark.image import registry
     >>> registry.ids()
-    ('io.aimark.image.2', 'io.aimark.image.1')
+    ('io.aimark.image.3', 'io.aimark.image.2', 'io.aimark.image.1')
     >>> registry.get("io.aimark.image.1").min_size
     128
 """
@@ -14,12 +14,13 @@ Example:
 from __future__ import annotations
 
 from aimark.watermark.image._common.scheme import Detection, ImageScheme, Probe
-from aimark.watermark.image._schemes import v1, v2
+from aimark.watermark.image._schemes import v1, v2, v3
 
 __all__ = ["BUILT_IN", "Detection", "ImageScheme", "Probe", "get", "ids", "register", "unregister"]
 
 BUILT_IN: tuple[ImageScheme, ...] = (
-    v2.SCHEME,  # io.aimark.image.2: embedded by default
+    v3.SCHEME,  # io.aimark.image.3: embedded by default
+    v2.SCHEME,  # io.aimark.image.2 (aimark 0.2): still detected
     v1.SCHEME,  # io.aimark.image.1 (aimark 0.1): still detected
 )
 

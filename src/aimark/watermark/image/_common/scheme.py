@@ -122,6 +122,8 @@ class ImageScheme(ABC):
     id: str  # the algorithm id reported in Detection.scheme, e.g. "io.aimark.image.2"
     min_size: int  # shortest image side that can carry (and be searched for) the mark
     analysis_min: int | None = None  # short side the analysis reduces to (None: unreduced)
+    # schemes with the same analysis_id share one analysis per image (None: the scheme's id)
+    analysis_id: str | None = None
 
     @abstractmethod
     def embed(

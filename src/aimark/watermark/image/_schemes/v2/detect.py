@@ -43,7 +43,15 @@ from aimark.watermark.image._schemes.v2.fold import (
 from aimark.watermark.image._schemes.v2.lattice import acf_lattices, same_lattice
 from aimark.watermark.image._schemes.v2.layout import SCHEME_ID, VARIANTS, Layout, layout_for
 
-__all__ = ["ANALYSIS_MIN", "Analysis", "analyse", "detect_key", "probe"]
+__all__ = [
+    "ANALYSIS_MIN",
+    "Analysis",
+    "analyse",
+    "chips_at_origin",
+    "detect_key",
+    "probe",
+    "whiten",
+]
 
 ANALYSIS_MIN = 256  # the analysis image's short side is at least this (when the image is)
 _ANALYSIS_LONG = 768  # longest side analysed (centred crop beyond it)
@@ -138,10 +146,10 @@ def _orient(a: np.ndarray, g: tuple[bool, bool, bool]) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _search_refs(key: WatermarkKey) -> np.ndarray:
+def _search_refs(key: WatermarkKey, scheme_id: str = SCHEME_ID) -> np.ndarray:
     """conj(FFT) of every variant's search chips on the fold grid: (VARIANTS, BINS, BINS//2+1),
     in single precision (the searches' correlations need no more, and it halves their FFTs)."""
-    layout = layout_for(key)
+    layout = layout_for(key, scheme_id)
     refs = np.stack([reference(layout.search_chips(v)) for v in range(VARIANTS)])
     return np.conj(np.fft.rfft2(refs)).astype(np.complex64)
 
@@ -174,6 +182,14 @@ def _chips(values: np.ndarray, co, g, sy: float, sx: float) -> np.ndarray:
     return EQUALISER @ (PX_FINE.T @ aligned @ PX_FINE) @ EQUALISER.T
 
 
+def chips_at_origin(r: np.ndarray, period: float) -> np.ndarray:
+    """The (CHIPS, CHIPS) chip values of a whitened residual ``r``, read as the detector reads
+    them, at the lattice the embedder drew (axis-aligned, ``period`` pixels of ``r``, origin at
+    the top-left corner): what an informed embedder measures of the host."""
+    co = coords(r.shape, np.diag([1.0 / period, 1.0 / period]))
+    return _chips(r.ravel().astype(np.float64), co, _ORIENTATIONS[0], 0.0, 0.0)
+
+
 def _z(g: np.ndarray, idx: np.ndarray, sign: np.ndarray) -> float:
     vals = g.ravel()[idx]
     return float((vals * sign).sum() / (np.sqrt((vals * vals).sum()) + 1e-12))
@@ -195,11 +211,11 @@ class _Try:
     chips: np.ndarray
 
 
-def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey) -> _Try:
+def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey, scheme_id: str) -> _Try:
     """Align one lattice hypothesis, then read the sync and (when the search sync is strong
     enough to be worth it) refine, read the chips finely and decode."""
-    layout = layout_for(key)
-    refs = _search_refs(key)
+    layout = layout_for(key, scheme_id)
+    refs = _search_refs(key, scheme_id)
     inv = np.linalg.inv(basis)
     values = r.ravel().astype(np.float64)
     co = coords(r.shape, inv)
@@ -294,7 +310,7 @@ def separable_folds(r: np.ndarray, periods: np.ndarray) -> np.ndarray:
     return out - out.mean(axis=(1, 2), keepdims=True)
 
 
-def sweep_bases(r: np.ndarray, key: WatermarkKey) -> list[np.ndarray]:
+def sweep_bases(r: np.ndarray, key: WatermarkKey, scheme_id: str = SCHEME_ID) -> list[np.ndarray]:
     """Axis-aligned lattices (crops keep the orientation but not the scale): a sweep over the
     period on a half-size residual, scored by the best search-sync correlation of any variant."""
     r2 = _half(r)
@@ -303,7 +319,8 @@ def sweep_bases(r: np.ndarray, key: WatermarkKey) -> list[np.ndarray]:
     periods = s2 * lo * np.exp(np.arange(0.0, math.log(hi / lo), _SWEEP_STEP))
     folds = separable_folds(r2, periods).astype(np.float32)
     norms = np.linalg.norm(folds.reshape(len(periods), -1), axis=1) + 1e-12
-    corr = np.fft.irfft2(np.fft.rfft2(folds)[:, None] * _search_refs(key)[None], s=(BINS, BINS))
+    refs = _search_refs(key, scheme_id)
+    corr = np.fft.irfft2(np.fft.rfft2(folds)[:, None] * refs[None], s=(BINS, BINS))
     score = corr.reshape(len(periods), -1).max(axis=1) / norms
     out = []
     for i in np.argsort(-score)[:_SWEEP_KEEP]:
@@ -316,20 +333,22 @@ def _norm_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
-def _bases(an: Analysis, key: WatermarkKey):
+def _bases(an: Analysis, key: WatermarkKey, scheme_id: str):
     yield from an.bases
-    for b in sweep_bases(an.r, key):
+    for b in sweep_bases(an.r, key, scheme_id):
         if not any(_close(b, a) for a in an.bases):
             yield b
 
 
-def _tries(an: Analysis, key: WatermarkKey, *, every: bool = False) -> list[_Try]:
+def _tries(
+    an: Analysis, key: WatermarkKey, scheme_id: str = SCHEME_ID, *, every: bool = False
+) -> list[_Try]:
     """Align every lattice hypothesis in turn; stop at the first payload unless ``every``."""
     tries: list[_Try] = []
-    for basis in _bases(an, key):
+    for basis in _bases(an, key, scheme_id):
         if abs(np.linalg.det(basis)) < 1.0:
             continue
-        tries.append(_try(an.r, basis, key))
+        tries.append(_try(an.r, basis, key, scheme_id))
         if tries[-1].payload is not None and not every:
             break
     return tries
@@ -359,10 +378,12 @@ def _decision(tries: list[_Try]) -> tuple[float, int | None, float, float]:
     return -math.expm1(n * math.log1p(-min(p_min, 1 - 1e-16))), None, 0.0, z_best
 
 
-def detect_key(an: Analysis, key: WatermarkKey, threshold: float) -> Detection:
+def detect_key(
+    an: Analysis, key: WatermarkKey, threshold: float, scheme_id: str = SCHEME_ID
+) -> Detection:
     """Look for ``key``'s mark: a detection needs a payload with a valid CRC and a p-value
     (see :func:`_decision`) at most ``threshold``."""
-    p, payload, confidence, z = _decision(_tries(an, key))
+    p, payload, confidence, z = _decision(_tries(an, key, scheme_id))
     detected = payload is not None and p <= threshold
     if detected:
         status = "detected"
@@ -373,23 +394,23 @@ def detect_key(an: Analysis, key: WatermarkKey, threshold: float) -> Detection:
     if not detected:
         payload, confidence = None, 0.0
     reason = "payload-unreadable" if status == "inconclusive" else None
-    return Detection(detected, p, payload, confidence, z, threshold, status, SCHEME_ID, reason)
+    return Detection(detected, p, payload, confidence, z, threshold, status, scheme_id, reason)
 
 
 # amplitude SNR per coded bit at which about 97 % of payloads decode (AWGN, measured)
 DECODE_SNR = 1.0
 
 
-def probe(an: Analysis, key: WatermarkKey, payload: int) -> Probe:
+def probe(an: Analysis, key: WatermarkKey, payload: int, scheme_id: str = SCHEME_ID) -> Probe:
     """The detection's p-value and payload (CRC-valid, whatever the p-value), and the margin
     of a *known* payload: the amplitude SNR per coded bit of its chips at the best alignment
     found, in dB over :data:`DECODE_SNR` (one set of tries for both)."""
-    tries = _tries(an, key, every=True)
+    tries = _tries(an, key, scheme_id, every=True)
     p, found, _, _ = _decision(tries)
     snr = 0.0
     if tries:
         best = max(tries, key=lambda t: t.z_search)
-        soft = _soft_bits(best.chips, layout_for(key), best.variant)
+        soft = _soft_bits(best.chips, layout_for(key, scheme_id), best.variant)
         sign = 1.0 - 2.0 * encode_payload(payload).astype(np.float64)
         mean = float(np.mean(soft * sign))
         spread = float(np.std(soft - mean * sign)) + 1e-12

@@ -12,7 +12,13 @@ from aimark.watermark.image._common.arrays import reduced_luma, value_scale
 from aimark.watermark.image._common.mask import activity_mask
 from aimark.watermark.image._common.strips import add_by_strips, upsampled_rows
 from aimark.watermark.image._schemes.v2.code import encode_payload
-from aimark.watermark.image._schemes.v2.layout import CHIPS, layout_for, period_matrix, variant_for
+from aimark.watermark.image._schemes.v2.layout import (
+    CHIPS,
+    SCHEME_ID,
+    layout_for,
+    period_matrix,
+    variant_for,
+)
 
 __all__ = ["MIN_SIZE", "TARGET_PSNR", "TILES_PER_SIDE", "embed", "period_for"]
 
@@ -32,9 +38,18 @@ class Pattern:
     tile period, kept separable (``rows @ chips @ cols.T``) so that it is never materialised
     whole; strips and sampled windows are computed on demand."""
 
-    def __init__(self, key: WatermarkKey, payload: int, height: int, width: int) -> None:
-        layout = layout_for(key)
-        chips = layout.tile(variant_for(key, payload), encode_payload(payload))
+    def __init__(
+        self,
+        key: WatermarkKey,
+        payload: int,
+        height: int,
+        width: int,
+        scheme_id: str = SCHEME_ID,
+        chips: np.ndarray | None = None,
+    ) -> None:
+        if chips is None:
+            layout = layout_for(key, scheme_id)
+            chips = layout.tile(variant_for(key, payload, scheme_id), encode_payload(payload))
         period = period_for(height, width)
         self.rows = period_matrix(height, period, chips.shape[0])
         self.chips_by_col = chips @ period_matrix(width, period, chips.shape[1]).T
@@ -62,25 +77,57 @@ def pattern(key: WatermarkKey, payload: int, height: int, width: int) -> np.ndar
     return p.strip(0, height)
 
 
-def embed(arr: np.ndarray, key: WatermarkKey, payload: int, *, strength: float = 1.0) -> np.ndarray:
-    """A watermarked copy of a checked image array (see :func:`aimark.watermark.image.embed`)."""
+def check_size(arr: np.ndarray) -> None:
+    """ValueError if ``arr`` is too small to carry the mark."""
     h, w = arr.shape[:2]
     if min(h, w) < MIN_SIZE:
         raise ValueError(
             f"a {w}×{h} image is too small to carry the watermark (needs {MIN_SIZE} px)"
         )
-    f = max(1, min(h, w) // 256)
-    small = reduced_luma(arr, f)
-    pattern = Pattern(key, payload, h, w)
+
+
+def reduction(arr: np.ndarray) -> tuple[int, np.ndarray]:
+    """(f, luma reduced f×f): the grid the mask and the strength are computed on."""
+    f = max(1, min(arr.shape[:2]) // 256)
+    return f, reduced_luma(arr, f)
+
+
+def plan_gain(
+    arr: np.ndarray,
+    small: np.ndarray,
+    f: int,
+    pattern: Pattern,
+    strength: float,
+    *,
+    boost: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """The watermark's gain on the reduced grid, in ``arr``'s value units, for ``pattern``
+    at ``strength``: :func:`perceptual_gain` scaled to :data:`TARGET_PSNR`. ``boost``
+    (max dB, SSIM floor) lets busy pictures go up to max dB stronger while the estimated
+    SSIM stays at the floor (``io.aimark.image.3``)."""
     target_rms = 255.0 * 10 ** (-TARGET_PSNR / 20)
-    gain, relative = perceptual_gain(arr, small, f, pattern, target_rms)
+    gain, relative = perceptual_gain(arr, small, f, pattern, target_rms, boost=boost)
     rms = math.sqrt(pattern.mean_square * float(np.mean(gain * gain))) or 1.0
-    gain_small = gain * np.float32(target_rms * relative * strength * value_scale(arr.dtype) / rms)
+    return gain * np.float32(target_rms * relative * strength * value_scale(arr.dtype) / rms)
+
+
+def add_pattern(arr: np.ndarray, pattern: Pattern, gain_small: np.ndarray, f: int) -> np.ndarray:
+    """A copy of ``arr`` with ``pattern`` × the upsampled gain added, by strips."""
+    w = arr.shape[1]
 
     def delta(start: int, stop: int) -> np.ndarray:
         return pattern.strip(start, stop) * upsampled_rows(gain_small, f, start, stop, w)
 
     return add_by_strips(arr, delta)
+
+
+def embed(arr: np.ndarray, key: WatermarkKey, payload: int, *, strength: float = 1.0) -> np.ndarray:
+    """A watermarked copy of a checked image array (see :func:`aimark.watermark.image.embed`)."""
+    check_size(arr)
+    h, w = arr.shape[:2]
+    f, small = reduction(arr)
+    pattern = Pattern(key, payload, h, w)
+    return add_pattern(arr, pattern, plan_gain(arr, small, f, pattern, strength), f)
 
 
 SSIM_TARGET = 0.976  # structural similarity the mask aims for (estimated; measured ≥ 0.97)
@@ -91,7 +138,13 @@ _C1, _C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
 
 def perceptual_gain(
-    arr: np.ndarray, small: np.ndarray, f: int, pattern: Pattern, target_rms: float
+    arr: np.ndarray,
+    small: np.ndarray,
+    f: int,
+    pattern: Pattern,
+    target_rms: float,
+    *,
+    boost: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, float]:
     """Relative watermark gain on the reduced grid: as even as the image allows.
 
@@ -100,7 +153,9 @@ def perceptual_gain(
     notices. The floor of the activity mask is therefore chosen per image: the highest whose
     SSIM, estimated on sampled 7 × 7 windows of the actual marked pixels, stays at
     :data:`SSIM_TARGET`. Returns the gain map (any scale) and the strength relative to the
-    PSNR target (below 1 only for images too flat for any mask).
+    PSNR target (below 1 only for images too flat for any mask; above 1 only with ``boost``
+    = (max dB, SSIM floor): busy pictures, where the mark is least visible, are marked up to
+    max dB stronger in 0.5 dB steps while the estimated SSIM stays at the floor).
     """
     h, w = arr.shape[:2]
     rng = np.random.default_rng(h * 65537 + w)
@@ -129,7 +184,14 @@ def perceptual_gain(
     for floor in _FLOORS:
         g = activity_mask(small, floor=floor)
         if ssim_at(g, 1.0) >= SSIM_TARGET:
-            return g, 1.0
+            relative = 1.0
+            if boost is not None and floor == _FLOORS[0]:
+                max_db, ssim_floor = boost
+                db = 0.5
+                while db <= max_db + 1e-9 and ssim_at(g, 10 ** (db / 20)) >= ssim_floor:
+                    relative = 10 ** (db / 20)
+                    db += 0.5
+            return g, relative
     # flat images: even the most selective mask shows; weaken it to what stays invisible
     # (down to MIN_RELATIVE_STRENGTH), and let the caller's survival check judge the rest
     lo, hi = MIN_RELATIVE_STRENGTH, 1.0

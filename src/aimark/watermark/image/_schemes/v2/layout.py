@@ -79,11 +79,12 @@ class Layout:
 
 
 @lru_cache(maxsize=64)
-def layout_for(key: WatermarkKey) -> Layout:
-    """The tile layout of ``key`` (cached per key)."""
+def layout_for(key: WatermarkKey, scheme_id: str = SCHEME_ID) -> Layout:
+    """The tile layout of ``key`` (cached per key). ``scheme_id`` labels the key derivations:
+    schemes built on this tile (``io.aimark.image.3``) get layouts unrelated to ``.2``'s."""
     n = CHIPS * CHIPS
     order = np.argsort(
-        np.frombuffer(key.derive(f"{SCHEME_ID}/chip-order", 8 * n), ">u8"), kind="stable"
+        np.frombuffer(key.derive(f"{scheme_id}/chip-order", 8 * n), ">u8"), kind="stable"
     )
     s_idx = np.sort(order[:SEARCH_CHIPS])
     t_idx = np.sort(order[SEARCH_CHIPS : SEARCH_CHIPS + TEST_CHIPS])
@@ -91,7 +92,7 @@ def layout_for(key: WatermarkKey) -> Layout:
     m = m_idx.size
 
     def signs(label: str, count: int) -> np.ndarray:
-        raw = key.derive(f"{SCHEME_ID}/{label}", VARIANTS * ((count + 7) // 8))
+        raw = key.derive(f"{scheme_id}/{label}", VARIANTS * ((count + 7) // 8))
         per = (count + 7) // 8
         return np.stack([_signs(raw[v * per : (v + 1) * per], count) for v in range(VARIANTS)])
 
@@ -106,9 +107,9 @@ def layout_for(key: WatermarkKey) -> Layout:
     )
 
 
-def variant_for(key: WatermarkKey, payload: int) -> int:
+def variant_for(key: WatermarkKey, payload: int, scheme_id: str = SCHEME_ID) -> int:
     """The image variant of ``payload`` under ``key`` (keyed, so it reveals nothing)."""
-    tag = key.derive(f"{SCHEME_ID}/variant", 32)
+    tag = key.derive(f"{scheme_id}/variant", 32)
     return hashlib.sha256(tag + payload.to_bytes(8, "big")).digest()[0] % VARIANTS
 
 

@@ -93,3 +93,38 @@ def test_an_image_the_detector_would_crop_is_marked_without_side_information():
     assert v3_embed._residual(wide[..., 0].astype(np.float32)) is None
     marked = embed(wide, KEY, PAYLOAD)
     assert detect(marked, KEY).payload == PAYLOAD
+
+
+def test_a_collage_names_the_part_that_carries_the_mark():
+    """The marked picture as the left half of a wider canvas: found, and the region says
+    where (the 3 × 3 grid's left two columns); the whole picture gives no region, and an
+    unmarked canvas no detection."""
+    from conftest import pink_image
+
+    picture = pink_image(512, 512, seed=21)
+    marked = embed(picture, KEY, PAYLOAD)
+    whole = detect(marked, KEY)
+    assert whole.detected and whole.region is None
+    rng = np.random.default_rng(22)
+    filler = np.clip(rng.normal(120, 25, (512, 512, 3)), 0, 255).astype(np.uint8)
+    collage = np.concatenate([marked, filler], axis=1)
+    found = detect(collage, KEY)
+    assert found.detected and found.payload == PAYLOAD
+    assert found.region is not None
+    left, top, right, bottom = found.region
+    assert left <= 0.05 and 0.45 <= right <= 0.7 and top <= 0.05 and bottom >= 0.95
+    assert found.to_dict()["region"] == list(found.region)
+    assert not detect(np.concatenate([picture, filler], axis=1), KEY).detected
+
+
+def test_verify_reports_the_region(tmp_path):
+    from conftest import pink_image
+
+    marked = embed(pink_image(512, 512, seed=23), KEY, PAYLOAD)
+    filler = np.full((512, 512, 3), 200, np.uint8)
+    buf = tmp_path / "collage.png"
+    Image.fromarray(np.concatenate([filler, marked], axis=1)).save(buf)
+    report = aimark.verify(buf.read_bytes(), watermark_keys=[KEY])
+    assert report.watermark.detected and report.watermark.region is not None
+    assert report.watermark.region[0] >= 0.3  # the right half
+    assert report.to_dict()["watermark"]["region"] == list(report.watermark.region)

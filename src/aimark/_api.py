@@ -293,7 +293,8 @@ def verify(
         public_watermarks: also look for public watermarks of other generators (Stable
             Diffusion 1.x/2.x/XL's invisible-watermark marks).
         watermark_schemes: the image watermark schemes looked for (default
-            ``io.aimark.image.2``, then aimark 0.1's ``io.aimark.image.1``).
+            ``io.aimark.image.3``, then 0.2's ``io.aimark.image.2``, then 0.1's
+            ``io.aimark.image.1``).
 
     Returns:
         A :class:`Report`. Bad content (empty, not an image, truncated, a decompression bomb,

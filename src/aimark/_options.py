@@ -94,8 +94,8 @@ def add_watermark_scheme_option(parser: argparse.ArgumentParser) -> None:
         choices=SCHEMES,
         metavar="SCHEME",
         help="image watermark scheme to look for; repeatable (default: "
-        + " and ".join(SCHEMES)
-        + "; only io.aimark.image.2 skips the 0.1 scheme's search)",
+        + ", ".join(SCHEMES)
+        + "; naming only the newer ones skips the 0.1 scheme's search)",
     )
 
 

@@ -311,6 +311,9 @@ class WatermarkResult:
     status: str = "not-checked"
     public: tuple[PublicDetection, ...] = ()
     reason: str | None = None  # why an "inconclusive" status (see INCONCLUSIVE_REASONS)
+    # where the mark was found when only part of the picture carries it (a collage):
+    # (left, top, right, bottom) fractions of the picture; None for the whole picture
+    region: tuple[float, float, float, float] | None = None
 
     @property
     def public_detected(self) -> tuple[str, ...]:
@@ -333,6 +336,7 @@ class WatermarkResult:
             "threshold": self.threshold,
             "public": [p.to_dict() for p in self.public],
             "score": self.score,
+            "region": None if self.region is None else list(self.region),
         }
         if not include_scores:
             for graded in ("p_value", "confidence", "score"):

@@ -80,6 +80,13 @@ def _describe(report: Report, verbose: bool) -> list[str]:
             f"    watermark: found ({w.scheme}, key {w.key_id}, content id {w.content_id}, "
             f"p = {w.p_value:.1e})"
         )
+        if w.region is not None:
+            x0, y0, x1, y1 = (round(100 * v) for v in w.region)
+            lines.append(
+                f"    watermark found in part of the picture only: x {x0}–{x1} %, y {y0}–{y1} % "
+                "(the rest does not carry it: padding, a collage, or a marked picture pasted "
+                "into another)"
+            )
     elif w.keys and w.status == "inconclusive":
         why = INCONCLUSIVE_REASONS.get(w.reason or "", w.reason or "")
         lines.append(f"    watermark: inconclusive — {why} ({len(w.keys)} key(s) tried)")

@@ -56,6 +56,7 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
         "payload": _OSTR,
         "content_id": _OSTR,
         "threshold": _ONUM,
+        "region": {"type": ["array", "null"], "items": {"type": "number"}},
     }
     if include_scores:
         watermark.update(p_value=_ONUM, confidence=_ONUM, score=_ONUM)

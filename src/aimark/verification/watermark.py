@@ -70,5 +70,6 @@ def read_watermark(
         score=best.score,
         status=best.status,
         reason=best.reason,
+        region=best.region if hit else None,
         public=found_public,
     )

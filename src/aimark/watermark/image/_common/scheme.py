@@ -54,6 +54,10 @@ class Detection:
             size), "too-flat" (the picture has almost no detail: it could not carry a mark,
             or has lost it), "payload-unreadable" (the key's sync pattern is there,
             p ≤ threshold, but no payload decoded). None otherwise.
+        region: where the mark was found when only part of the picture carries it (a
+            collage, a marked picture pasted into another): (left, top, right, bottom) as
+            fractions of the picture's width and height, on a 3 × 3 grid. None when the
+            whole picture carries it, or nothing was found (schemes ``.2`` and ``.3``).
     """
 
     detected: bool
@@ -65,6 +69,7 @@ class Detection:
     status: str
     scheme: str
     reason: str | None = None
+    region: tuple[float, float, float, float] | None = None
 
     def to_dict(self, *, include_score: bool = True) -> dict[str, object]:
         d: dict[str, object] = {
@@ -76,6 +81,7 @@ class Detection:
             "threshold": self.threshold,
             "payload": None if self.payload is None else f"{self.payload:016x}",
             "confidence": self.confidence,
+            "region": None if self.region is None else list(self.region),
         }
         if include_score:
             d["score"] = self.score

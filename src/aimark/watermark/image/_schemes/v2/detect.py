@@ -69,6 +69,8 @@ class Analysis:
 
     r: np.ndarray  # whitened residual at the analysis size
     bases: tuple[np.ndarray, ...]  # lattice hypotheses (2×2, columns in analysis pixels)
+    # the part of the picture ``r`` covers, as fractions (left, top, right, bottom)
+    window: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
 
 
 def whiten(y: np.ndarray) -> np.ndarray:
@@ -83,14 +85,22 @@ def analyse(arr: np.ndarray) -> Analysis:
     s = min(arr.shape[:2])
     f = max(1, s // ANALYSIS_MIN)
     full = reduced_luma(arr, f)
-    y = _trim_borders(full)
+    t, bot, left, right = _trim_extent(full)
+    y = full[t:bot, left:right]
     h, w = y.shape
     expected = min(h, w) / TILES_PER_SIDE
     # a flat band may be padding (then the trimmed size is the image's) or part of the
     # picture, e.g. sky or highlights clipped by a contrast change (then the full size is)
     untrimmed = min(full.shape) / TILES_PER_SIDE
-    top, left = max(0, (h - _ANALYSIS_LONG) // 2), max(0, (w - _ANALYSIS_LONG) // 2)
-    y = y[top : top + _ANALYSIS_LONG, left : left + _ANALYSIS_LONG]
+    top, left2 = max(0, (h - _ANALYSIS_LONG) // 2), max(0, (w - _ANALYSIS_LONG) // 2)
+    y = y[top : top + _ANALYSIS_LONG, left2 : left2 + _ANALYSIS_LONG]
+    fh, fw = full.shape
+    window = (
+        (left + left2) / fw,
+        (t + top) / fh,
+        (left + left2 + y.shape[1]) / fw,
+        (t + top + y.shape[0]) / fh,
+    )
     r = whiten(y)
     # the autocorrelation at half resolution: a quarter of the cost, peaks still sharp
     r2 = _half(r)
@@ -102,7 +112,7 @@ def analyse(arr: np.ndarray) -> Analysis:
         b = 2.0 * b2
         if not _close(b, bases[0]):
             bases.append(b)
-    return Analysis(r.astype(np.float32), tuple(bases))
+    return Analysis(r.astype(np.float32), tuple(bases), window)
 
 
 def _half(r: np.ndarray) -> np.ndarray:
@@ -112,6 +122,12 @@ def _half(r: np.ndarray) -> np.ndarray:
 
 def _trim_borders(y: np.ndarray, tol: float = 2.0) -> np.ndarray:
     """``y`` without uniform bands along its edges (letterbox or pillarbox padding)."""
+    t, b, left, right = _trim_extent(y, tol)
+    return y[t:b, left:right]
+
+
+def _trim_extent(y: np.ndarray, tol: float = 2.0) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of ``y`` without uniform bands along its edges."""
     h, w = y.shape
     rows_flat = np.ptp(y, axis=1) <= tol
     cols_flat = np.ptp(y, axis=0) <= tol
@@ -125,8 +141,8 @@ def _trim_borders(y: np.ndarray, tol: float = 2.0) -> np.ndarray:
     t, b = extent(rows_flat)
     left, right = extent(cols_flat)
     if b - t < h // 3 or right - left < w // 3:
-        return y
-    return y[t:b, left:right]
+        return 0, h, 0, w
+    return t, b, left, right
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
@@ -170,10 +186,13 @@ def _best(
     return _ORIENTATIONS[gi], int(v), float(iy + dy), float(ix + dx), peak
 
 
-def _chips(values: np.ndarray, co, g, sy: float, sx: float) -> np.ndarray:
+def _chips(
+    values: np.ndarray, co, g, sy: float, sx: float, fine: np.ndarray | None = None
+) -> np.ndarray:
     """The (CHIPS, CHIPS) chip values, read from the fine fold at the search's alignment
-    (shift in search bins) and equalised."""
-    f = _orient(fold(values, co.fine, FINE), g)
+    (shift in search bins) and equalised (``fine``: the fine bins of ``values`` where they
+    are a subset of the pixels)."""
+    f = _orient(fold(values, co.fine if fine is None else fine, FINE), g)
     k = FINE // BINS
     ky = np.fft.fftfreq(FINE)[:, None]
     kx = np.fft.rfftfreq(FINE)[None, :]
@@ -209,6 +228,8 @@ class _Try:
     agreement: float
     variant: int
     chips: np.ndarray
+    # the alignment the chips were read at: (inverse basis, orientation, shift y, shift x)
+    align: tuple[np.ndarray, tuple[bool, bool, bool], float, float] | None = None
 
 
 def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey, scheme_id: str) -> _Try:
@@ -224,6 +245,7 @@ def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey, scheme_id: str) ->
     chips = _coarse_chips(f, g, sy, sx)
     z_s = _z(chips, layout.search_idx, layout.search_sign[v])
     payload, agreement = None, 0.0
+    align = (inv, g, sy, sx)
     if z_s >= _DECODE_Z:
         chips = _chips(values, co, g, sy, sx)
         z_s = _z(chips, layout.search_idx, layout.search_sign[v])
@@ -236,10 +258,11 @@ def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey, scheme_id: str) ->
             z2 = _z(chips2, layout.search_idx, layout.search_sign[v2])
             if z2 > z_s:  # keep the refinement only when it aligns better
                 chips, g, v, z_s = chips2, g2, v2, z2
+                align = (new_inv, g2, sy2, sx2)
         dec = decode_payload(_soft_bits(chips, layout, v))
         payload, agreement = dec.payload, dec.agreement
     z_t = _z(chips, layout.test_idx, layout.test_sign[v])
-    return _Try(z_s, z_t, payload, agreement, v, chips)
+    return _Try(z_s, z_t, payload, agreement, v, chips, align)
 
 
 def _coarse_chips(f: np.ndarray, g, sy: float, sx: float) -> np.ndarray:
@@ -378,12 +401,61 @@ def _decision(tries: list[_Try]) -> tuple[float, int | None, float, float]:
     return -math.expm1(n * math.log1p(-min(p_min, 1 - 1e-16))), None, 0.0, z_best
 
 
+# a region "carries" the mark when the whole decoded tile correlates with its chips at this z
+# (for a region without the mark z is N(0, 1): 4 is passed once in 30,000 regions)
+REGION_Z = 4.0
+
+
+def region_of(
+    an: Analysis, t: _Try, layout: Layout, payload: int
+) -> tuple[float, float, float, float] | None:
+    """Where the decoded mark is, when only part of the analysed picture carries it: the
+    bounding box (left, top, right, bottom, fractions of the picture) of the 3 × 3 regions
+    whose chips correlate with the decoded tile at :data:`REGION_Z` or more; the analysed
+    window when every region does and the window is not the whole picture (flat bands cut off
+    its edges). None when the whole picture carries it or no region does (too weak to tell)."""
+    if t.align is None:
+        return None
+    inv, g, sy, sx = t.align
+    co = coords(an.r.shape, inv)
+    values = an.r.ravel().astype(np.float64)
+    sign = np.sign(layout.tile(t.variant, encode_payload(payload))).ravel()
+    marked = []
+    for k in range(_REGIONS * _REGIONS):
+        sel = co.region == k
+        if sel.sum() < 64:
+            continue
+        chips = _chips(values[sel], co, g, sy, sx, fine=co.fine[sel]).ravel()
+        z = float((chips * sign).sum() / (np.sqrt((chips * chips).sum()) + 1e-12))
+        if z >= REGION_Z:
+            marked.append(k)
+    if not marked:
+        return None
+    if len(marked) == _REGIONS * _REGIONS:
+        if an.window == (0.0, 0.0, 1.0, 1.0):
+            return None
+        x0, y0, x1, y1 = an.window
+        return round(x0, 3), round(y0, 3), round(x1, 3), round(y1, 3)
+    rows = [k // _REGIONS for k in marked]
+    cols = [k % _REGIONS for k in marked]
+    left, top, right, bottom = an.window
+    fx, fy = (right - left) / _REGIONS, (bottom - top) / _REGIONS
+    return (
+        round(left + min(cols) * fx, 3),
+        round(top + min(rows) * fy, 3),
+        round(left + (max(cols) + 1) * fx, 3),
+        round(top + (max(rows) + 1) * fy, 3),
+    )
+
+
 def detect_key(
     an: Analysis, key: WatermarkKey, threshold: float, scheme_id: str = SCHEME_ID
 ) -> Detection:
     """Look for ``key``'s mark: a detection needs a payload with a valid CRC and a p-value
-    (see :func:`_decision`) at most ``threshold``."""
-    p, payload, confidence, z = _decision(_tries(an, key, scheme_id))
+    (see :func:`_decision`) at most ``threshold``; a detection in part of the picture only
+    names that part (:func:`region_of`)."""
+    tries = _tries(an, key, scheme_id)
+    p, payload, confidence, z = _decision(tries)
     detected = payload is not None and p <= threshold
     if detected:
         status = "detected"
@@ -394,7 +466,13 @@ def detect_key(
     if not detected:
         payload, confidence = None, 0.0
     reason = "payload-unreadable" if status == "inconclusive" else None
-    return Detection(detected, p, payload, confidence, z, threshold, status, scheme_id, reason)
+    region = None
+    if detected and payload is not None:
+        hit = next(t for t in tries if t.payload == payload)
+        region = region_of(an, hit, layout_for(key, scheme_id), payload)
+    return Detection(
+        detected, p, payload, confidence, z, threshold, status, scheme_id, reason, region
+    )
 
 
 # amplitude SNR per coded bit at which about 97 % of payloads decode (AWGN, measured)

@@ -227,7 +227,7 @@ def fur(rng: Rng, w: int, h: int, i: int) -> np.ndarray:
     base_angle = float(rng.uniform(0, 180))
     length = int(rng.integers(11, 25))
     out = np.zeros((h, w), np.float64)
-    weight = _smooth_field(h, w, rng, 5, 3)
+    weight = np.maximum(_smooth_field(h, w, rng, 5, 3), 1e-6)  # all three 0: no NaN
     weight /= weight.sum(axis=2, keepdims=True)
     for j, da in enumerate((-25.0, 0.0, 25.0)):
         k = np.zeros((length, length), np.float32)

@@ -624,7 +624,7 @@ def speed(photos: dict[str, np.ndarray], ours: list[Aimark], dwt: Method | None)
     lines += [
         "",
         "The newest scheme alone (`detect(..., schemes=[newest])`; the rows above are the default "
-        "`detect`, which also looks for `.1` where `.2` finds nothing):",
+        "`detect`, which also looks for the earlier schemes where the newest finds nothing):",
         "",
         "| size | detect clean | detect marked |",
         "|---|---:|---:|",

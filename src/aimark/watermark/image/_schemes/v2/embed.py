@@ -3,7 +3,9 @@ the image's short side, shaped by a perceptual mask, added to the luma."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -186,11 +188,7 @@ def perceptual_gain(
         if ssim_at(g, 1.0) >= SSIM_TARGET:
             relative = 1.0
             if boost is not None and floor == _FLOORS[0]:
-                max_db, ssim_floor = boost
-                db = 0.5
-                while db <= max_db + 1e-9 and ssim_at(g, 10 ** (db / 20)) >= ssim_floor:
-                    relative = 10 ** (db / 20)
-                    db += 0.5
+                relative = _boost(functools.partial(ssim_at, g), *boost)
             return g, relative
     # flat images: even the most selective mask shows; weaken it to what stays invisible
     # (down to MIN_RELATIVE_STRENGTH), and let the caller's survival check judge the rest
@@ -201,6 +199,22 @@ def perceptual_gain(
         mid = (lo * hi) ** 0.5
         lo, hi = (mid, hi) if ssim_at(g, mid) >= SSIM_TARGET else (lo, mid)
     return g, lo
+
+
+def _boost(ssim_at: Callable[[float], float], max_db: float, ssim_floor: float) -> float:
+    """The largest strength, on a 0.5 dB grid up to ``max_db``, whose estimated SSIM stays at
+    ``ssim_floor`` (SSIM falls as the strength grows): the top first, which busy pictures
+    pass, then a bisection (at most three estimates)."""
+    lo, hi = 0, round(max_db / 0.5)  # steps known to pass / not yet known to fail
+    if hi == 0 or ssim_at(10 ** (hi * 0.5 / 20)) >= ssim_floor:
+        return 10 ** (hi * 0.5 / 20)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ssim_at(10 ** (mid * 0.5 / 20)) >= ssim_floor:
+            lo = mid
+        else:
+            hi = mid
+    return 10 ** (lo * 0.5 / 20)
 
 
 def _ssim_windows(x: np.ndarray, y: np.ndarray) -> float:

@@ -17,8 +17,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from aimark.watermark.image._schemes.v2.fold import (
     FINE,
     PX,
     PX_FINE,
+    Coords,
     coords,
     fold,
     reference,
@@ -71,6 +73,9 @@ class Analysis:
     bases: tuple[np.ndarray, ...]  # lattice hypotheses (2×2, columns in analysis pixels)
     # the part of the picture ``r`` covers, as fractions (left, top, right, bottom)
     window: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    # key-independent work on ``r`` done once and shared by every key and by the schemes
+    # built on this tile (.2 and .3): folds and their spectra per lattice hypothesis
+    memo: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def whiten(y: np.ndarray) -> np.ndarray:
@@ -170,11 +175,18 @@ def _search_refs(key: WatermarkKey, scheme_id: str = SCHEME_ID) -> np.ndarray:
     return np.conj(np.fft.rfft2(refs)).astype(np.complex64)
 
 
+def _orient_spec(fold: np.ndarray) -> np.ndarray:
+    """FFT of the 8 orientations of a fold (single precision)."""
+    return np.fft.rfft2(np.stack([_orient(fold, g) for g in _ORIENTATIONS]).astype(np.float32))
+
+
 def _best(
-    fold: np.ndarray, refs: np.ndarray
+    fold: np.ndarray, refs: np.ndarray, spec: np.ndarray | None = None
 ) -> tuple[tuple[bool, bool, bool], int, float, float, float]:
-    """(orientation, variant, sy, sx, normalised peak) of the best search correlation."""
-    spec = np.fft.rfft2(np.stack([_orient(fold, g) for g in _ORIENTATIONS]).astype(np.float32))
+    """(orientation, variant, sy, sx, normalised peak) of the best search correlation
+    (``spec``: the fold's :func:`_orient_spec`, where already computed)."""
+    if spec is None:
+        spec = _orient_spec(fold)
     corr = np.fft.irfft2(spec[:, None] * refs[None], s=(BINS, BINS))
     flat = int(np.argmax(corr))
     gi, v, iy, ix = np.unravel_index(flat, corr.shape)
@@ -232,16 +244,33 @@ class _Try:
     align: tuple[np.ndarray, tuple[bool, bool, bool], float, float] | None = None
 
 
-def _try(r: np.ndarray, basis: np.ndarray, key: WatermarkKey, scheme_id: str) -> _Try:
+def _folded(
+    an: Analysis, basis: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, Coords, np.ndarray, np.ndarray]:
+    """(values, inverse basis, coordinates, fold, its orientations' FFT) of one lattice
+    hypothesis: key-independent, computed once per analysis."""
+    memo = an.memo
+    if "values" not in memo:
+        memo["values"] = an.r.ravel().astype(np.float64)
+    values = memo["values"]
+    tag = ("fold", basis.tobytes())
+    if tag not in memo:
+        inv = np.linalg.inv(basis)
+        co = coords(an.r.shape, inv)
+        f = fold(values, co.idx)
+        memo[tag] = (inv, co, f, _orient_spec(f))
+    inv, co, f, spec = memo[tag]
+    return values, inv, co, f, spec
+
+
+def _try(an: Analysis, basis: np.ndarray, key: WatermarkKey, scheme_id: str) -> _Try:
     """Align one lattice hypothesis, then read the sync and (when the search sync is strong
     enough to be worth it) refine, read the chips finely and decode."""
     layout = layout_for(key, scheme_id)
     refs = _search_refs(key, scheme_id)
-    inv = np.linalg.inv(basis)
-    values = r.ravel().astype(np.float64)
-    co = coords(r.shape, inv)
-    f = fold(values, co.idx)
-    g, v, sy, sx, _ = _best(f, refs)
+    r = an.r
+    values, inv, co, f, spec = _folded(an, basis)
+    g, v, sy, sx, _ = _best(f, refs, spec)
     chips = _coarse_chips(f, g, sy, sx)
     z_s = _z(chips, layout.search_idx, layout.search_sign[v])
     payload, agreement = None, 0.0
@@ -333,17 +362,27 @@ def separable_folds(r: np.ndarray, periods: np.ndarray) -> np.ndarray:
     return out - out.mean(axis=(1, 2), keepdims=True)
 
 
-def sweep_bases(r: np.ndarray, key: WatermarkKey, scheme_id: str = SCHEME_ID) -> list[np.ndarray]:
+def sweep_bases(
+    r: np.ndarray,
+    key: WatermarkKey,
+    scheme_id: str = SCHEME_ID,
+    memo: dict[object, Any] | None = None,
+) -> list[np.ndarray]:
     """Axis-aligned lattices (crops keep the orientation but not the scale): a sweep over the
-    period on a half-size residual, scored by the best search-sync correlation of any variant."""
-    r2 = _half(r)
-    s2 = min(r2.shape)
-    lo, hi = _SWEEP_RANGE
-    periods = s2 * lo * np.exp(np.arange(0.0, math.log(hi / lo), _SWEEP_STEP))
-    folds = separable_folds(r2, periods).astype(np.float32)
-    norms = np.linalg.norm(folds.reshape(len(periods), -1), axis=1) + 1e-12
+    period on a half-size residual, scored by the best search-sync correlation of any variant
+    (the folds are key-independent: kept in ``memo`` for the next key or scheme)."""
+    memo = {} if memo is None else memo
+    if "sweep" not in memo:
+        r2 = _half(r)
+        s2 = min(r2.shape)
+        lo, hi = _SWEEP_RANGE
+        periods = s2 * lo * np.exp(np.arange(0.0, math.log(hi / lo), _SWEEP_STEP))
+        folds = separable_folds(r2, periods).astype(np.float32)
+        norms = np.linalg.norm(folds.reshape(len(periods), -1), axis=1) + 1e-12
+        memo["sweep"] = (periods, norms, np.fft.rfft2(folds))
+    periods, norms, spec = memo["sweep"]
     refs = _search_refs(key, scheme_id)
-    corr = np.fft.irfft2(np.fft.rfft2(folds)[:, None] * refs[None], s=(BINS, BINS))
+    corr = np.fft.irfft2(spec[:, None] * refs[None], s=(BINS, BINS))
     score = corr.reshape(len(periods), -1).max(axis=1) / norms
     out = []
     for i in np.argsort(-score)[:_SWEEP_KEEP]:
@@ -358,7 +397,7 @@ def _norm_sf(z: float) -> float:
 
 def _bases(an: Analysis, key: WatermarkKey, scheme_id: str):
     yield from an.bases
-    for b in sweep_bases(an.r, key, scheme_id):
+    for b in sweep_bases(an.r, key, scheme_id, an.memo):
         if not any(_close(b, a) for a in an.bases):
             yield b
 
@@ -371,7 +410,7 @@ def _tries(
     for basis in _bases(an, key, scheme_id):
         if abs(np.linalg.det(basis)) < 1.0:
             continue
-        tries.append(_try(an.r, basis, key, scheme_id))
+        tries.append(_try(an, basis, key, scheme_id))
         if tries[-1].payload is not None and not every:
             break
     return tries

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -101,6 +102,14 @@ def media(tmp_path_factory, dev, creds) -> dict[str, Path]:
     hostile.label_image(
         encode(natural_image(320, 240, seed=33), "png"), files["hostile"], title=HOSTILE
     )
+
+    from aimark.watermark.image import embed
+
+    marked = embed(np.asarray(natural_image(512, 512, seed=35)), key, 0x5EED)
+    filler = np.asarray(natural_image(512, 512, seed=36))
+    collage = Image.fromarray(np.concatenate([marked, filler], axis=1))
+    files["collage"] = tmp / "collage.png"  # the marked picture as the left half
+    files["collage"].write_bytes(encode(collage, "png"))
 
     files["tiff"] = tmp / "scan.tiff"  # verified by the server, not shown by Chromium
     files["tiff"].write_bytes(encode(natural_image(320, 240, seed=34), "tiff"))
@@ -336,6 +345,17 @@ def test_unlabelled_image_chosen_with_the_keyboard_says_not_labelled_and_why_tha
     wait_until(page, "document.getElementById('announce').textContent.includes('Not labelled')")
     assert tab.raw_json()["verdict"]["status"] == "not-labelled"
     screenshot(page, "server-page-unlabelled.png")
+    tab.assert_clean()
+
+
+def test_a_collage_shows_where_the_watermark_is(tab, media):
+    page = tab.open()
+    page.set_input_files("#file", str(media["collage"]))
+    tab.result(status="labelled-watermark")
+    raw = tab.raw_json()["watermark"]
+    assert raw["detected"] and raw["region"][0] == 0.0 and raw["region"][2] < 0.7
+    watermark = visible_text(page, "#layer-watermark")
+    assert "part of the picture only: x 0–" in watermark
     tab.assert_clean()
 
 

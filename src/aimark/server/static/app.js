@@ -684,6 +684,17 @@
         cid.id = "watermark-content-id";
       }
       row(L.dl, "Content id", cid);
+      if (w.region && w.region.length === 4) {
+        var pct = w.region.map(function (v) {
+          return Math.round(100 * v);
+        });
+        row(
+          L.dl,
+          "Found in",
+          "part of the picture only: x " + pct[0] + "\u2013" + pct[2] + " %, y " + pct[1] + "\u2013" + pct[3] +
+            " % (the rest does not carry it: padding, a collage, or a marked picture pasted into another)",
+        );
+      }
     }
     if (!w.detected && !inconclusive && w.status && w.checked && w.status !== "not-detected") row(L.dl, "Detector status", w.status);
     row(L.dl, "Keys tried", keys.map(mono));

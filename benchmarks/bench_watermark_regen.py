@@ -36,7 +36,8 @@ against the marked one, mean over the pictures. Crossing PSNR of a family at a l
 first PSNR at which it falls below the level.
 
 With ``--out FILE`` the tables replace the block between ``<!-- regen:start -->`` and
-``<!-- regen:end -->`` of FILE (markers and a heading appended at its end if absent). Threads are
+``<!-- regen:end -->`` of FILE (markers and a heading appended at its end if absent); for a
+scheme other than the default, ``<!-- regen ID:start -->`` … ``<!-- regen ID:end -->``. Threads are
 pinned to one per worker process; no GPU is used and nothing is downloaded.
 """
 
@@ -468,13 +469,14 @@ def _ae_lines(meta: dict, cfg: AEConfig) -> list[str]:
     ]
 
 
-def _ensure_block(path: Path) -> None:
-    """Append the heading and the block's markers to ``path`` if it lacks them (write_block
-    would otherwise overwrite the whole file)."""
+def _ensure_block(path: Path, start: str = START, end: str = END) -> None:
+    """Append the heading and the block's markers to ``path`` if it lacks them (the heading
+    only for the default block)."""
     old = path.read_text() if path.exists() else ""
-    if START not in old or END not in old:
+    if start not in old or end not in old:
         sep = "" if not old or old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
-        path.write_text(f"{old}{sep}{HEADING}\n\n{START}\n{END}\n")
+        head = f"{HEADING}\n\n" if start == START else ""
+        path.write_text(f"{old}{sep}{head}{start}\n{end}\n")
 
 
 def main() -> None:
@@ -526,8 +528,11 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.out:
-        _ensure_block(args.out)
-        write_block(args.out, text, START, END)
+        start, end = START, END
+        if args.scheme != SCHEME_ID:  # another scheme: its own block, beside the default's
+            start, end = f"<!-- regen {args.scheme}:start -->", f"<!-- regen {args.scheme}:end -->"
+        _ensure_block(args.out, start, end)
+        write_block(args.out, text, start, end)
 
 
 if __name__ == "__main__":

@@ -189,3 +189,16 @@ def test_the_schemes_share_one_analysis_and_its_folds():
     fresh = V2_SCHEME.detect_key(V2_SCHEME.analyse(marked_v2), KEY, 1e-6)
     assert on_shared.detected and on_shared.payload == PAYLOAD
     assert (on_shared.p_value, on_shared.score) == (fresh.p_value, fresh.score)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_every_dtype_at_a_size_the_reduction_does_not_divide(dtype):
+    """1001 × 778 reduces 3×3 with partial blocks at two edges (kept for uint8, dropped for
+    the other dtypes): the informed draft is read on the same grid either way."""
+    scale = {np.uint8: 255, np.uint16: 65535, np.float32: 1}[dtype]
+    picture = (texture(1001, 778, 8, 0.35).astype(np.float64) / 255 * scale).astype(dtype)
+    marked = embed(picture, KEY, PAYLOAD)
+    assert marked.dtype == picture.dtype and marked.shape == picture.shape
+    found = detect(marked, KEY)
+    assert found.detected and found.payload == PAYLOAD and found.scheme == V3
+    assert not detect(picture, KEY).detected

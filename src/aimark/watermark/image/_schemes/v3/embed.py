@@ -96,8 +96,9 @@ def embed(arr: np.ndarray, key: WatermarkKey, payload: int, *, strength: float =
     # the draft as the detector will see it, on the reduced grid (the gain is constant over
     # each f × f block): the mark's response per unit chip, without drawing it at full size
     period = period_for(h, w)
-    rows = _block_rows(period_matrix(h, period, CHIPS), f)
-    cols = _block_rows(period_matrix(w, period, CHIPS), f)
+    # on small's grid: uint8 keeps a last partial block, other dtypes drop it
+    rows = _block_rows(period_matrix(h, period, CHIPS), f)[: small.shape[0]]
+    cols = _block_rows(period_matrix(w, period, CHIPS), f)[: small.shape[1]]
     c = chips.astype(np.float64)
     mark_small = (rows @ c @ cols.T) * (gain / value_scale(arr.dtype))
     host = _detect.chips_at_origin(r_host, period / f)

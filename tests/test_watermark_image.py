@@ -50,6 +50,18 @@ def _digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
+def _layout_digest(lay) -> str:
+    """Digest of a v2-format layout (.2 and .3): chip roles and per-variant signs."""
+    return _digest(
+        lay.search_idx.astype(np.int16),
+        lay.test_idx.astype(np.int16),
+        lay.message_idx.astype(np.int16),
+        lay.search_sign.astype(np.int8),
+        lay.test_sign.astype(np.int8),
+        lay.message_sign.astype(np.int8),
+    )
+
+
 # ----------------------------------------------------------------------------- golden vectors
 
 
@@ -58,14 +70,7 @@ def test_golden_scheme_v3_constants():
     lay = layout2_for(GOLDEN_KEY, SCHEME_V3)
     assert SCHEME_ID == SCHEME_V3 == "io.aimark.image.3"
     assert SCHEMES == (SCHEME_V3, SCHEME_V2, SCHEME_V1)
-    layout = _digest(
-        lay.search_idx.astype(np.int16),
-        lay.test_idx.astype(np.int16),
-        lay.message_idx.astype(np.int16),
-        lay.search_sign.astype(np.int8),
-        lay.test_sign.astype(np.int8),
-        lay.message_sign.astype(np.int8),
-    )
+    layout = _layout_digest(lay)
     assert layout == GOLDEN3_LAYOUT
     assert variant_for(GOLDEN_KEY, PAYLOAD, SCHEME_V3) == GOLDEN3_VARIANT
     tile = lay.tile(GOLDEN3_VARIANT, encode_payload2(PAYLOAD))
@@ -95,14 +100,7 @@ def test_golden_scheme_v2_constants():
     assert GOLDEN_KEY.key_id == "c862e15a67cd482e"
     assert SCHEME_V2 == "io.aimark.image.2"
     assert (CHIPS, VARIANTS, CODED_BITS2) == (24, 8, 288)
-    layout = _digest(
-        lay.search_idx.astype(np.int16),
-        lay.test_idx.astype(np.int16),
-        lay.message_idx.astype(np.int16),
-        lay.search_sign.astype(np.int8),
-        lay.test_sign.astype(np.int8),
-        lay.message_sign.astype(np.int8),
-    )
+    layout = _layout_digest(lay)
     assert layout == GOLDEN2_LAYOUT
     assert _digest(encode_payload2(PAYLOAD)) == GOLDEN2_CODE
     assert variant_for(GOLDEN_KEY, PAYLOAD) == GOLDEN2_VARIANT

@@ -18,7 +18,9 @@ __all__ = ["SCHEME", "SchemeV2"]
 
 
 class SchemeV2(ImageScheme):
-    """``io.aimark.image.2`` behind the scheme interface."""
+    """``io.aimark.image.2`` behind the scheme interface. Detection passes the scheme's own
+    id to the detector, so a scheme built on this tile (``.3``) subclasses it and overrides
+    only ``id`` and ``embed``."""
 
     id = SCHEME_ID
     min_size = MIN_SIZE
@@ -35,10 +37,10 @@ class SchemeV2(ImageScheme):
     def detect_key(
         self, analysis: _detect.Analysis, key: WatermarkKey, threshold: float
     ) -> Detection:
-        return _detect.detect_key(analysis, key, threshold)
+        return _detect.detect_key(analysis, key, threshold, self.id)
 
     def probe(self, analysis: _detect.Analysis, key: WatermarkKey, payload: int) -> Probe:
-        return _detect.probe(analysis, key, payload)
+        return _detect.probe(analysis, key, payload, self.id)
 
     def period_for(self, height: int, width: int) -> float:
         return period_for(height, width)

@@ -207,10 +207,11 @@ def test_adobe_pdf_and_video_are_reported_in_full():
     assert wav.metadata.id3["TPE1"] == "Kevin MacLeod"
 
 
-def test_watermark_is_not_applicable_to_media():
+def test_watermark_is_not_applicable_to_documents():
     v = aimark.Verifier(watermark_keys=[aimark.WatermarkKey.generate()])
-    report = v.verify_bytes(make_wav())
+    report = v.verify_bytes(SVG)
     assert report.watermark.status.startswith("not applicable to this media type")
+    assert "images, audio and video" in report.watermark.status
     assert not report.watermark.detected and report.verdict.status.value == "not-labelled"
 
 
@@ -302,11 +303,11 @@ def test_label_media_writes_atomically_and_never_touches_the_source(labeler, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.wav", "out.wav"]
 
 
-def test_a_watermark_key_gives_a_note_not_a_mark(creds):
+def test_a_watermark_key_gives_a_document_a_note_not_a_mark(creds):
     lab = aimark.Labeler(creds, generator="m", watermark_key=aimark.WatermarkKey.generate())
-    with pytest.warns(aimark.LabelWarning, match="no invisible watermark in a WAV"):
-        result = lab.label_media(make_wav())
-    assert "watermark" not in result.layers
+    with pytest.warns(aimark.LabelWarning, match="no invisible watermark in an SVG"):
+        result = lab.label_media(SVG)
+    assert "watermark" not in result.layers and result.watermark_payload is None
 
 
 # -- hostile containers: a verdict within a second, nothing signed -----------------------------

@@ -51,6 +51,7 @@ from aimark.repository import Binding, ManifestRecord, Repository, open_reposito
 from aimark.repository.fingerprint import available as fingerprint_available
 from aimark.repository.fingerprint import fingerprint
 from aimark.watermark.image import MIN_SIZE, SCHEME_ID, SurvivalCheck, check_survival, embed
+from aimark.watermark.timed import TimedMark
 
 __all__ = ["LabelResult", "LabelWarning", "Labeler"]
 
@@ -67,7 +68,8 @@ class LabelResult:
 
     ``bytes(result)`` gives the signed bytes. ``watermark_check`` says whether the invisible
     watermark survived a JPEG 75 round trip right after embedding, with its margin in dB
-    (None when no watermark was embedded or the check was turned off).
+    (None when no watermark was embedded or the check was turned off). For audio and video,
+    ``watermark_mark`` says which scheme was written, over which time range, at what quality.
     """
 
     data: bytes
@@ -78,6 +80,8 @@ class LabelResult:
     warnings: tuple[str, ...] = ()
     watermark_payload: int | None = None
     watermark_check: SurvivalCheck | None = None
+    # audio and video: the scheme, time range and quality of the watermark written
+    watermark_mark: TimedMark | None = None
 
     def __bytes__(self) -> bytes:
         return self.data
@@ -288,7 +292,6 @@ class Labeler:
             raise CorruptInputError(
                 f"{fmt.label} that looks damaged ({problems[0]}); nothing was signed"
             )
-        content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
         notes: list[str] = []
         suffix = Path(dst).suffix.lower() if dst is not None else ""
         if suffix in _KNOWN_SUFFIXES and suffix != fmt.extension:
@@ -296,17 +299,16 @@ class Labeler:
                 f"{dst} holds {fmt.label} (labelling keeps the input's container); its usual "
                 f"extension is {fmt.extension}"
             )
-        if self.watermark_key is not None:
-            notes.append(
-                f"no invisible watermark in {fmt.label}: aimark's watermark is for raster "
-                "images; the C2PA manifest (and XMP where written) carry the label"
-            )
         has_manifest = self._reader().read(data, fmt.mime).manifest is not None
         layers: list[str] = []
         out = data
+        mark: TimedMark | None = None
+        if self.watermark_key is not None:
+            out, mark, content_id = self._mark_media(data, fmt, content_id, notes, layers)
+        content_id = content_id or f"urn:uuid:{uuid.uuid4()}"
         if self.metadata and fmt in XMP_FORMATS:
             tc = self._tc260_fields(tc260, content_id)
-            out, note = write_xmp(data, fmt, self._xmp_label(content_id, tc))
+            out, note = write_xmp(out, fmt, self._xmp_label(content_id, tc))
             if note:
                 notes.append(f"XMP not written: {note}; the C2PA manifest carries the label")
             else:
@@ -324,7 +326,10 @@ class Labeler:
             mime=fmt.mime,
             allow_training=self.allow_training,
             parent=has_manifest,
+            watermark=None if mark is None else (mark.scheme, mark.payload.to_bytes(8, "big")),
+            watermark_timespan=None if mark is None else (mark.start_s, mark.end_s),
         )
+        binding = None if mark is None else Binding(mark.scheme, f"{mark.payload:016x}")
         signed, path = self._sign_record_deliver(
             out,
             fmt.mime,
@@ -333,12 +338,55 @@ class Labeler:
             dst,
             notes,
             content_id,
-            None,
+            binding,
             None,
             layers,
             thumbnail=False,
         )
-        return LabelResult(signed, fmt, content_id, path, tuple(layers), tuple(notes))
+        return LabelResult(
+            signed,
+            fmt,
+            content_id,
+            path,
+            tuple(layers),
+            tuple(notes),
+            None if mark is None else mark.payload,
+            watermark_mark=mark,
+        )
+
+    def _mark_media(
+        self,
+        data: bytes,
+        fmt: MediaFormat,
+        content_id: str | None,
+        notes: list[str],
+        layers: list[str],
+    ) -> tuple[bytes, TimedMark | None, str | None]:
+        """The audio or video watermark of :attr:`watermark_key`, embedded by ffmpeg
+        re-encoding the media (its codec settings kept): (bytes, what was written, the content
+        id the payload stands for). Where it cannot be embedded (a document, no ffmpeg), the
+        bytes come back unchanged with a note saying why."""
+        from aimark.marking.embed import mark_media, watermarkable
+        from aimark.media.ffmpeg import MissingToolError
+
+        assert self.watermark_key is not None
+        if not watermarkable(fmt):
+            notes.append(
+                f"no invisible watermark in {fmt.label}: aimark's watermarks are for images, "
+                "audio and video; the C2PA manifest (and XMP where written) carry the label"
+            )
+            return data, None, content_id
+        payload = payload_for(content_id)
+        try:
+            out, mark = mark_media(
+                data, fmt, self.watermark_key, payload, strength=self.watermark_strength
+            )
+        except MissingToolError as exc:
+            notes.append(f"watermark not embedded: {exc}")
+            return data, None, content_id
+        layers.append("watermark")
+        notes.extend(mark.notes)
+        return out, mark, content_id or content_id_for(payload)
 
     def _sign_record_deliver(
         self,

@@ -223,16 +223,34 @@ class Verifier:
         )
 
     def _media_report(self, data: bytes, fmt: MediaFormat, name: str) -> Report:
+        timed = fmt.kind in ("audio", "video")
         try:
-            layers = read_media(
+            media, c2pa_result, metadata, watermark = read_media(
                 self._reader,
                 data,
                 fmt,
-                watermark=bool(self.watermark_keys or self.public_watermarks),
+                watermark=bool(self.public_watermarks or (self.watermark_keys and not timed)),
             )
         except InputError as exc:
             return self.error_report(name, exc, size=len(data), fmt=fmt)
-        return self._report(name, *layers)
+        if timed and self.watermark_keys:
+            from aimark.verification.timed_watermark import read_timed_watermark
+
+            watermark = read_timed_watermark(
+                data, fmt, self.watermark_keys, threshold=self.watermark_threshold
+            )
+        recovery = None
+        if self.repository is not None and c2pa_result.state is C2paState.ABSENT:
+            recovery = recover(
+                self._open_repository,
+                self._repository_name(),
+                self._reader,
+                data,
+                fmt.mime,
+                watermark,
+                None,
+            )
+        return self._report(name, media, c2pa_result, metadata, watermark, recovery)
 
     def _text_report(self, text: str, data: bytes, name: str) -> Report:
         media, metadata = text_layers(text, data)

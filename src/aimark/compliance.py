@@ -144,8 +144,10 @@ def _watermark(report: Report) -> tuple[bool | None, str]:
                 "key (aimark detect-text)"
             )
         return None, "not checked: text watermarks are found with aimark detect-text"
-    if report.media.kind not in (None, "image"):
+    if report.media.kind not in (None, "image", "audio", "video"):
         return None, f"aimark has no watermark for {report.media.kind}"
+    if not w.checked and w.keys:
+        return None, f"could not be checked: {w.status}"
     if not w.checked:
         return None, "not checked: give the provider's watermark key (--watermark-key)"
     return False, "no watermark of the keys given"

@@ -314,6 +314,8 @@ class WatermarkResult:
     # where the mark was found when only part of the picture carries it (a collage):
     # (left, top, right, bottom) fractions of the picture; None for the whole picture
     region: tuple[float, float, float, float] | None = None
+    # audio and video: where in time the mark was found, (start, end) in seconds
+    time_range: tuple[float, float] | None = None
 
     @property
     def public_detected(self) -> tuple[str, ...]:
@@ -337,6 +339,7 @@ class WatermarkResult:
             "public": [p.to_dict() for p in self.public],
             "score": self.score,
             "region": None if self.region is None else list(self.region),
+            "time_range": None if self.time_range is None else list(self.time_range),
         }
         if not include_scores:
             for graded in ("p_value", "confidence", "score"):

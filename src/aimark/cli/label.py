@@ -7,6 +7,7 @@ import json
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from aimark._options import add_limit_options, limits_from_args
 from aimark.cli._common import (
@@ -170,6 +171,7 @@ def run_command(args: argparse.Namespace) -> int:
                         "check": None
                         if result.watermark_check is None
                         else result.watermark_check.to_dict(),
+                        **_timed(result.watermark_mark),
                     },
                 }
             )
@@ -181,6 +183,17 @@ def run_command(args: argparse.Namespace) -> int:
         for w in result.warnings:
             print(f"  note: {w}", file=sys.stderr)
     return 0
+
+
+def _timed(mark: Any) -> dict[str, Any]:
+    """The JSON of an audio or video watermark written: scheme, time range, quality."""
+    if mark is None:
+        return {}
+    return {
+        "scheme": mark.scheme,
+        "time_range": [mark.start_s, mark.end_s],
+        "quality": dict(mark.quality),
+    }
 
 
 def _file_kind(path: str) -> str:

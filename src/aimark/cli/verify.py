@@ -80,6 +80,9 @@ def _describe(report: Report, verbose: bool) -> list[str]:
             f"    watermark: found ({w.scheme}, key {w.key_id}, content id {w.content_id}, "
             f"p = {w.p_value:.1e})"
         )
+        if w.time_range is not None:
+            t0, t1 = w.time_range
+            lines.append(f"    watermark found from {_clock(t0)} to {_clock(t1)}")
         if w.region is not None:
             x0, y0, x1, y1 = (round(100 * v) for v in w.region)
             lines.append(
@@ -174,3 +177,10 @@ def run_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return worst
+
+
+def _clock(seconds: float) -> str:
+    """``83.25`` → ``1:23.2``: a time in a clip, as people read one."""
+    minutes, sec = divmod(max(0.0, seconds), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{sec:04.1f}" if hours else f"{minutes}:{sec:04.1f}"

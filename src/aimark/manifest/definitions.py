@@ -47,6 +47,7 @@ def ai_manifest(
     when: dt.datetime | None = None,
     parent: bool = False,
     watermark: tuple[str, bytes] | None = None,
+    watermark_timespan: tuple[float, float] | None = None,
     text_watermark: dict[str, Any] | None = None,
     edits: tuple[dict[str, Any], ...] = (),
     fingerprint: tuple[str, bytes] | None = None,
@@ -60,6 +61,8 @@ def ai_manifest(
     parent) then ``c2pa.edited`` with the digital source type, so no provenance is lost.
     ``watermark``: (algorithm id, payload bytes) of an invisible watermark embedded in the
     pixels: recorded as a ``c2pa.watermarked`` action and a ``c2pa.soft-binding`` assertion.
+    ``watermark_timespan``: (start, end) in seconds of the audio or video the watermark
+    covers, recorded as the soft binding block's ``timespan`` scope (milliseconds).
     ``text_watermark``: the parameters of a statistical text watermark woven into the text while
     it was generated (key id, mode, ...; never the key): recorded as an
     ``org.aimark.text-watermark`` assertion.
@@ -97,7 +100,11 @@ def ai_manifest(
                 "parameters": {"description": f"invisible watermark {alg}"},
             }
         )
-        block = {"scope": {}, "value": base64.b64encode(value).decode("ascii")}
+        scope: dict[str, Any] = {}
+        if watermark_timespan is not None:
+            start, end = watermark_timespan
+            scope["timespan"] = {"start": round(start * 1000), "end": round(end * 1000)}
+        block = {"scope": scope, "value": base64.b64encode(value).decode("ascii")}
         assertions.append(
             {"label": SOFT_BINDING_ASSERTION, "data": {"alg": alg, "blocks": [block]}}
         )

@@ -828,6 +828,11 @@ def _row_html(row: dict[str, str], status: str, thumb: str | None) -> str:
         ids.append(
             f'<div class="mono" title="watermark payload">{_e(row["watermark_payload"])}</div>'
         )
+    if row.get("watermark_time"):
+        ids.append(
+            f'<div class="mono dim" title="seconds of the clip where the watermark was found">'
+            f"{_e(row['watermark_time'])} s</div>"
+        )
     if row["content_id"]:
         ids.append(f'<div class="mono dim" title="content ID">{_e(row["content_id"])}</div>')
     trust = row["trust"] if row["trust"] not in ("", "absent") else ""

@@ -37,6 +37,7 @@ COLUMNS = (
     "compliance",
     "error",
     "summary",
+    "watermark_time",
 )
 
 
@@ -102,7 +103,7 @@ def row_for(report: dict[str, Any]) -> dict[str, str]:
     fmt = media.get("format") or ""
     row = {
         "path": str(report.get("source", "")),
-        "type": "text" if fmt == "text" else ("image" if fmt else ""),
+        "type": "text" if fmt == "text" else (str(media.get("kind") or "image") if fmt else ""),
         "verdict": str(verdict.get("status", "")),
         "ai_generated": "yes" if verdict.get("ai_generated") else "no",
         "backing": str(verdict.get("backing", "")),
@@ -117,5 +118,7 @@ def row_for(report: dict[str, Any]) -> dict[str, str]:
         # an error, or else what is wrong with the file (e.g. truncated) though it was read
         "error": str(err.get("message") or "; ".join(media.get("problems") or ())),
         "summary": str(verdict.get("summary", "")),
+        # audio and video: where in the clip the watermark was found, "start-end" seconds
+        "watermark_time": "-".join(f"{t:.1f}" for t in wm.get("time_range") or ()),
     }
     return {name: readable(value) for name, value in row.items()}

@@ -57,6 +57,7 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
         "content_id": _OSTR,
         "threshold": _ONUM,
         "region": {"type": ["array", "null"], "items": {"type": "number"}},
+        "time_range": {"type": ["array", "null"], "items": {"type": "number"}},
     }
     if include_scores:
         watermark.update(p_value=_ONUM, confidence=_ONUM, score=_ONUM)

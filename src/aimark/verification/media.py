@@ -1,5 +1,6 @@
 """The layers of a container aimark does not decode (video, audio, documents, SVG, JPEG XL):
-its framing checked, the C2PA layer, XMP and ID3 where present; no watermark.
+its framing checked, the C2PA layer, XMP and ID3 where present. The watermark of audio and
+video is read by :mod:`aimark.verification.timed_watermark`; documents have none.
 
 Example:
     >>> from aimark.manifest.c2pa_io import ManifestReader
@@ -47,9 +48,14 @@ def read_media(
         format=fmt.value, kind=fmt.kind, mime=fmt.mime, bytes=len(data), problems=tuple(problems)
     )
     layer = WatermarkResult()
-    if watermark:
+    if watermark and fmt.kind in ("audio", "video"):
         layer = WatermarkResult(
-            status=f"not applicable to this media type ({fmt.label}): aimark's watermark is for "
-            "raster images"
+            status=f"not applicable to this media type ({fmt.label}): the public watermarks "
+            "aimark reads are in images (give a key for aimark's own audio and video marks)"
+        )
+    elif watermark:
+        layer = WatermarkResult(
+            status=f"not applicable to this media type ({fmt.label}): aimark's watermarks are "
+            "for images, audio and video"
         )
     return media, c2pa_result, media_metadata(data, fmt), layer

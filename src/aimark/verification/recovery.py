@@ -72,19 +72,19 @@ def recover(
     data: bytes,
     mime: str,
     wm: WatermarkResult,
-    pixels: Pixels,
+    pixels: Pixels | None,
 ) -> Recovery | None:
     """Look the file up in the repository by its watermark payload, then by its PDQ
     fingerprint; validate what comes back against this file (``reader``: the verifier's
     :class:`~aimark.manifest.c2pa_io.ManifestReader`). Never raises for the repository's
-    faults: they become a note."""
+    faults: they become a note. ``pixels`` is None for audio and video (no fingerprint)."""
     from aimark.repository import RepositoryError
     from aimark.repository.fingerprint import MATCH_DISTANCE, PDQ_ALG, distance
 
     fp = None
     try:
         repo = open_repository()
-        fp = fingerprint_of(pixels)
+        fp = None if pixels is None else fingerprint_of(pixels)
         marks = [(wm.scheme, wm.payload)] if wm.detected and wm.payload and wm.scheme else []
         matches = find_matches(repo, watermarks=marks, fingerprint=fp)
         if not matches:

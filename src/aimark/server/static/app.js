@@ -97,6 +97,14 @@
     return s.length > MAX_SHOWN ? s.slice(0, MAX_SHOWN) + "\u2026" : s;
   }
 
+  function clock(seconds) {
+    // 83.25 -> "1:23.2": a time in a clip, as people read one
+    var s = Math.max(0, Number(seconds) || 0);
+    var m = Math.floor(s / 60);
+    var rest = (s - 60 * m).toFixed(1);
+    return m + ":" + (rest.length < 4 ? "0" : "") + rest;
+  }
+
   function plural(n, one, many) {
     return n.toLocaleString("en") + " " + (n === 1 ? one : many || one + "s");
   }
@@ -684,6 +692,9 @@
         cid.id = "watermark-content-id";
       }
       row(L.dl, "Content id", cid);
+      if (w.time_range && w.time_range.length === 2) {
+        row(L.dl, "Found from", clock(w.time_range[0]) + " to " + clock(w.time_range[1]));
+      }
       if (w.region && w.region.length === 4) {
         var pct = w.region.map(function (v) {
           return Math.round(100 * v);

@@ -84,9 +84,9 @@ def _detect(
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        from aimark.marking.audio import find_audio_mark
-
         if fmt.kind != "video":
+            from aimark.marking.audio import find_audio_mark
+
             return find_audio_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
         from aimark.marking.video import find_video_mark
         from aimark.media.ffmpeg import probe
@@ -94,5 +94,7 @@ def _detect(
         found = find_video_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
         if any(f.detected for f in found) or probe(path).audio is None:
             return found
+        from aimark.marking.audio import find_audio_mark
+
         heard = find_audio_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
         return heard if any(f.detected for f in heard) else found

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PIL import Image
 
 from aimark.keys import WatermarkKey
 from aimark.watermark.image._common.mask import activity_mask
 from aimark.watermark.image._common.scheme import check_key, check_payload
+from aimark.watermark.image._common.strips import upsampled_rows
 from aimark.watermark.image._schemes.v2.code import encode_payload
 from aimark.watermark.image._schemes.v2.embed import Pattern, reduction
 from aimark.watermark.image._schemes.v2.layout import layout_for, variant_for
@@ -90,12 +90,8 @@ class VideoEmbedder:
         k = self._target / max(math.sqrt(self._ms * float(np.mean(g * g))), 1e-9)
         k = min(k, MAX_OVER_TARGET * self._target / math.sqrt(self._ms))
         h, w = y.shape
-        if f == 1 and g.shape == (h, w):
-            return g * np.float32(k)
-        big = Image.fromarray(g.astype(np.float32), mode="F").resize(
-            (w, h), Image.Resampling.BILINEAR
-        )
-        return np.asarray(big, np.float32) * np.float32(k)
+        g *= np.float32(k)
+        return g if g.shape == (h, w) else upsampled_rows(g, f, 0, h, w)
 
     def mark(self, y: np.ndarray) -> np.ndarray:
         """A marked copy of the luma plane ``y`` (uint8, (height, width))."""

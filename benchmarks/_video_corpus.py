@@ -114,8 +114,12 @@ def attacks(duration: float, salt: str) -> dict[str, list[str]]:
                               f"(iw-ow)*{cx:.3f}:(ih-oh)*{cy:.3f}", *_x264(23)],
         "trim 3 s (random start)": ["-ss", f"{start:.3f}", "-t", "3", *_x264(23)],
         "30→24 fps": ["-vf", "fps=24", *_x264(23)],
-        "letterbox 4:3": ["-vf", "scale=trunc(iw*0.75/2)*2:-2,pad=iw:trunc(iw*3/8)*2:0:(oh-ih)/2",
-                          *_x264(23)],
+        "letterbox to 4:3 (+ scale to 720 lines)": [
+            "-vf",
+            "pad=w='trunc(max(iw,ih*4/3)/2)*2':h='trunc(max(ih,iw*3/4)/2)*2'"
+            ":x='(ow-iw)/2':y='(oh-ih)/2',scale=-2:720",
+            *_x264(23),
+        ],
         "screen recording": ["-vf", "scale=trunc(iw*0.8/2)*2:-2,eq=gamma=1.1,"
                              "scale=trunc(iw*1.25/2)*2:-2:flags=bicubic", *_x264(30)],
     }  # fmt: skip

@@ -173,8 +173,8 @@ class VideoDetector:
                 TimedDetection.nothing(SCHEME_ID, self.threshold, "inconclusive", "no-frames")
                 for _ in self.keys
             ]
-        if any(s.frames for s in self._seg.values()):
-            self._close_segment()
+        if self._segments and any(s.frames for s in self._seg.values()):
+            self._close_segment()  # (a clip of one segment: the whole clip's test is the same)
         n_segments = len(self._segments)
         self._test(self._all, whole=True)
         tests_by_key = list(zip(*self._segments, strict=True))

@@ -126,7 +126,7 @@ def find_video_mark(
     """Look for the marks of ``keys`` in the video ``src`` (its first ``max_seconds``; None:
     all of it): one result per key, with the time range where the mark was found."""
     info = open_video(src, limits=limits)
-    det = VideoDetector(keys, info.width, info.height, threshold=threshold)
+    det = VideoDetector(keys, info.width, info.height, threshold=threshold, fps=float(info.rate))
     sampled = read_frames(
         info, sample_fps=sample_fps, luma_only=True, max_seconds=max_seconds, threads=threads
     )
@@ -138,7 +138,7 @@ def find_video_mark(
     )
     for _, kind, frame in tagged:
         det.add(frame.y, frame.t, keyframe=kind == 0)
-        frames += kind
+        frames += 1
     if frames == 0:
         raise EmptyInputError(f"{info.path.name} has no video frames")
     return det.results()

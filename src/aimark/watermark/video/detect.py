@@ -81,6 +81,7 @@ class VideoDetector:
 
     Feed frames in time order with :meth:`add` (any sampling: every frame, a few per second);
     :meth:`results` gives one :class:`~aimark.watermark.timed.TimedDetection` per key.
+    ``fps``, when known, is the clip's frame rate (the duration of a lone frame).
 
     Example:
         >>> from aimark.keys import WatermarkKey
@@ -98,6 +99,7 @@ class VideoDetector:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         segment_s: float = SEGMENT_S,
+        fps: float | None = None,
     ) -> None:
         self.keys = [check_key(k) for k in keys]
         if not 0 < threshold < 1:
@@ -111,7 +113,7 @@ class VideoDetector:
         self._seg_index: int | None = None
         self._segments: list[list[_Found]] = []  # per closed segment: one per key
         self._last_t = -math.inf
-        self._dt = 0.0
+        self._dt = 1.0 / fps if fps else 0.0  # a frame's duration (learnt from the times)
 
     def add(self, y: np.ndarray, t_seconds: float, *, keyframe: bool = False) -> None:
         """Add the luma plane ``y`` (uint8 (height, width)) of the frame shown at
@@ -200,10 +202,10 @@ class VideoDetector:
             status, reason = "not-detected", None
         return TimedDetection(
             detected=detected,
-            p_value=p,
+            p_value=float(p),
             payload=best.det.payload if detected else None,
-            confidence=best.det.confidence if detected else 0.0,
-            score=max(f.det.score for f in tests),
+            confidence=float(best.det.confidence) if detected else 0.0,
+            score=float(max(f.det.score for f in tests)),
             threshold=self.threshold,
             status=status,
             scheme=SCHEME_ID,

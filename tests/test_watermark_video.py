@@ -307,3 +307,18 @@ def test_without_ffmpeg_the_error_says_how_to_install_it(monkeypatch, tmp_path):
     clip.write_bytes(b"\x00" * 100)
     with pytest.raises(ffmpeg.MissingToolError, match="install ffmpeg"):
         find_video_mark(clip, [KEY])
+
+
+@needs_ffmpeg
+def test_variable_frame_rate_is_retimed_with_a_note(tmp_path):
+    from aimark.marking.video import find_video_mark, mark_video_file
+
+    vfr = tmp_path / "vfr.mp4"
+    pts = "setpts='if(lt(N\\,30)\\,N/30\\,1+(N-30)/15)/TB'"  # 30 fps for 1 s, then 15 fps
+    cmd = [ffmpeg.exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30"]
+    cmd += ["-t", "2", "-vf", pts, "-fps_mode", "vfr", "-c:v", "libx264", str(vfr)]
+    subprocess.run(cmd, check=True)
+    mark = mark_video_file(vfr, tmp_path / "out.mp4", KEY, 9)
+    assert any("variable frame rate" in n for n in mark.notes)
+    (r,) = find_video_mark(tmp_path / "out.mp4", [KEY])
+    assert r.detected and r.payload == 9

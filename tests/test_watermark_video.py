@@ -221,6 +221,15 @@ def test_file_round_trip_mov(clips):
     assert r.detected and r.payload == 42
 
 
+@needs_ffmpeg
+def test_max_seconds_bounds_the_work(clips):
+    from aimark.marking.video import find_video_mark
+
+    (r,) = find_video_mark(clips["marked"], [KEY], max_seconds=1.5)
+    assert r.detected and r.payload == PAYLOAD
+    assert r.analysed_s <= 1.5 and r.end_s is not None and r.end_s <= 1.5
+
+
 FAST_ATTACKS = {
     "H.264 CRF 28": ("-c:v", "libx264", "-crf", "28"),
     "downscale to 480p": ("-vf", "scale=-2:480", "-c:v", "libx264", "-crf", "23"),

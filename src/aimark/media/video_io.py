@@ -217,6 +217,8 @@ def keyframe_times(info: VideoInfo, max_seconds: float | None = None) -> list[fl
     (demuxed, not decoded)."""
     cmd = [ffmpeg.exe("ffprobe"), "-v", "error", "-select_streams", "v:0"]
     cmd += ["-show_entries", "packet=pts_time,dts_time,flags", "-of", "csv=p=0"]
+    if max_seconds is not None:
+        cmd += ["-read_intervals", f"%+{max_seconds:.3f}"]
     cmd += ["--", os.fspath(info.path)]
     out = ffmpeg.run(cmd, timeout=120, what=f"ffprobe cannot read {info.path.name}").stdout
     times: list[float] = []

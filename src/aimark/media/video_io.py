@@ -198,18 +198,23 @@ def read_frames(
     if threads:
         cmd += ["-filter_threads", str(threads)]
     cmd += ["-f", "rawvideo", "-pix_fmt", "gray" if luma_only else "yuv420p", "pipe:1"]
-    size = frame_bytes(w, h, luma_only=luma_only)
     step = 1.0 / float(rate)
-    what = f"ffmpeg cannot decode {info.path.name}"
-    for i, block in enumerate(ffmpeg.stream(cmd, size, what=what)):
-        if len(block) < size:
-            raise CorruptInputError(f"{what}: a truncated frame")
-        buf = np.frombuffer(bytearray(block), np.uint8)
+    for i, buf in enumerate(_raw(cmd, info, luma_only)):
         if luma_only:
             yield Frame(i * step, buf, buf.reshape(h, w))
         else:
             y, u, v = _planes(buf, w, h)
             yield Frame(i * step, buf, y, u, v)
+
+
+def _raw(cmd: list[str], info: VideoInfo, luma_only: bool) -> Iterator[np.ndarray]:
+    """The raw frames ``cmd`` writes to stdout, each a fresh uint8 array."""
+    size = frame_bytes(info.width, info.height, luma_only=luma_only)
+    what = f"ffmpeg cannot decode {info.path.name}"
+    for block in ffmpeg.stream(cmd, size, what=what):
+        if len(block) < size:
+            raise CorruptInputError(f"{what}: a truncated frame")
+        yield np.frombuffer(bytearray(block), np.uint8)
 
 
 def keyframe_times(info: VideoInfo, max_seconds: float | None = None) -> list[float]:
@@ -258,12 +263,7 @@ def read_keyframes(
     cmd += ["-i", ffmpeg.path_arg(info.path), "-map", "0:v:0", "-an", "-sn", "-dn"]
     cmd += ["-fps_mode", "passthrough", "-frames:v", str(len(times))]
     cmd += ["-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"]
-    size = w * h
-    what = f"ffmpeg cannot decode {info.path.name}"
-    for t, block in zip(times, ffmpeg.stream(cmd, size, what=what), strict=False):
-        if len(block) < size:
-            raise CorruptInputError(f"{what}: a truncated frame")
-        buf = np.frombuffer(bytearray(block), np.uint8)
+    for t, buf in zip(times, _raw(cmd, info, True), strict=False):
         yield Frame(t, buf, buf.reshape(h, w))
 
 

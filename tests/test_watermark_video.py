@@ -145,7 +145,8 @@ def test_detector_state_is_bounded():
     y = _luma(_scene())[:144, :256]
     for i in range(120):
         det.add(y, i * 0.25)
-    assert len(det._segments) == 29  # one small result per closed segment, no frames kept
+    # two small results per closed segment (luma and residual means), no frames kept
+    assert len(det._segments) == 2 * 29
     assert det.results()[0].analysed_s == pytest.approx(30.0)
 
 

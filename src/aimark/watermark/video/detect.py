@@ -5,13 +5,16 @@ running sum, per segment of :data:`SEGMENT_S` seconds and over the whole clip. T
 the same in every frame, so it adds up; moving content (and the codec's noise) averages out.
 The mean frame of a segment, and of the clip, is then read by ``io.aimark.image.2``'s
 detector (analysis, lattice search, sync test and payload decoding) with the video scheme's
-key derivations.
+key derivations. The sampled frames' whitened residuals are summed as well and read on the
+luma mean's window and lattice hypotheses: each frame's content is normalised before it is
+averaged, which helps where the content changes a lot from frame to frame.
 
-Key frames (intra-coded) are summed apart as well: a re-encode at a low bit rate predicts
-the frames between them from earlier ones along the content's motion, so there the static
-mark drifts with the content and smears in the mean, while a key frame carries it where it
-was written. State is four sums of one reduced frame each (segment and clip, all frames and
-key frames) and one small result per closed segment: bounded however long the clip.
+Key frames (intra-coded) are summed apart too: a re-encode at a low bit rate predicts the
+frames between them from earlier ones along the content's motion, so there the static mark
+drifts with the content and smears in the mean, while a key frame carries it where it was
+written. State is six sums of one reduced frame each (segment and clip × sampled luma,
+sampled residual, key-frame luma) and one small result per closed segment: bounded however
+long the clip.
 
 The p-value of the clip is the best test's, times the number of tests (Bonferroni), so it
 stays a bound on the false-alarm probability of the clip.
@@ -56,9 +59,15 @@ class _Sum:
         self.start = min(self.start, t)
         self.end = max(self.end, t + dt)
 
-    def mean(self) -> np.ndarray:
+    def mean(self, unit: float = 255.0) -> np.ndarray:
+        """The mean frame, divided by ``unit`` (255: luma in [0, 1], as a float image)."""
         assert self.total is not None
-        return (self.total / (255.0 * self.frames)).astype(np.float32)
+        return (self.total / (unit * self.frames)).astype(np.float32)
+
+
+def _sums() -> dict[str, _Sum]:
+    """Sampled frames' luma, key frames' luma, sampled frames' whitened residuals."""
+    return {"all": _Sum(), "key": _Sum(), "res": _Sum()}
 
 
 @dataclass(frozen=True)
@@ -71,9 +80,19 @@ class _Found:
     whole: bool = False  # the whole clip's test (else one segment's)
 
 
-def _read(mean: np.ndarray, keys: Sequence[WatermarkKey], threshold: float) -> list[Detection]:
-    an = _detect.analyse(mean)  # key-independent: once for every key
+def _read(an: _detect.Analysis, keys: Sequence[WatermarkKey], threshold: float) -> list[Detection]:
     return [_detect.detect_key(an, k, threshold, SCHEME_ID) for k in keys]
+
+
+def _residual_analysis(residual: np.ndarray, luma: _detect.Analysis) -> _detect.Analysis:
+    """The analysis of a mean whitened residual, on the window and lattice hypotheses the
+    analysis of the mean luma chose (same grid: the sums are at the analysis size)."""
+    h, w = residual.shape
+    x0, y0, x1, y1 = luma.window
+    crop = residual[round(y0 * h) : round(y1 * h), round(x0 * w) : round(x1 * w)]
+    if crop.shape != luma.r.shape:
+        crop = residual[: luma.r.shape[0], : luma.r.shape[1]]
+    return _detect.Analysis(np.ascontiguousarray(crop, np.float32), luma.bases, luma.window)
 
 
 class VideoDetector:
@@ -108,8 +127,8 @@ class VideoDetector:
         self.threshold = threshold
         self.segment_s = segment_s
         self._f = max(1, min(width, height) // _detect.ANALYSIS_MIN)
-        self._all = {"all": _Sum(), "key": _Sum()}
-        self._seg = {"all": _Sum(), "key": _Sum()}
+        self._all = _sums()
+        self._seg = _sums()
         self._seg_index: int | None = None
         self._segments: list[list[_Found]] = []  # per closed segment: one per key
         self._last_t = -math.inf
@@ -138,22 +157,31 @@ class VideoDetector:
         kind = "key" if keyframe else "all"
         self._all[kind].add(small, t_seconds, self._dt)
         self._seg[kind].add(small, t_seconds, self._dt)
+        if not keyframe:
+            r = _detect.whiten(small)
+            self._all["res"].add(r, t_seconds, self._dt)
+            self._seg["res"].add(r, t_seconds, self._dt)
 
     def _close_segment(self) -> None:
-        seg, self._seg = self._seg, {"all": _Sum(), "key": _Sum()}
+        seg, self._seg = self._seg, _sums()
         self._test(seg, whole=False)
 
     def _test(self, sums: dict[str, _Sum], *, whole: bool) -> None:
-        """Read the mean frames of ``sums`` (all frames, key frames) for every key; a hit
-        covers the time range of both."""
+        """Read the mean frames of ``sums`` (sampled frames' luma and whitened residuals,
+        key frames' luma) for every key; a hit covers the time range of all three."""
         used = [s for s in sums.values() if s.frames]
         if not used:
             return
         start, end = min(s.start for s in used), max(s.end for s in used)
-        for kind, least in (("all", 1 if whole else MIN_FRAMES), ("key", 1)):
-            if sums[kind].frames >= least:
-                dets = _read(sums[kind].mean(), self.keys, self.threshold)
-                self._segments.append([_Found(d, start, end, whole) for d in dets])
+        analyses = []
+        if sums["all"].frames >= (1 if whole else MIN_FRAMES):
+            luma = _detect.analyse(sums["all"].mean())  # key-independent: once for every key
+            analyses += [luma, _residual_analysis(sums["res"].mean(1.0), luma)]
+        if sums["key"].frames:
+            analyses.append(_detect.analyse(sums["key"].mean()))
+        for an in analyses:
+            dets = _read(an, self.keys, self.threshold)
+            self._segments.append([_Found(d, start, end, whole) for d in dets])
 
     @property
     def analysed_s(self) -> float:

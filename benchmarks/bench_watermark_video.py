@@ -13,7 +13,7 @@ real ffmpeg, and ``find_video_mark`` runs at p ≤ 1e-6. A cell is the share of 
 payload came back.
 
 False alarms: windows of 1 s (every 0.5 s) of every unmarked clip, each read by the
-frame-level detector with four keys, plus every unmarked clip as a whole with the benchmark
+frame-level detector with five keys, plus every unmarked clip as a whole with the benchmark
 key. Speed: detection on one core (the process and its ffmpeg pinned to CPU 0, one decoder
 thread) as a multiple of real time on the 720p clips; embedding's wall time over a plain
 decode + encode of the same clip with the same encoder settings (``encoder_args``), both
@@ -54,7 +54,7 @@ PAYLOAD = 0x5EED_C1A5_5E50_0031
 THRESHOLD = 1e-6
 GOAL = 95.0
 START, END = "<!-- video:start -->", "<!-- video:end -->"
-FPR_KEYS = [WatermarkKey(f"unmarked-window key {i:02d} .........".encode()[:32]) for i in range(4)]
+FPR_KEYS = [WatermarkKey(f"unmarked-window key {i:02d} .........".encode()[:32]) for i in range(5)]
 
 
 def _one_clip(args: tuple[Path, Path]) -> dict[str, Any]:
@@ -192,8 +192,8 @@ def _table(results: list[dict[str, Any]], speed: dict[str, float] | None, cmd: s
     lines += [
         "",
         f"False alarms: {false} of {trials} unmarked (window, key) trials (1-s windows every "
-        f"0.5 s of the {n} unmarked clips × 4 keys; smallest p {best:.1e}); {clean_false} of "
-        f"{n} unmarked whole clips with the benchmark key.",
+        f"0.5 s of the {n} unmarked clips × {len(FPR_KEYS)} keys; smallest p {best:.1e}); "
+        f"{clean_false} of {n} unmarked whole clips with the benchmark key.",
     ]
     if speed:
         lines += [

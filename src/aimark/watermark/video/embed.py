@@ -17,7 +17,6 @@ import numpy as np
 from aimark.keys import WatermarkKey
 from aimark.watermark.image._common.mask import activity_mask
 from aimark.watermark.image._common.scheme import check_key, check_payload
-from aimark.watermark.image._common.strips import upsampled_rows
 from aimark.watermark.image._schemes.v2.code import encode_payload
 from aimark.watermark.image._schemes.v2.embed import Pattern, reduction
 from aimark.watermark.image._schemes.v2.layout import layout_for, variant_for
@@ -91,7 +90,13 @@ class VideoEmbedder:
         k = min(k, MAX_OVER_TARGET * self._target / math.sqrt(self._ms))
         h, w = y.shape
         g *= np.float32(k)
-        return g if g.shape == (h, w) else upsampled_rows(g, f, 0, h, w)
+        if g.shape == (h, w):
+            return g
+        # nearest-neighbour upsampling (the mask varies slowly), C-ordered like the pattern:
+        # the multiply-add that follows runs at memory speed
+        rows = np.minimum(np.arange(h) // f, g.shape[0] - 1)
+        cols = np.minimum(np.arange(w) // f, g.shape[1] - 1)
+        return np.take(np.take(g, rows, axis=0), cols, axis=1)
 
     def mark(self, y: np.ndarray) -> np.ndarray:
         """A marked copy of the luma plane ``y`` (uint8, (height, width))."""

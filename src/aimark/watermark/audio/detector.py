@@ -1,0 +1,326 @@
+"""Streaming detection of ``io.aimark.audio.1``: feed blocks of any size, ask for the result.
+
+The detector measures the same cells as the embedder on a finer time grid (8 ms) and, for
+every start frame and every speed in ±2 % (0.5 % steps), scores the alignment by how close
+each pair's log-energy difference lies to the *union* of its two lattices (a statistic blind
+to the payload bits): ``S = Σ w·cos(4π(d − dither)/Δ)``. Unmarked audio puts the keyed
+dither's phases uniformly at random, so ``S`` is a sum of independent bounded zero-mean
+terms: Bernstein's inequality bounds its tail, and the union bound over every alignment
+tried (starts × speeds × one- and two-period windows) gives the p-value. The best
+alignments' soft bits ``Σ w·cos(2π(d − dither)/Δ)`` go through the Viterbi decoder; a
+detection needs ``p <= threshold`` *and* the CRC.
+
+Memory stays bounded: about 10 s of frame energies, the scores of the last period, and the
+soft bits of a few best alignments.
+
+Example:
+    >>> import numpy as np
+    >>> from aimark.keys import WatermarkKey
+    >>> from aimark.watermark.audio.embedder import embed
+    >>> key = WatermarkKey(bytes(32))
+    >>> x = np.random.default_rng(1).standard_normal(16_000 * 6).astype(np.float32) * 0.1
+    >>> r = detect(embed(x, 16_000, key, 7), 16_000, key)
+    >>> r.detected, r.payload
+    (True, 7)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from aimark.keys import WatermarkKey
+from aimark.watermark.audio._names import DEFAULT_THRESHOLD, MIN_SECONDS, SCHEME_ID
+from aimark.watermark.audio._period import SILENT
+from aimark.watermark.audio.code import CODED_BITS, decode_payload
+from aimark.watermark.audio.embedder import check_samples
+from aimark.watermark.audio.features import frame_energies, tile_energies
+from aimark.watermark.audio.layout import (
+    BANDS,
+    DELTA,
+    FRAME,
+    HOP,
+    MEASURED_FRAMES,
+    PAIRS_PER_TILE,
+    PERIOD_FRAMES,
+    PERIOD_TILES,
+    RATE,
+    TILE_FRAMES,
+    Layout,
+)
+from aimark.watermark.audio.resample import Resampler
+from aimark.watermark.timed import TimedDetection
+
+__all__ = ["SPEEDS", "AudioDetector", "detect"]
+
+SPEEDS = tuple(1.0 + 0.005 * k for k in range(-4, 5))  # time-scale factors searched
+_BATCH = 256  # start frames scored at a time
+_SPAN = max(round(TILE_FRAMES * (PERIOD_TILES - 1) * s) for s in SPEEDS) + MEASURED_FRAMES
+_SECOND = tuple(round(PERIOD_FRAMES * s) for s in SPEEDS)  # second period's start
+_KEEP = 6  # best alignments kept for decoding
+_SLOPE = 0.05  # log-energy change per hop at which a cell's weight falls to 1/e
+
+
+@dataclass
+class _Candidate:
+    log_p: float  # log of the single-test p-value bound
+    z: float
+    start: int  # frame
+    speed: float
+    periods: int
+    soft: np.ndarray
+
+
+def _log_tail(s: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log of Bernstein's bound on P(S >= s) for a sum of independent zero-mean terms in
+    [-b, b] whose variances sum to v."""
+    s = np.maximum(s, 0.0)
+    return -(s * s) / (2.0 * (v + b * s / 3.0) + 1e-12)
+
+
+class _KeyState:
+    def __init__(self, key: WatermarkKey) -> None:
+        self.layout = Layout.from_key(key)
+        self.best: list[_Candidate] = []
+        self.top = (0.0, 0.0)  # best (log p, z) seen, kept or not
+        lay = self.layout
+        by_bit = np.argsort(lay.bit, kind="stable")
+        counts = np.bincount(lay.bit)
+        firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        two = counts >= 2
+        self.twins = (by_bit[firsts[two]], by_bit[firsts[two] + 1])
+        self.rotate = np.exp(-1j * (2 * np.pi / DELTA) * lay.dither).astype(np.complex64)
+        self.offsets = []
+        for speed in SPEEDS:
+            r = np.round(TILE_FRAMES * np.arange(PERIOD_TILES) * speed).astype(np.int64)
+            self.offsets.append(r[lay.tile] * PAIRS_PER_TILE + lay.pair)
+
+    def offer(self, cands: list[_Candidate]) -> None:
+        merged = sorted(self.best + cands, key=lambda c: c.log_p)
+        kept: list[_Candidate] = []
+        for c in merged:  # one per neighbourhood: distinct alignments only
+            if all(abs(c.start - k.start) > TILE_FRAMES or c.periods != k.periods for k in kept):
+                kept.append(c)
+            if len(kept) == _KEEP:
+                break
+        self.best = kept
+
+
+class AudioDetector:
+    """Look for the marks of ``keys`` in a stream: ``feed(block)`` as often as needed, then
+    ``result()`` (a :class:`TimedDetection`, or a list of them, one per key, when ``keys`` is
+    a sequence). Blocks are (n, channels) or (n,) float arrays at ``sample_rate``."""
+
+    def __init__(
+        self,
+        keys: WatermarkKey | Sequence[WatermarkKey],
+        sample_rate: int,
+        channels: int | None = None,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self._single = isinstance(keys, WatermarkKey)
+        key_list = [keys] if isinstance(keys, WatermarkKey) else list(keys)
+        if not key_list or not all(isinstance(k, WatermarkKey) for k in key_list):
+            raise TypeError("expected a WatermarkKey or a non-empty sequence of them")
+        check_samples(np.zeros((0, 1), np.float32), sample_rate)
+        self.sample_rate, self.channels, self.threshold = int(sample_rate), channels, threshold
+        self._keys = [_KeyState(k) for k in key_list]
+        self._down = Resampler(self.sample_rate, RATE)
+        self._x = np.zeros(0)  # 16 kHz samples not yet framed (from frame _n_frames on)
+        self._n_frames = 0
+        self._e = np.zeros((0, BANDS))  # frame energies from frame _e_base on
+        self._e_base = 0
+        self._next = 0  # next start frame to score
+        self._tests = 0  # alignments tested (for the union bound)
+        self._weight = 0.0  # total weight seen (0: silence)
+        self.samples_in = 0
+
+    # -- input -------------------------------------------------------------------------
+    def feed(self, block: np.ndarray) -> None:
+        """Take the next ``block`` of samples."""
+        a = check_samples(block, self.sample_rate)
+        if self.channels is not None and a.shape[1] != self.channels:
+            raise ValueError(f"expected {self.channels} channels, got {a.shape[1]}")
+        self.samples_in += a.shape[0]
+        self._take(self._down.process(a.mean(axis=1)))
+        self._score(final=False)
+
+    def _take(self, x16: np.ndarray) -> None:
+        self._x = np.concatenate([self._x, x16])
+        e = frame_energies(self._x)
+        if e.shape[0]:
+            self._x = self._x[e.shape[0] * HOP :]
+            self._e = np.concatenate([self._e, e.astype(np.float64)])
+            self._n_frames += e.shape[0]
+
+    # -- scoring -----------------------------------------------------------------------
+    def _score(self, final: bool) -> None:
+        while True:
+            last = self._e_base + self._e.shape[0]  # frames known: [_e_base, last)
+            stop = last - _SPAN - (0 if final else max(_SECOND))
+            if stop <= self._next:
+                return
+            if not final and stop - self._next < _BATCH:
+                return
+            self._score_batch(self._next, min(stop, self._next + _BATCH))
+
+    def _score_batch(self, a: int, b: int) -> None:
+        tiles = tile_energies(self._e)  # tile energy per start frame
+        log_t = np.log(tiles + 1e-12)
+        # silence carries nothing; full weight 20 dB above it
+        cell_w = np.clip((log_t - math.log(SILENT)) / math.log(100.0), 0.0, 1.0)
+        d = log_t[:, 0::2] - log_t[:, 1::2]  # each pair's value at each start frame
+        w = np.minimum(cell_w[:, 0::2], cell_w[:, 1::2])
+        # a pair whose value changes fast with the start frame is unreliable: the grid is
+        # only as fine as the hop, and speed changes round tile starts to it
+        slope = np.zeros_like(d)
+        slope[1:-1] = np.abs(d[2:] - d[:-2]) / 2
+        w *= np.exp(-np.square(slope / _SLOPE))
+        # each pair as a weighted phasor: its soft value is Re(z e^(-i 2π dither/Δ))
+        z = (w * np.exp(1j * (2 * np.pi / DELTA) * d)).astype(np.complex64)
+        starts = np.arange(a, b) - self._e_base
+        for ks in self._keys:
+            self._score_key(ks, starts, z)
+        self._next = b
+        drop = self._next - self._e_base
+        if drop > 0:
+            self._e, self._e_base = self._e[drop:], self._e_base + drop
+
+    @staticmethod
+    def _terms(
+        ks: _KeyState, starts: np.ndarray, k: int, z: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Soft values (starts, pairs) of each pair, and the products of their cells' weights."""
+        prod = z.flat[starts[:, None] * PAIRS_PER_TILE + ks.offsets[k]] * ks.rotate
+        return prod.real, np.abs(prod)
+
+    def _score_key(self, ks: _KeyState, starts: np.ndarray, z: np.ndarray) -> None:
+        n, rows = starts.size, z.shape[0]
+        twin1, twin2 = ks.twins
+        cands: list[_Candidate] = []
+        for k, speed in enumerate(SPEEDS):
+            sa, w = self._terms(ks, starts, k, z)  # soft values of the first period
+            # one period: products of the two pairs that carry the same code bit
+            s1 = (sa[:, twin1] * sa[:, twin2]).sum(1)
+            ww = w[:, twin1] * w[:, twin2]
+            v1, b1 = np.square(ww).sum(1) / 4, ww.max(1)
+            self._weight += float(v1.sum())
+            self._tests += n
+            cands += self._pick(ks, s1, v1, b1, starts, speed, 1, sa, None)
+            # two periods: products of each pair with itself one period later
+            later = starts + _SECOND[k]
+            ok = later + _SPAN <= rows
+            if ok.any():
+                sb, w2 = self._terms(ks, later[ok], k, z)
+                s2 = (sa[ok] * sb).sum(1)
+                ww = w[ok] * w2
+                v2, b2 = np.square(ww).sum(1) / 4, ww.max(1)
+                self._tests += int(ok.sum())
+                cands += self._pick(ks, s2, v2, b2, starts[ok], speed, 2, sa[ok], sb)
+        ks.offer(cands)
+
+    def _pick(
+        self,
+        ks: _KeyState,
+        s: np.ndarray,
+        v: np.ndarray,
+        b: np.ndarray,
+        starts: np.ndarray,
+        speed: float,
+        periods: int,
+        sa: np.ndarray,
+        sb: np.ndarray | None,
+    ) -> list[_Candidate]:
+        lp = _log_tail(s, v, b)
+        i = int(np.argmin(lp))
+        z = float(s[i] / math.sqrt(v[i] + 1e-12))
+        if lp[i] < ks.top[0]:
+            ks.top = (float(lp[i]), z)
+        worst = ks.best[-1].log_p if len(ks.best) == _KEEP else 0.0
+        if lp[i] >= min(worst, -8.0):
+            return []
+        soft = sa[i] if sb is None else sa[i] + sb[i]
+        bits = np.bincount(ks.layout.bit, soft, CODED_BITS)
+        return [_Candidate(float(lp[i]), z, int(starts[i]) + self._e_base, speed, periods, bits)]
+
+    # -- output ------------------------------------------------------------------------
+    def result(self) -> TimedDetection | list[TimedDetection]:
+        """What was found so far (call after the last ``feed``; it flushes the resampler)."""
+        self._take(self._down.flush())
+        self._score(final=True)
+        out = [self._result(ks) for ks in self._keys]
+        return out[0] if self._single else out
+
+    def _result(self, ks: _KeyState) -> TimedDetection:
+        analysed = self.samples_in / self.sample_rate
+        thr = self.threshold
+
+        def nothing(status: str, reason: str | None = None) -> TimedDetection:
+            r = TimedDetection.nothing(SCHEME_ID, thr, status, reason)
+            return TimedDetection(**{**r.__dict__, "analysed_s": analysed})
+
+        if analysed < MIN_SECONDS or self._tests == 0:
+            return nothing("inconclusive", "too-short")
+        if self._weight <= 0.0:
+            return nothing("inconclusive", "silent")
+        log_n = math.log(self._tests)
+        if not ks.best:
+            p = min(1.0, math.exp(ks.top[0] + log_n))
+            return TimedDetection(
+                False, p, None, 0.0, ks.top[1], thr, "not-detected", SCHEME_ID,
+                analysed_s=analysed,
+            )
+        for c in ks.best:
+            p = min(1.0, math.exp(c.log_p + log_n))
+            if p > thr:
+                break
+            dec = decode_payload(c.soft)
+            if dec.payload is not None:
+                return self._found(c, p, dec.payload, dec.agreement, analysed, True)
+        c = ks.best[0]
+        p = min(1.0, math.exp(c.log_p + log_n))
+        if p <= thr:
+            dec = decode_payload(c.soft)
+            r = self._found(c, p, None, dec.agreement, analysed, False)
+            return TimedDetection(**{**r.__dict__, "reason": "payload-unreadable"})
+        return TimedDetection(
+            False, p, None, 0.0, c.z, thr, "not-detected", SCHEME_ID, analysed_s=analysed
+        )
+
+    def _found(
+        self, c: _Candidate, p: float, payload: int | None, agree: float, analysed: float, ok: bool
+    ) -> TimedDetection:
+        start = c.start * HOP / RATE
+        end = start + c.periods * PERIOD_FRAMES * HOP * c.speed / RATE + (FRAME - HOP) / RATE
+        return TimedDetection(
+            detected=ok,
+            p_value=p,
+            payload=payload,
+            confidence=max(0.0, agree),
+            score=c.z,
+            threshold=self.threshold,
+            status="detected" if ok else "inconclusive",
+            scheme=SCHEME_ID,
+            start_s=round(start, 3),
+            end_s=round(min(end, analysed), 3),
+            analysed_s=analysed,
+        )
+
+
+def detect(
+    samples: np.ndarray,
+    sample_rate: int,
+    key: WatermarkKey,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> TimedDetection:
+    """Look for the mark of ``key`` in ``samples`` (float, (n,) or (n, channels))."""
+    det = AudioDetector(key, sample_rate, threshold=threshold)
+    det.feed(samples)
+    r = det.result()
+    assert isinstance(r, TimedDetection)
+    return r

@@ -43,6 +43,7 @@ LEAD = _SYN_HOP  # the segment of a period starts this many samples before its f
 SEGMENT = PERIOD_TILES * TILE + 2 * _SYN_HOP  # samples of a period's segment
 SILENT = 3e-4  # a cell below this energy (about -70 dBFS) is silence: its pair carries nothing
 _ITERATIONS = 3
+_CAP = 0.75 * DELTA  # largest change of a cell's log energy (masking cap)
 _SYN_FRAME = 2 * _SYN_HOP
 _SQRT_WIN = np.sin(np.pi * np.arange(_SYN_FRAME) / _SYN_FRAME)
 _N_FRAMES = (SEGMENT - _SYN_FRAME) // _SYN_HOP + 1  # 577: a boundary frame, then 8 per tile
@@ -104,10 +105,13 @@ def mark_period(
     move = np.where(live, target - d, 0.0)
     eps = np.zeros((PERIOD_TILES, BANDS))
     w = np.zeros(SEGMENT)
+    # the weaker band of a pair takes the larger share of the move: for a given change of
+    # the ratio, the power added is then smallest (E1 E2 / (E1 + E2) instead of (E1 + E2) / 4)
+    share = e2 / (e1 + e2 + 1e-12)
     for _ in range(_ITERATIONS):
-        eps[t, b1] += move / 2
-        eps[t, b2] -= move / 2
-        np.clip(eps, -DELTA / 2, DELTA / 2, out=eps)
+        eps[t, b1] += move * share
+        eps[t, b2] -= move * (1.0 - share)
+        np.clip(eps, -_CAP, _CAP, out=eps)
         w = _synth(x, _frame_gains(eps))
         em = _cells(x + w)
         dm = np.log(em[t, b1] + 1e-12) - np.log(em[t, b2] + 1e-12)

@@ -59,9 +59,13 @@ __all__ = ["SPEEDS", "AudioDetector", "detect"]
 SPEEDS = tuple(1.0 + 0.005 * k for k in range(-4, 5))  # time-scale factors searched
 _BATCH = 256  # start frames scored at a time
 _SPAN = max(round(TILE_FRAMES * (PERIOD_TILES - 1) * s) for s in SPEEDS) + MEASURED_FRAMES
-_SECOND = tuple(round(PERIOD_FRAMES * s) for s in SPEEDS)  # second period's start
+_MAX_PERIODS = 3  # windows of one, two and three periods are scored
+# start frame of each period of a window, relative to its first, at each speed
+_PERIOD_AT = tuple(
+    tuple(round(p * PERIOD_FRAMES * s) for p in range(_MAX_PERIODS)) for s in SPEEDS
+)
 _KEEP = 6  # best alignments kept for decoding
-_SLOPE = 0.05  # log-energy change per hop at which a cell's weight falls to 1/e
+_SLOPE = 0.1  # log-energy change per hop at which a cell's weight falls to 1/e
 
 
 @dataclass
@@ -91,7 +95,10 @@ class _KeyState:
         counts = np.bincount(lay.bit)
         firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         two = counts >= 2
-        self.twins = (by_bit[firsts[two]], by_bit[firsts[two] + 1])
+        one = counts == 1
+        # the pairs of code bits carried twice a period, and of those carried once
+        self.members = (by_bit[firsts[two]], by_bit[firsts[two] + 1], by_bit[firsts[one]])
+        self.bit_ids = np.concatenate([np.flatnonzero(two), np.flatnonzero(one)])
         self.rotate = np.exp(-1j * (2 * np.pi / DELTA) * lay.dither).astype(np.complex64)
         self.offsets = []
         for speed in SPEEDS:
@@ -161,7 +168,7 @@ class AudioDetector:
     def _score(self, final: bool) -> None:
         while True:
             last = self._e_base + self._e.shape[0]  # frames known: [_e_base, last)
-            stop = last - _SPAN - (0 if final else max(_SECOND))
+            stop = last - _SPAN - (0 if final else max(a[-1] for a in _PERIOD_AT))
             if stop <= self._next:
                 return
             if not final and stop - self._next < _BATCH:
@@ -175,6 +182,10 @@ class AudioDetector:
         cell_w = np.clip((log_t - math.log(SILENT)) / math.log(100.0), 0.0, 1.0)
         d = log_t[:, 0::2] - log_t[:, 1::2]  # each pair's value at each start frame
         w = np.minimum(cell_w[:, 0::2], cell_w[:, 1::2])
+        # lossy codecs spend their noise where the loudest band of a tile masks it: a pair
+        # far below that band is unreliable (full weight within 10 dB, none 40 dB below)
+        rel = np.minimum(log_t[:, 0::2], log_t[:, 1::2]) - log_t.max(1, keepdims=True)
+        w *= np.clip(1.0 + (rel + math.log(10.0)) / math.log(1000.0), 0.0, 1.0)
         # a pair whose value changes fast with the start frame is unreliable: the grid is
         # only as fine as the hop, and speed changes round tile starts to it
         slope = np.zeros_like(d)
@@ -199,28 +210,41 @@ class AudioDetector:
         return prod.real, np.abs(prod)
 
     def _score_key(self, ks: _KeyState, starts: np.ndarray, z: np.ndarray) -> None:
-        n, rows = starts.size, z.shape[0]
-        twin1, twin2 = ks.twins
+        rows = z.shape[0]
+        twin1, twin2, single = ks.members
         cands: list[_Candidate] = []
         for k, speed in enumerate(SPEEDS):
-            sa, w = self._terms(ks, starts, k, z)  # soft values of the first period
-            # one period: products of the two pairs that carry the same code bit
-            s1 = (sa[:, twin1] * sa[:, twin2]).sum(1)
-            ww = w[:, twin1] * w[:, twin2]
-            v1, b1 = np.square(ww).sum(1) / 4, ww.max(1)
-            self._weight += float(v1.sum())
-            self._tests += n
-            cands += self._pick(ks, s1, v1, b1, starts, speed, 1, sa, None)
-            # two periods: products of each pair with itself one period later
-            later = starts + _SECOND[k]
-            ok = later + _SPAN <= rows
-            if ok.any():
-                sb, w2 = self._terms(ks, later[ok], k, z)
-                s2 = (sa[ok] * sb).sum(1)
-                ww = w[ok] * w2
-                v2, b2 = np.square(ww).sum(1) / 4, ww.max(1)
-                self._tests += int(ok.sum())
-                cands += self._pick(ks, s2, v2, b2, starts[ok], speed, 2, sa[ok], sb)
+            # per code bit, over the periods so far: sums of soft values, of their squares,
+            # of the weights and of their squares and fourth powers
+            acc = None
+            for m in range(1, _MAX_PERIODS + 1):
+                at = starts + _PERIOD_AT[k][m - 1]
+                ok = at + _SPAN <= rows
+                if not ok.all():
+                    if m == 1 or not ok.any():
+                        break
+                    starts, at, acc = starts[ok], at[ok], [a[ok] for a in acc]  # type: ignore[union-attr]
+                sp, wp = self._terms(ks, at, k, z)
+                per = [
+                    np.concatenate([sp[:, twin1] + sp[:, twin2], sp[:, single]], 1),
+                    np.concatenate([sp[:, twin1] ** 2 + sp[:, twin2] ** 2, sp[:, single] ** 2], 1),
+                    np.concatenate([wp[:, twin1] + wp[:, twin2], wp[:, single]], 1),
+                    np.concatenate([wp[:, twin1] ** 2 + wp[:, twin2] ** 2, wp[:, single] ** 2], 1),
+                    np.concatenate([wp[:, twin1] ** 4 + wp[:, twin2] ** 4, wp[:, single] ** 4], 1),
+                ]
+                acc = per if acc is None else [a + b for a, b in zip(acc, per, strict=True)]
+                ssum, ssq, wsum, wsq, w4 = acc
+                # per code bit, the products of every two of its soft values (a U-statistic),
+                # scaled to at most 1 in size: independent bounded zero-mean terms under H0
+                bound = (wsum * wsum - wsq) / 2
+                scale = np.maximum(bound, 1.0)
+                stat = ((ssum * ssum - ssq) / (2 * scale)).sum(1)
+                var = ((wsq * wsq - w4) / (8 * scale * scale)).sum(1)
+                bound = (bound / scale).max(1)
+                if m == 1:
+                    self._weight += float(var.sum())
+                self._tests += starts.size
+                cands += self._pick(ks, stat, var, bound, starts, speed, m, ssum)
         ks.offer(cands)
 
     def _pick(
@@ -232,8 +256,7 @@ class AudioDetector:
         starts: np.ndarray,
         speed: float,
         periods: int,
-        sa: np.ndarray,
-        sb: np.ndarray | None,
+        ssum: np.ndarray,
     ) -> list[_Candidate]:
         lp = _log_tail(s, v, b)
         i = int(np.argmin(lp))
@@ -243,9 +266,9 @@ class AudioDetector:
         worst = ks.best[-1].log_p if len(ks.best) == _KEEP else 0.0
         if lp[i] >= min(worst, -8.0):
             return []
-        soft = sa[i] if sb is None else sa[i] + sb[i]
-        bits = np.bincount(ks.layout.bit, soft, CODED_BITS)
-        return [_Candidate(float(lp[i]), z, int(starts[i]) + self._e_base, speed, periods, bits)]
+        soft = np.zeros(CODED_BITS)
+        soft[ks.bit_ids] = ssum[i]
+        return [_Candidate(float(lp[i]), z, int(starts[i]) + self._e_base, speed, periods, soft)]
 
     # -- output ------------------------------------------------------------------------
     def result(self) -> TimedDetection | list[TimedDetection]:
@@ -295,7 +318,7 @@ class AudioDetector:
         self, c: _Candidate, p: float, payload: int | None, agree: float, analysed: float, ok: bool
     ) -> TimedDetection:
         start = c.start * HOP / RATE
-        end = start + c.periods * PERIOD_FRAMES * HOP * c.speed / RATE + (FRAME - HOP) / RATE
+        end = start + c.periods * PERIOD_FRAMES * HOP * c.speed / RATE + FRAME / RATE
         return TimedDetection(
             detected=ok,
             p_value=p,

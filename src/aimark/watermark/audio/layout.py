@@ -51,7 +51,7 @@ PERIOD_FRAMES = PERIOD_TILES * TILE_FRAMES
 BAND_EDGES = (10, 16, 22, 28, 34, 42, 50, 60, 70, 82, 94, 108, 122)
 BANDS = len(BAND_EDGES) - 1
 PAIRS_PER_TILE = BANDS // 2
-DELTA = 0.5  # quantiser step of a pair's log-energy difference (natural log of power)
+DELTA = 0.7  # quantiser step of a pair's log-energy difference (natural log of power)
 CODE_BITS = 264  # (64 payload + 16 CRC + 8 tail) × 3
 
 

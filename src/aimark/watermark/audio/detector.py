@@ -61,9 +61,7 @@ _BATCH = 256  # start frames scored at a time
 _SPAN = max(round(TILE_FRAMES * (PERIOD_TILES - 1) * s) for s in SPEEDS) + MEASURED_FRAMES
 _MAX_PERIODS = 3  # windows of one, two and three periods are scored
 # start frame of each period of a window, relative to its first, at each speed
-_PERIOD_AT = tuple(
-    tuple(round(p * PERIOD_FRAMES * s) for p in range(_MAX_PERIODS)) for s in SPEEDS
-)
+_PERIOD_AT = tuple(tuple(round(p * PERIOD_FRAMES * s) for p in range(_MAX_PERIODS)) for s in SPEEDS)
 _KEEP = 6  # best alignments kept for decoding
 _SLOPE = 0.1  # log-energy change per hop at which a cell's weight falls to 1/e
 
@@ -294,7 +292,14 @@ class AudioDetector:
         if not ks.best:
             p = min(1.0, math.exp(ks.top[0] + log_n))
             return TimedDetection(
-                False, p, None, 0.0, ks.top[1], thr, "not-detected", SCHEME_ID,
+                False,
+                p,
+                None,
+                0.0,
+                ks.top[1],
+                thr,
+                "not-detected",
+                SCHEME_ID,
                 analysed_s=analysed,
             )
         for c in ks.best:

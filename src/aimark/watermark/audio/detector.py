@@ -58,6 +58,7 @@ __all__ = ["SPEEDS", "AudioDetector", "detect"]
 
 SPEEDS = tuple(1.0 + 0.005 * k for k in range(-4, 5))  # time-scale factors searched
 _BATCH = 256  # start frames scored at a time
+_STRIDE = 2  # start frames searched: every second one (8 ms)
 _SPAN = max(round(TILE_FRAMES * (PERIOD_TILES - 1) * s) for s in SPEEDS) + MEASURED_FRAMES
 _MAX_PERIODS = 3  # windows of one, two and three periods are scored
 # start frame of each period of a window, relative to its first, at each speed
@@ -95,13 +96,17 @@ class _KeyState:
         two = counts >= 2
         one = counts == 1
         # the pairs of code bits carried twice a period, and of those carried once
-        self.members = (by_bit[firsts[two]], by_bit[firsts[two] + 1], by_bit[firsts[one]])
+        # the pairs in the order the scores want them: the first and the second pair of each
+        # code bit carried twice a period, then the pairs of the bits carried once
+        order = np.concatenate([by_bit[firsts[two]], by_bit[firsts[two] + 1], by_bit[firsts[one]]])
+        self.n_twins = int(two.sum())
         self.bit_ids = np.concatenate([np.flatnonzero(two), np.flatnonzero(one)])
-        self.rotate = np.exp(-1j * (2 * np.pi / DELTA) * lay.dither).astype(np.complex64)
-        self.offsets = []
+        rotate = np.exp(-1j * (2 * np.pi / DELTA) * lay.dither[order])
+        self.rotate = rotate.astype(np.complex64)
+        self.offsets: list[np.ndarray] = []
         for speed in SPEEDS:
             r = np.round(TILE_FRAMES * np.arange(PERIOD_TILES) * speed).astype(np.int64)
-            self.offsets.append(r[lay.tile] * PAIRS_PER_TILE + lay.pair)
+            self.offsets.append((r[lay.tile] * PAIRS_PER_TILE + lay.pair)[order])
 
     def offer(self, cands: list[_Candidate]) -> None:
         merged = sorted(self.best + cands, key=lambda c: c.log_p)
@@ -191,58 +196,51 @@ class AudioDetector:
         w *= np.exp(-np.square(slope / _SLOPE))
         # each pair as a weighted phasor: its soft value is Re(z e^(-i 2π dither/Δ))
         z = (w * np.exp(1j * (2 * np.pi / DELTA) * d)).astype(np.complex64)
-        starts = np.arange(a, b) - self._e_base
+        zw = w.astype(np.float32)
+        first = -(-a // _STRIDE) * _STRIDE  # start frames on the search grid
+        starts = np.arange(first, b, _STRIDE) - self._e_base
         for ks in self._keys:
-            self._score_key(ks, starts, z)
+            self._score_key(ks, starts, z, zw)
         self._next = b
         drop = self._next - self._e_base
         if drop > 0:
             self._e, self._e_base = self._e[drop:], self._e_base + drop
 
-    @staticmethod
-    def _terms(
-        ks: _KeyState, starts: np.ndarray, k: int, z: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Soft values (starts, pairs) of each pair, and the products of their cells' weights."""
-        prod = z.flat[starts[:, None] * PAIRS_PER_TILE + ks.offsets[k]] * ks.rotate
-        return prod.real, np.abs(prod)
-
-    def _score_key(self, ks: _KeyState, starts: np.ndarray, z: np.ndarray) -> None:
-        rows = z.shape[0]
-        twin1, twin2, single = ks.members
+    def _score_key(
+        self, ks: _KeyState, starts: np.ndarray, z: np.ndarray, zw: np.ndarray
+    ) -> None:
+        rows, nt = z.shape[0], ks.n_twins
         cands: list[_Candidate] = []
         for k, speed in enumerate(SPEEDS):
             # per code bit, over the periods so far: sums of soft values, of their squares,
             # of the weights and of their squares and fourth powers
-            acc = None
+            acc = np.zeros((5, starts.size, CODED_BITS), np.float32)
             for m in range(1, _MAX_PERIODS + 1):
                 at = starts + _PERIOD_AT[k][m - 1]
                 ok = at + _SPAN <= rows
                 if not ok.all():
                     if m == 1 or not ok.any():
                         break
-                    starts, at, acc = starts[ok], at[ok], [a[ok] for a in acc]  # type: ignore[union-attr]
-                sp, wp = self._terms(ks, at, k, z)
-                per = [
-                    np.concatenate([sp[:, twin1] + sp[:, twin2], sp[:, single]], 1),
-                    np.concatenate([sp[:, twin1] ** 2 + sp[:, twin2] ** 2, sp[:, single] ** 2], 1),
-                    np.concatenate([wp[:, twin1] + wp[:, twin2], wp[:, single]], 1),
-                    np.concatenate([wp[:, twin1] ** 2 + wp[:, twin2] ** 2, wp[:, single] ** 2], 1),
-                    np.concatenate([wp[:, twin1] ** 4 + wp[:, twin2] ** 4, wp[:, single] ** 4], 1),
-                ]
-                acc = per if acc is None else [a + b for a, b in zip(acc, per, strict=True)]
+                    starts, at, acc = starts[ok], at[ok], acc[:, ok]
+                idx = at[:, None] * PAIRS_PER_TILE + ks.offsets[k]
+                sp = (z.flat[idx] * ks.rotate).real
+                wp = zw.flat[idx]
+                sq, w2 = sp * sp, wp * wp
+                for a, v in zip(acc, (sp, sq, wp, w2, w2 * w2), strict=True):
+                    a[:, :nt] += v[:, :nt] + v[:, nt : 2 * nt]  # pairs in order: twins, singles
+                    a[:, nt:] += v[:, 2 * nt :]
                 ssum, ssq, wsum, wsq, w4 = acc
                 # per code bit, the products of every two of its soft values (a U-statistic),
                 # scaled to at most 1 in size: independent bounded zero-mean terms under H0
                 bound = (wsum * wsum - wsq) / 2
                 scale = np.maximum(bound, 1.0)
-                stat = ((ssum * ssum - ssq) / (2 * scale)).sum(1)
-                var = ((wsq * wsq - w4) / (8 * scale * scale)).sum(1)
-                bound = (bound / scale).max(1)
+                stat = ((ssum * ssum - ssq) / (2 * scale)).sum(1, dtype=np.float64)
+                var = ((wsq * wsq - w4) / (8 * scale * scale)).sum(1, dtype=np.float64)
+                bmax = (bound / scale).max(1).astype(np.float64)
                 if m == 1:
                     self._weight += float(var.sum())
-                self._tests += starts.size
-                cands += self._pick(ks, stat, var, bound, starts, speed, m, ssum)
+                self._tests += starts.size * _STRIDE  # the grid stands for every frame
+                cands += self._pick(ks, stat, var, bmax, starts, speed, m, ssum)
         ks.offer(cands)
 
     def _pick(

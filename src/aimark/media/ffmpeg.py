@@ -143,9 +143,7 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> MediaProbe:
                 bit_rate=_int(s.get("bit_rate")),
                 layout=s.get("channel_layout"),
             )
-        elif kind == "video" and video is None and not s.get("disposition", {}).get(
-            "attached_pic"
-        ):
+        elif kind == "video" and video is None and not s.get("disposition", {}).get("attached_pic"):
             video = VideoStream(
                 codec=str(s.get("codec_name", "?")),
                 width=_int(s.get("width")) or 0,
@@ -197,9 +195,7 @@ def run(
     return proc
 
 
-def stream(
-    cmd: Sequence[str], block_bytes: int, *, what: str = "ffmpeg failed"
-) -> Iterator[bytes]:
+def stream(cmd: Sequence[str], block_bytes: int, *, what: str = "ffmpeg failed") -> Iterator[bytes]:
     """Run ``cmd`` writing raw data to stdout and yield it in blocks of ``block_bytes``
     (the last may be shorter). The process is killed if the consumer stops early; a
     non-zero exit is a :class:`~aimark.errors.CorruptInputError` raised after the last block.

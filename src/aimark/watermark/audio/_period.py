@@ -85,9 +85,10 @@ def _synth(x: np.ndarray, gains: np.ndarray) -> np.ndarray:
 
 
 def mark_period(
-    x: np.ndarray, layout: Layout, code_bits: np.ndarray, strength: float = 1.0
+    x: np.ndarray, layout: Layout, code_bits: np.ndarray, period: int = 0, strength: float = 1.0
 ) -> np.ndarray:
-    """The watermark (``SEGMENT`` samples) of a period whose first tile starts at ``x[LEAD]``.
+    """The watermark (``SEGMENT`` samples) of period ``period`` of the clip, whose first tile
+    starts at ``x[LEAD]``.
 
     Only this period's cells change; the watermark spills ``LEAD`` samples into each
     neighbour (add the periods' watermarks). ``strength`` in (0, 1] moves each pair that
@@ -99,7 +100,7 @@ def mark_period(
     e1, e2 = e[t, b1], e[t, b2]
     live = np.minimum(e1, e2) > SILENT
     d = np.log(e1 + 1e-12) - np.log(e2 + 1e-12)
-    offset = layout.dither + code_bits[layout.bit] * (DELTA / 2)
+    offset = layout.offsets(period, code_bits)
     q = offset + DELTA * np.round((d - offset) / DELTA)
     target = d + min(max(strength, 0.0), 1.0) * (q - d)
     move = np.where(live, target - d, 0.0)

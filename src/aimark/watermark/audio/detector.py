@@ -35,7 +35,7 @@ import numpy as np
 from aimark.keys import WatermarkKey
 from aimark.watermark.audio._names import DEFAULT_THRESHOLD, MIN_SECONDS, SCHEME_ID
 from aimark.watermark.audio._period import SILENT
-from aimark.watermark.audio.code import CODED_BITS, decode_payload
+from aimark.watermark.audio.code import CODED_BITS, Decoded, decode_payload
 from aimark.watermark.audio.embedder import check_samples
 from aimark.watermark.audio.features import frame_energies, tile_energies
 from aimark.watermark.audio.layout import (
@@ -64,7 +64,7 @@ _MAX_PERIODS = 3  # windows of one, two and three periods are scored
 # start frame of each period of a window, relative to its first, at each speed
 _PERIOD_AT = tuple(tuple(round(p * PERIOD_FRAMES * s) for p in range(_MAX_PERIODS)) for s in SPEEDS)
 _KEEP = 6  # best alignments kept for decoding
-_SLOPE = 0.1  # log-energy change per hop at which a cell's weight falls to 1/e
+_REF = 0.05  # a bit's product counts fully from this size (per period squared) on
 
 
 @dataclass
@@ -101,8 +101,17 @@ class _KeyState:
         order = np.concatenate([by_bit[firsts[two]], by_bit[firsts[two] + 1], by_bit[firsts[one]]])
         self.n_twins = int(two.sum())
         self.bit_ids = np.concatenate([np.flatnonzero(two), np.flatnonzero(one)])
-        rotate = np.exp(-1j * (2 * np.pi / DELTA) * lay.dither[order])
-        self.rotate = rotate.astype(np.complex64)
+        # undo each pair's dither, and in the q-th period of a window its turn (the window's
+        # first period is period p0 of the clip, unknown: decoding tries the 4 values)
+        turn = lay.turn[lay.bit[order]]
+        self.turn = lay.turn
+        self.rotate = [
+            np.exp(-1j * (2 * np.pi / DELTA) * lay.dither[order] - 0.25j * np.pi * q * turn).astype(
+                np.complex64
+            )
+            for q in range(_MAX_PERIODS)
+        ]
+
         self.offsets: list[np.ndarray] = []
         for speed in SPEEDS:
             r = np.round(TILE_FRAMES * np.arange(PERIOD_TILES) * speed).astype(np.int64)
@@ -189,58 +198,57 @@ class AudioDetector:
         # far below that band is unreliable (full weight within 10 dB, none 40 dB below)
         rel = np.minimum(log_t[:, 0::2], log_t[:, 1::2]) - log_t.max(1, keepdims=True)
         w *= np.clip(1.0 + (rel + math.log(10.0)) / math.log(1000.0), 0.0, 1.0)
-        # a pair whose value changes fast with the start frame is unreliable: the grid is
-        # only as fine as the hop, and speed changes round tile starts to it
-        slope = np.zeros_like(d)
-        slope[1:-1] = np.abs(d[2:] - d[:-2]) / 2
-        w *= np.exp(-np.square(slope / _SLOPE))
         # each pair as a weighted phasor: its soft value is Re(z e^(-i 2π dither/Δ))
         z = (w * np.exp(1j * (2 * np.pi / DELTA) * d)).astype(np.complex64)
-        zw = w.astype(np.float32)
         first = -(-a // _STRIDE) * _STRIDE  # start frames on the search grid
         starts = np.arange(first, b, _STRIDE) - self._e_base
         for ks in self._keys:
-            self._score_key(ks, starts, z, zw)
+            self._score_key(ks, starts, z)
         self._next = b
         drop = self._next - self._e_base
         if drop > 0:
             self._e, self._e_base = self._e[drop:], self._e_base + drop
 
-    def _score_key(
-        self, ks: _KeyState, starts: np.ndarray, z: np.ndarray, zw: np.ndarray
-    ) -> None:
+    def _score_key(self, ks: _KeyState, starts: np.ndarray, z: np.ndarray) -> None:
         rows, nt = z.shape[0], ks.n_twins
         cands: list[_Candidate] = []
         for k, speed in enumerate(SPEEDS):
-            # per code bit, over the periods so far: sums of soft values, of their squares,
-            # of the weights and of their squares and fourth powers
-            acc = np.zeros((5, starts.size, CODED_BITS), np.float32)
+            # per pair, its phasor summed over the periods so far (each turned back by its
+            # period's turn), and the sum of the products of consecutive periods' phasors
+            acc = np.zeros((starts.size, CODED_BITS + nt), np.complex64)
+            step = np.zeros_like(acc)
+            last = acc
             for m in range(1, _MAX_PERIODS + 1):
                 at = starts + _PERIOD_AT[k][m - 1]
                 ok = at + _SPAN <= rows
                 if not ok.all():
                     if m == 1 or not ok.any():
                         break
-                    starts, at, acc = starts[ok], at[ok], acc[:, ok]
-                idx = at[:, None] * PAIRS_PER_TILE + ks.offsets[k]
-                sp = (z.flat[idx] * ks.rotate).real
-                wp = zw.flat[idx]
-                sq, w2 = sp * sp, wp * wp
-                for a, v in zip(acc, (sp, sq, wp, w2, w2 * w2), strict=True):
-                    a[:, :nt] += v[:, :nt] + v[:, nt : 2 * nt]  # pairs in order: twins, singles
-                    a[:, nt:] += v[:, 2 * nt :]
-                ssum, ssq, wsum, wsq, w4 = acc
-                # per code bit, the products of every two of its soft values (a U-statistic),
-                # scaled to at most 1 in size: independent bounded zero-mean terms under H0
-                bound = (wsum * wsum - wsq) / 2
-                scale = np.maximum(bound, 1.0)
-                stat = ((ssum * ssum - ssq) / (2 * scale)).sum(1, dtype=np.float64)
-                var = ((wsq * wsq - w4) / (8 * scale * scale)).sum(1, dtype=np.float64)
+                    starts, at, acc, step, last = starts[ok], at[ok], acc[ok], step[ok], last[ok]
+                y = z.flat[at[:, None] * PAIRS_PER_TILE + ks.offsets[k]] * ks.rotate[m - 1]
+                if m > 1:
+                    step += last * np.conj(y)
+                acc += y
+                last = y
+                # Under H0 each term below has a uniformly random phase whatever the host
+                # (periodic, steady or not): the two pairs of a bit have independent dithers,
+                # and consecutive periods of a pair differ by the bit's keyed turn. So its real
+                # part is |term| cos(uniform), independent from bit to bit; under H1 positive.
+                cross = acc[:, :nt] * np.conj(acc[:, nt : 2 * nt])
+                turned = np.concatenate([step[:, :nt] + step[:, nt : 2 * nt], step[:, 2 * nt :]], 1)
+                real = np.concatenate([cross.real, np.zeros_like(turned[:, nt:].real)], 1)
+                real += turned.real
+                size_c = np.concatenate([np.abs(cross), np.zeros_like(turned[:, nt:].real)], 1)
+                size_t = np.abs(turned)
+                bound = size_c + size_t
+                scale = np.maximum(bound, (m * m) * _REF)
+                stat = (real / scale).sum(1, dtype=np.float64)
+                var = ((size_c**2 + size_t**2) / (2 * scale * scale)).sum(1, dtype=np.float64)
                 bmax = (bound / scale).max(1).astype(np.float64)
                 if m == 1:
                     self._weight += float(var.sum())
                 self._tests += starts.size * _STRIDE  # the grid stands for every frame
-                cands += self._pick(ks, stat, var, bmax, starts, speed, m, ssum)
+                cands += self._pick(ks, stat, var, bmax, starts, speed, m, acc)
         ks.offer(cands)
 
     def _pick(
@@ -252,7 +260,7 @@ class AudioDetector:
         starts: np.ndarray,
         speed: float,
         periods: int,
-        ssum: np.ndarray,
+        acc: np.ndarray,
     ) -> list[_Candidate]:
         lp = _log_tail(s, v, b)
         i = int(np.argmin(lp))
@@ -262,8 +270,10 @@ class AudioDetector:
         worst = ks.best[-1].log_p if len(ks.best) == _KEEP else 0.0
         if lp[i] >= min(worst, -8.0):
             return []
-        soft = np.zeros(CODED_BITS)
-        soft[ks.bit_ids] = ssum[i]
+        nt = ks.n_twins
+        sums = np.concatenate([acc[i, :nt] + acc[i, nt : 2 * nt], acc[i, 2 * nt :]])
+        soft = np.zeros(CODED_BITS, np.complex128)
+        soft[ks.bit_ids] = sums
         return [_Candidate(float(lp[i]), z, int(starts[i]) + self._e_base, speed, periods, soft)]
 
     # -- output ------------------------------------------------------------------------
@@ -304,18 +314,33 @@ class AudioDetector:
             p = min(1.0, math.exp(c.log_p + log_n))
             if p > thr:
                 break
-            dec = decode_payload(c.soft)
+            dec = self._decode(ks, c)
             if dec.payload is not None:
                 return self._found(c, p, dec.payload, dec.agreement, analysed, True)
         c = ks.best[0]
         p = min(1.0, math.exp(c.log_p + log_n))
         if p <= thr:
-            dec = decode_payload(c.soft)
+            dec = self._decode(ks, c)
             r = self._found(c, p, None, dec.agreement, analysed, False)
             return TimedDetection(**{**r.__dict__, "reason": "payload-unreadable"})
         return TimedDetection(
             False, p, None, 0.0, c.z, thr, "not-detected", SCHEME_ID, analysed_s=analysed
         )
+
+    @staticmethod
+    def _decode(ks: _KeyState, c: _Candidate) -> Decoded:
+        """Decode ``c``'s soft values for each of the 8 turns its first period can have; the
+        first whose CRC holds (else the best agreement)."""
+        best: Decoded | None = None
+        for p0 in range(8):
+            soft = (c.soft * np.exp(-0.25j * np.pi * p0 * ks.turn)).real
+            dec = decode_payload(soft)
+            if dec.payload is not None:
+                return dec
+            if best is None or dec.agreement > best.agreement:
+                best = dec
+        assert best is not None
+        return best
 
     def _found(
         self, c: _Candidate, p: float, payload: int | None, agree: float, analysed: float, ok: bool

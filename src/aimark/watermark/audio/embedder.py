@@ -101,7 +101,8 @@ class AudioEmbedder:
             elif self._x_base + self._x16.size < start + SEGMENT:
                 break
             i = start - self._x_base
-            w = mark_period(self._x16[i : i + SEGMENT], self._layout, self._bits, self.strength)
+            seg = self._x16[i : i + SEGMENT]
+            w = mark_period(seg, self._layout, self._bits, self._period, self.strength)
             j = start - self._w_base
             if self._w16.size < j + SEGMENT:
                 self._w16 = np.concatenate([self._w16, np.zeros(j + SEGMENT - self._w16.size)])

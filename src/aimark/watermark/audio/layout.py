@@ -6,7 +6,9 @@ tile form a *pair*; the pair's value is their log-energy ratio, which a change o
 smooth equaliser or a slightly misaligned tile (the energy of speech changes fast, but alike
 in neighbouring bands) hardly moves. A *period* is 72 tiles (4.608 s, 432 pairs) and repeats
 for the whole clip. The key assigns each pair one of the 264 code bits and draws each pair a
-quantiser dither.
+quantiser dither, and each code bit a turn (1, 3, 5 or 7): period ``p`` of the clip shifts
+every dither of the bit by ``turn * p * DELTA / 8``, so that no two consecutive periods share
+a lattice (a periodic or steady host cannot then look marked, see the detector).
 
 Example:
     >>> from aimark.keys import WatermarkKey
@@ -64,12 +66,18 @@ def _uniform(key: WatermarkKey, label: str, n: int) -> np.ndarray:
 class Layout:
     """The layout: pair ``j`` compares bands ``2 * pair[j]`` and ``2 * pair[j] + 1`` of tile
     ``tile[j]`` of a period, carries code bit ``bit[j]`` (keyed) and has dither
-    ``dither[j]`` (keyed, in [0, DELTA))."""
+    ``dither[j]`` (keyed, in [0, DELTA)); ``turn[k]`` (keyed, odd, 1 to 7) is code bit ``k``'s turn."""
 
     tile: np.ndarray
     pair: np.ndarray
     bit: np.ndarray
     dither: np.ndarray
+    turn: np.ndarray
+
+    def offsets(self, period: int, code_bits: np.ndarray) -> np.ndarray:
+        """Each pair's lattice offset in period ``period`` of the clip for ``code_bits``."""
+        shift = (period % 8) * self.turn[self.bit] * (DELTA / 8)
+        return np.mod(self.dither + shift + code_bits[self.bit] * (DELTA / 2), DELTA)
 
     @property
     def band1(self) -> np.ndarray:
@@ -90,4 +98,5 @@ class Layout:
         bit = np.empty(n, np.int64)
         bit[shuffle] = np.arange(n) % CODE_BITS
         dither = _uniform(key, "dither", n) * DELTA
-        return cls(tile, pair, bit, dither)
+        turn = 1 + 2 * np.floor(_uniform(key, "turn", CODE_BITS) * 4).astype(np.int64)
+        return cls(tile, pair, bit, dither, turn)

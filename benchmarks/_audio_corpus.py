@@ -144,30 +144,78 @@ def clip(kind: str, i: int, seconds: float = 15.0) -> np.ndarray:
     return y
 
 
-def _ffmpeg_pipe(x: np.ndarray, rate: int, args_out: list[str], suffix: str,
-                 out_rate: int | None = None, filters: str | None = None) -> tuple[np.ndarray, int]:
+def _ffmpeg_pipe(
+    x: np.ndarray,
+    rate: int,
+    args_out: list[str],
+    suffix: str,
+    out_rate: int | None = None,
+    filters: str | None = None,
+) -> tuple[np.ndarray, int]:
     """Encode ``x`` with real ffmpeg (``args_out`` into a ``suffix`` file), decode it back."""
     ch = 1 if x.ndim == 1 else x.shape[1]
     with tempfile.TemporaryDirectory() as tmp:
         dst = Path(tmp) / f"a{suffix}"
-        cmd = [FFMPEG, "-v", "error", "-f", "f32le", "-ar", str(rate), "-ac", str(ch), "-i", "pipe:0"]
+        cmd = [
+            FFMPEG,
+            "-v",
+            "error",
+            "-f",
+            "f32le",
+            "-ar",
+            str(rate),
+            "-ac",
+            str(ch),
+            "-i",
+            "pipe:0",
+        ]
         if filters:
             cmd += ["-af", filters]
-        subprocess.run([*cmd, *args_out, str(dst)], input=np.ascontiguousarray(x, np.float32).tobytes(),
-                       capture_output=True, check=True)
-        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-                                "stream=sample_rate,channels", "-of", "csv=p=0", str(dst)],
-                               capture_output=True, check=True, text=True).stdout.strip().split(",")
+        subprocess.run(
+            [*cmd, *args_out, str(dst)],
+            input=np.ascontiguousarray(x, np.float32).tobytes(),
+            capture_output=True,
+            check=True,
+        )
+        probe = (
+            subprocess.run(
+                [
+                    "ffprobe",
+                    "-v",
+                    "error",
+                    "-select_streams",
+                    "a:0",
+                    "-show_entries",
+                    "stream=sample_rate,channels",
+                    "-of",
+                    "csv=p=0",
+                    str(dst),
+                ],
+                capture_output=True,
+                check=True,
+                text=True,
+            )
+            .stdout.strip()
+            .split(",")
+        )
         r, c = int(probe[0]), int(probe[1])
         r = out_rate or r
-        out = subprocess.run([FFMPEG, "-v", "error", "-i", str(dst), "-f", "f32le", "-ar", str(r), "pipe:1"],
-                             capture_output=True, check=True).stdout
+        out = subprocess.run(
+            [FFMPEG, "-v", "error", "-i", str(dst), "-f", "f32le", "-ar", str(r), "pipe:1"],
+            capture_output=True,
+            check=True,
+        ).stdout
     y = np.frombuffer(out, np.float32).reshape(-1, c).copy()
     return (y[:, 0] if c == 1 else y), r
 
 
-def attack(name: str, x: np.ndarray, rate: int, rng: np.random.Generator,
-           background: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def attack(
+    name: str,
+    x: np.ndarray,
+    rate: int,
+    rng: np.random.Generator,
+    background: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
     """Apply the attack ``name`` (see :data:`ATTACKS`) to ``x``; returns (samples, rate)."""
     if name == "none":
         return x, rate
@@ -203,7 +251,11 @@ def attack(name: str, x: np.ndarray, rate: int, rng: np.random.Generator,
         return _ffmpeg_pipe(x, rate, ["-c:a", "pcm_f32le"], ".wav", filters=f"atempo={s}")
     if name == "music-mix-10dB":
         assert background is not None
-        bg = background if background.ndim == x.ndim else (background.mean(1) if background.ndim == 2 else background)
+        bg = (
+            background
+            if background.ndim == x.ndim
+            else (background.mean(1) if background.ndim == 2 else background)
+        )
         if x.ndim == 2 and bg.ndim == 1:
             bg = np.repeat(bg[:, None], x.shape[1], 1)
         n = min(x.shape[0], bg.shape[0])
@@ -213,6 +265,22 @@ def attack(name: str, x: np.ndarray, rate: int, rng: np.random.Generator,
     raise ValueError(name)
 
 
-ATTACKS = ("none", "mp3-128", "mp3-64", "aac-96", "opus-32", "resample-16k", "mono", "trim-10s",
-           "volume+6dB", "volume-6dB", "noise-20dB", "lowpass-4k", "speed+2%", "speed-2%",
-           "tempo+2%", "tempo-2%", "music-mix-10dB")
+ATTACKS = (
+    "none",
+    "mp3-128",
+    "mp3-64",
+    "aac-96",
+    "opus-32",
+    "resample-16k",
+    "mono",
+    "trim-10s",
+    "volume+6dB",
+    "volume-6dB",
+    "noise-20dB",
+    "lowpass-4k",
+    "speed+2%",
+    "speed-2%",
+    "tempo+2%",
+    "tempo-2%",
+    "music-mix-10dB",
+)

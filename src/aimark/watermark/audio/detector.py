@@ -62,7 +62,9 @@ _STRIDE = 2  # start frames searched: every second one (8 ms)
 _SPAN = max(round(TILE_FRAMES * (PERIOD_TILES - 1) * s) for s in SPEEDS) + MEASURED_FRAMES
 _MAX_PERIODS = 3  # windows of one, two and three periods are scored
 # start frame of each period of a window, relative to its first, at each speed
-_PERIOD_AT = tuple(tuple(round(p * PERIOD_FRAMES * s) for p in range(_MAX_PERIODS)) for s in SPEEDS)
+_PERIOD_AT = tuple(
+    tuple(round(p * PERIOD_FRAMES * s) for p in range(_MAX_PERIODS + 1)) for s in SPEEDS
+)
 _KEEP = 6  # best alignments kept for decoding
 _REF = 0.05  # a bit's product counts fully from this size (per period squared) on
 
@@ -109,13 +111,15 @@ class _KeyState:
             np.exp(-1j * (2 * np.pi / DELTA) * lay.dither[order] - 0.25j * np.pi * q * turn).astype(
                 np.complex64
             )
-            for q in range(_MAX_PERIODS)
+            for q in range(_MAX_PERIODS + 1)
         ]
 
         self.offsets: list[np.ndarray] = []
+        self.tile_at: list[np.ndarray] = []  # each pair's tile's first frame in a period
         for speed in SPEEDS:
             r = np.round(TILE_FRAMES * np.arange(PERIOD_TILES) * speed).astype(np.int64)
             self.offsets.append((r[lay.tile] * PAIRS_PER_TILE + lay.pair)[order])
+            self.tile_at.append(r[lay.tile][order])
 
     def offer(self, cands: list[_Candidate]) -> None:
         merged = sorted(self.best + cands, key=lambda c: c.log_p)
@@ -153,7 +157,9 @@ class AudioDetector:
         self._n_frames = 0
         self._e = np.zeros((0, BANDS))  # frame energies from frame _e_base on
         self._e_base = 0
-        self._next = 0  # next start frame to score
+        # next start frame to score: a period may start before the stream does (its first
+        # tiles are then read one period later: any window of a period holds them all)
+        self._next = -(max(a[1] for a in _PERIOD_AT) // _STRIDE) * _STRIDE
         self._tests = 0  # alignments tested (for the union bound)
         self._weight = 0.0  # total weight seen (0: silence)
         self.samples_in = 0
@@ -218,14 +224,28 @@ class AudioDetector:
             acc = np.zeros((starts.size, CODED_BITS + nt), np.complex64)
             step = np.zeros_like(acc)
             last = acc
+            # pairs whose tile lies before the stream's start are read one period later
+            late = (starts[:, None] + self._e_base + ks.tile_at[k]) < 0
+            early = bool(late.any())
             for m in range(1, _MAX_PERIODS + 1):
                 at = starts + _PERIOD_AT[k][m - 1]
                 ok = at + _SPAN <= rows
+                if early:  # the late pairs' tiles lie within the first -start frames
+                    ahead = _PERIOD_AT[k][m] - _PERIOD_AT[k][m - 1] + MEASURED_FRAMES
+                    ok &= at + ahead + np.maximum(-(starts + self._e_base), 0) <= rows
                 if not ok.all():
                     if m == 1 or not ok.any():
                         break
                     starts, at, acc, step, last = starts[ok], at[ok], acc[ok], step[ok], last[ok]
-                y = z.flat[at[:, None] * PAIRS_PER_TILE + ks.offsets[k]] * ks.rotate[m - 1]
+                    late = late[ok]
+                idx = at[:, None] * PAIRS_PER_TILE + ks.offsets[k]
+                if early:
+                    shift = (_PERIOD_AT[k][m] - _PERIOD_AT[k][m - 1]) * PAIRS_PER_TILE
+                    idx = np.where(late, idx + shift, idx)
+                    rot = np.where(late, ks.rotate[m], ks.rotate[m - 1])
+                    y = z.flat[idx] * rot
+                else:
+                    y = z.flat[idx] * ks.rotate[m - 1]
                 if m > 1:
                     step += last * np.conj(y)
                 acc += y
@@ -345,7 +365,7 @@ class AudioDetector:
     def _found(
         self, c: _Candidate, p: float, payload: int | None, agree: float, analysed: float, ok: bool
     ) -> TimedDetection:
-        start = c.start * HOP / RATE
+        start = max(0.0, c.start * HOP / RATE)
         end = start + c.periods * PERIOD_FRAMES * HOP * c.speed / RATE + FRAME / RATE
         return TimedDetection(
             detected=ok,

@@ -18,6 +18,7 @@ worked on at all (you asked to label a file that is not an image)::
     ├── ManifestError                  a C2PA manifest could not be built or read
     ├── OutputError (OSError)          the destination cannot be written (nothing is lost)
     ├── MissingExtraError (ImportError) an optional extra is not installed
+    │   └── MissingToolError           ffmpeg/ffprobe not installed (aimark.media.ffmpeg)
     ├── RepositoryError                the manifest repository failed (aimark.repository)
     └── Problem                        an HTTP error answer of the service (server.problems)
 

@@ -13,7 +13,7 @@ a lattice (a periodic or steady host cannot then look marked, see the detector).
 Example:
     >>> from aimark.keys import WatermarkKey
     >>> lay = Layout.from_key(WatermarkKey(bytes(32)))
-    >>> lay.tile.shape, lay.bit.max() + 1, PERIOD_TILES * TILE / RATE
+    >>> lay.tile.shape, int(lay.bit.max()) + 1, PERIOD_TILES * TILE / RATE
     ((432,), 264, 4.608)
 """
 
@@ -66,7 +66,8 @@ def _uniform(key: WatermarkKey, label: str, n: int) -> np.ndarray:
 class Layout:
     """The layout: pair ``j`` compares bands ``2 * pair[j]`` and ``2 * pair[j] + 1`` of tile
     ``tile[j]`` of a period, carries code bit ``bit[j]`` (keyed) and has dither
-    ``dither[j]`` (keyed, in [0, DELTA)); ``turn[k]`` (keyed, odd, 1 to 7) is code bit ``k``'s turn."""
+    ``dither[j]`` (keyed, in [0, DELTA)); ``turn[k]`` (keyed, odd, 1 to 7) is code bit
+    ``k``'s turn."""
 
     tile: np.ndarray
     pair: np.ndarray

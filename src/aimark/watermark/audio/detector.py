@@ -56,7 +56,12 @@ from aimark.watermark.timed import TimedDetection
 
 __all__ = ["SPEEDS", "AudioDetector", "detect"]
 
-SPEEDS = tuple(1.0 + 0.005 * k for k in range(-4, 5))  # time-scale factors searched
+# time-scale factors searched: a tempo change (pitch kept), and a speed change that scales
+# time and frequency alike (a tape or a resampled clock), whose bands move by 1 / speed
+_TEMPI = tuple(1.0 + 0.005 * k for k in range(-4, 5))
+SPEEDS = _TEMPI + tuple(s for s in _TEMPI if s != 1.0)
+_SCALES = (1.0, *(1.0 / s for s in _TEMPI if s != 1.0))  # band-edge scales analysed
+_SCALE_OF = tuple([0] * len(_TEMPI) + list(range(1, len(_SCALES))))
 _BATCH = 256  # start frames scored at a time
 _STRIDE = 2  # start frames searched: every second one (8 ms)
 _SPAN = max(round(TILE_FRAMES * (PERIOD_TILES - 1) * s) for s in SPEEDS) + MEASURED_FRAMES
@@ -155,7 +160,7 @@ class AudioDetector:
         self._down = Resampler(self.sample_rate, RATE)
         self._x = np.zeros(0)  # 16 kHz samples not yet framed (from frame _n_frames on)
         self._n_frames = 0
-        self._e = np.zeros((0, BANDS))  # frame energies from frame _e_base on
+        self._e = np.zeros((len(_SCALES), 0, BANDS))  # frame energies from frame _e_base on
         self._e_base = 0
         # next start frame to score: a period may start before the stream does (its first
         # tiles are then read one period later: any window of a period holds them all)
@@ -176,16 +181,16 @@ class AudioDetector:
 
     def _take(self, x16: np.ndarray) -> None:
         self._x = np.concatenate([self._x, x16])
-        e = frame_energies(self._x)
-        if e.shape[0]:
-            self._x = self._x[e.shape[0] * HOP :]
-            self._e = np.concatenate([self._e, e.astype(np.float64)])
-            self._n_frames += e.shape[0]
+        e = frame_energies(self._x, _SCALES)
+        if e.shape[1]:
+            self._x = self._x[e.shape[1] * HOP :]
+            self._e = np.concatenate([self._e, e.astype(np.float64)], axis=1)
+            self._n_frames += e.shape[1]
 
     # -- scoring -----------------------------------------------------------------------
     def _score(self, final: bool) -> None:
         while True:
-            last = self._e_base + self._e.shape[0]  # frames known: [_e_base, last)
+            last = self._e_base + self._e.shape[1]  # frames known: [_e_base, last)
             stop = last - _SPAN - (0 if final else max(a[-1] for a in _PERIOD_AT))
             if stop <= self._next:
                 return
@@ -194,7 +199,20 @@ class AudioDetector:
             self._score_batch(self._next, min(stop, self._next + _BATCH))
 
     def _score_batch(self, a: int, b: int) -> None:
-        tiles = tile_energies(self._e)  # tile energy per start frame
+        zs = [self._phasors(e) for e in self._e]
+        first = -(-a // _STRIDE) * _STRIDE  # start frames on the search grid
+        starts = np.arange(first, b, _STRIDE) - self._e_base
+        for ks in self._keys:
+            self._score_key(ks, starts, zs)
+        self._next = b
+        drop = self._next - self._e_base
+        if drop > 0:
+            self._e, self._e_base = self._e[:, drop:], self._e_base + drop
+
+    @staticmethod
+    def _phasors(e: np.ndarray) -> np.ndarray:
+        """Each pair as a weighted phasor at each start frame, from frame energies ``e``."""
+        tiles = tile_energies(e)  # tile energy per start frame
         log_t = np.log(tiles + 1e-12)
         # silence carries nothing; full weight 20 dB above it
         cell_w = np.clip((log_t - math.log(SILENT)) / math.log(100.0), 0.0, 1.0)
@@ -204,21 +222,15 @@ class AudioDetector:
         # far below that band is unreliable (full weight within 10 dB, none 40 dB below)
         rel = np.minimum(log_t[:, 0::2], log_t[:, 1::2]) - log_t.max(1, keepdims=True)
         w *= np.clip(1.0 + (rel + math.log(10.0)) / math.log(1000.0), 0.0, 1.0)
-        # each pair as a weighted phasor: its soft value is Re(z e^(-i 2π dither/Δ))
-        z = (w * np.exp(1j * (2 * np.pi / DELTA) * d)).astype(np.complex64)
-        first = -(-a // _STRIDE) * _STRIDE  # start frames on the search grid
-        starts = np.arange(first, b, _STRIDE) - self._e_base
-        for ks in self._keys:
-            self._score_key(ks, starts, z)
-        self._next = b
-        drop = self._next - self._e_base
-        if drop > 0:
-            self._e, self._e_base = self._e[drop:], self._e_base + drop
+        # its soft value is Re(z e^(-i 2π dither/Δ))
+        return (w * np.exp(1j * (2 * np.pi / DELTA) * d)).astype(np.complex64)
 
-    def _score_key(self, ks: _KeyState, starts: np.ndarray, z: np.ndarray) -> None:
-        rows, nt = z.shape[0], ks.n_twins
+    def _score_key(self, ks: _KeyState, starts: np.ndarray, zs: list[np.ndarray]) -> None:
+        rows, nt = zs[0].shape[0], ks.n_twins
         cands: list[_Candidate] = []
+        all_starts = starts
         for k, speed in enumerate(SPEEDS):
+            z, starts = zs[_SCALE_OF[k]], all_starts
             # per pair, its phasor summed over the periods so far (each turned back by its
             # period's turn), and the sum of the products of consecutive periods' phasors
             acc = np.zeros((starts.size, CODED_BITS + nt), np.complex64)

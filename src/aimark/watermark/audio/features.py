@@ -16,27 +16,42 @@ import numpy as np
 
 from aimark.watermark.audio.layout import BAND_EDGES, BANDS, FRAME, HOP, MEASURED_FRAMES
 
-__all__ = ["frame_energies", "tile_energies"]
+__all__ = ["band_matrix", "frame_energies", "tile_energies"]
 
 _WINDOW = np.sin(np.pi * np.arange(FRAME) / FRAME).astype(np.float32)
-_BAND_OF_BIN = np.full(FRAME // 2 + 1, -1)
-for _b in range(BANDS):
-    _BAND_OF_BIN[BAND_EDGES[_b] : BAND_EDGES[_b + 1]] = _b
-_SUM = np.zeros((FRAME // 2 + 1, BANDS), np.float32)
-_SUM[np.arange(BAND_EDGES[0], BAND_EDGES[-1]), _BAND_OF_BIN[BAND_EDGES[0] : BAND_EDGES[-1]]] = 1
 
 
-def frame_energies(x: np.ndarray) -> np.ndarray:
+def band_matrix(scale: float = 1.0) -> np.ndarray:
+    """(bins, BANDS) weights summing a power spectrum into the bands, their edges multiplied
+    by ``scale`` (bin ``j`` spans ``[j, j + 1)``; a bin across an edge is shared)."""
+    lo = np.arange(FRAME // 2 + 1, dtype=np.float64)
+    edges = np.asarray(BAND_EDGES, np.float64) * scale
+    m = np.clip(
+        np.minimum(lo[:, None] + 1, edges[None, 1:]) - np.maximum(lo[:, None], edges[None, :-1]),
+        0,
+        1,
+    )
+    return m.astype(np.float32)
+
+
+_SUM = band_matrix(1.0)
+
+
+def frame_energies(x: np.ndarray, scales: tuple[float, ...] | None = None) -> np.ndarray:
     """Band energies (frames, BANDS) of the frames that fit in ``x`` (16 kHz mono; frame
-    ``f`` covers samples ``[HOP*f, HOP*f + FRAME)``)."""
+    ``f`` covers samples ``[HOP*f, HOP*f + FRAME)``); with ``scales``, one such array per
+    scale of the band edges, stacked (len(scales), frames, BANDS)."""
     x = np.asarray(x, np.float32)
     n = (x.size - FRAME) // HOP + 1
     if n <= 0:
-        return np.zeros((0, BANDS), np.float32)
+        shape = (0, BANDS) if scales is None else (len(scales), 0, BANDS)
+        return np.zeros(shape, np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(x, FRAME)[::HOP][:n] * _WINDOW
     spec = np.fft.rfft(frames, axis=1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
-    return power @ _SUM
+    if scales is None:
+        return power @ _SUM
+    return np.stack([power @ (_SUM if s == 1.0 else band_matrix(s)) for s in scales])
 
 
 # the frames of a tile weigh like a Hann window: a tile's energy then changes slowly when

@@ -3,8 +3,9 @@ log-energy difference onto the lattice of its code bit (spread-transform dither 
 and turn the cell gains into an additive watermark by a short-time Fourier transform.
 
 The watermark of a period is the host's own spectrum scaled by a gain close to 1 in each cell
-(at most ±DELTA/4 in log energy, ±0.54 dB at strength 1): it is shaped like the host in time
-and frequency, nothing is added where the host is silent.
+(a pair's move is at most ±DELTA/2 in log energy, split so that the weaker band takes the
+larger share; no cell moves more than ±0.75·DELTA, about ±2.3 dB): it is shaped like the host
+in time and frequency, and nothing is added where the host is silent.
 
 Example:
     >>> import numpy as np

@@ -1,17 +1,20 @@
 """Streaming detection of ``io.aimark.audio.1``: feed blocks of any size, ask for the result.
 
-The detector measures the same cells as the embedder on a finer time grid (8 ms) and, for
-every start frame and every speed in ±2 % (0.5 % steps), scores the alignment by how close
-each pair's log-energy difference lies to the *union* of its two lattices (a statistic blind
-to the payload bits): ``S = Σ w·cos(4π(d − dither)/Δ)``. Unmarked audio puts the keyed
-dither's phases uniformly at random, so ``S`` is a sum of independent bounded zero-mean
-terms: Bernstein's inequality bounds its tail, and the union bound over every alignment
-tried (starts × speeds × one- and two-period windows) gives the p-value. The best
-alignments' soft bits ``Σ w·cos(2π(d − dither)/Δ)`` go through the Viterbi decoder; a
-detection needs ``p <= threshold`` *and* the CRC.
+The detector measures the embedder's pairs (the log-energy ratio ``d`` of two neighbouring
+bands of a 64 ms tile) at every start frame of an 8 ms grid, for 17 time scales in ±2 % (tempo
+changes, and speed changes that also scale frequency) and for windows of 1, 2 and 3 periods.
+Each pair becomes a weighted phasor ``w·exp(i·2π(d − dither)/Δ)``, turned back by its period's
+keyed turn; per code bit, the statistic adds the real parts of (a) the product of the sums of
+its two pairs and (b) the products of each pair in consecutive periods. Under H0 (no mark of
+this key) every such term has a uniformly random phase whatever the host — the two pairs'
+dithers are independent, consecutive periods differ by the bit's turn — so the per-bit terms
+are independent, zero-mean and bounded: Bernstein's inequality bounds the tail of their sum, and
+the union bound over every alignment searched (start frames × time scales × windows) gives the
+p-value. Under H1 every term is positive. The best alignments' soft bits go through the Viterbi
+decoder (8 turn hypotheses); a detection needs ``p <= threshold`` *and* the CRC.
 
-Memory stays bounded: about 10 s of frame energies, the scores of the last period, and the
-soft bits of a few best alignments.
+Memory stays bounded: about 15 s of frame energies and the soft bits of a few best alignments
+per key.
 
 Example:
     >>> import numpy as np
@@ -102,14 +105,13 @@ class _KeyState:
         firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         two = counts >= 2
         one = counts == 1
-        # the pairs of code bits carried twice a period, and of those carried once
         # the pairs in the order the scores want them: the first and the second pair of each
         # code bit carried twice a period, then the pairs of the bits carried once
         order = np.concatenate([by_bit[firsts[two]], by_bit[firsts[two] + 1], by_bit[firsts[one]]])
         self.n_twins = int(two.sum())
         self.bit_ids = np.concatenate([np.flatnonzero(two), np.flatnonzero(one)])
         # undo each pair's dither, and in the q-th period of a window its turn (the window's
-        # first period is period p0 of the clip, unknown: decoding tries the 4 values)
+        # first period is period p0 of the clip, unknown: decoding tries the 8 values)
         turn = lay.turn[lay.bit[order]]
         self.turn = lay.turn
         self.rotate = [

@@ -155,7 +155,7 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> MediaProbe:
                 profile=s.get("profile"),
             )
     try:
-        duration: float | None = float(fmt.get("duration"))
+        duration: float | None = float(str(fmt.get("duration")))
     except (TypeError, ValueError):
         duration = None
     return MediaProbe(

@@ -66,7 +66,7 @@ SPEEDS = _TEMPI + tuple(s for s in _TEMPI if s != 1.0)
 _SCALES = (1.0, *(1.0 / s for s in _TEMPI if s != 1.0))  # band-edge scales analysed
 _SCALE_OF = tuple([0] * len(_TEMPI) + list(range(1, len(_SCALES))))
 _BATCH = 256  # start frames scored at a time
-_STRIDE = 2  # start frames searched: every second one (8 ms)
+_STRIDE = 1  # start frames searched: every one (4 ms)
 _SPAN = max(round(TILE_FRAMES * (PERIOD_TILES - 1) * s) for s in SPEEDS) + MEASURED_FRAMES
 _MAX_PERIODS = 3  # windows of one, two and three periods are scored
 # start frame of each period of a window, relative to its first, at each speed

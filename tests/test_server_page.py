@@ -613,26 +613,29 @@ def test_recovered_credentials_are_shown(browser, dev, creds, tmp_path):
             t.close()
 
 
-def test_a_transcoded_song_shows_the_watermark_its_time_range_and_credentials(
+def test_a_transcoded_narration_shows_the_watermark_its_time_range_and_credentials(
     browser, dev, creds, tmp_path
 ):
-    """A server with a watermark key and a repository: an MP3 cut of a labelled WAV (no
+    """A server with a watermark key and a repository: an MP3 cut of a labelled narration (no
     manifest left) is AI-labelled by the audio watermark, with the time range found, and its
     signed credentials come back from the repository."""
     from aimark.media import ffmpeg
 
     if not ffmpeg.available():
         pytest.skip("ffmpeg is not installed (Debian: apt install ffmpeg; .ci/run installs it)")
-    from av_clips import ff, music, write_wav
+    from av_clips import ff, have_espeak, speech
+
+    if not have_espeak():
+        pytest.skip("espeak-ng is not installed (Debian: apt install espeak-ng; .ci/run does)")
 
     key = aimark.WatermarkKey.generate()
     key.save(tmp_path / "wm.key")
     db = tmp_path / "manifests.db"
     lab = aimark.Labeler(creds, generator=("song-model", "3"), watermark_key=key, repository=db)
-    src = write_wav(tmp_path / "song.wav", music(12.0, 44100, seed=5), 44100)
+    src = speech(tmp_path / "narration.wav")
     lab.label_media(src, tmp_path / "labelled.wav")
     copy = tmp_path / "copy.mp3"
-    ff("-ss", "1.3", "-t", "9", "-i", tmp_path / "labelled.wav", "-map_metadata", "-1",
+    ff("-ss", "1.3", "-t", "10", "-i", tmp_path / "labelled.wav", "-map_metadata", "-1",
        "-c:a", "libmp3lame", "-b:a", "64k", copy)  # fmt: skip
     args = ["--trust", str(dev.root_cert), "--repository", str(db), "--isolation", "thread"]
     args += ["--watermark-key", str(tmp_path / "wm.key")]

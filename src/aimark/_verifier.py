@@ -69,8 +69,13 @@ class Verifier:
         watermark_schemes: Iterable[str] = SCHEMES,
         detailed: bool = False,
         repository: Any = None,
+        watermark_seconds: float | None = 600.0,
     ) -> None:
         self.trust = TrustAnchors.coerce(trust)
+        # audio and video: how much of a file the watermark detector decodes (None: all)
+        if watermark_seconds is not None and not watermark_seconds > 0:
+            raise ValueError("watermark_seconds must be positive (or None: the whole file)")
+        self.watermark_seconds = watermark_seconds
         self.detailed = detailed
         self.repository = repository  # a path, a URL, or an open repository (opened lazily)
         self._repo: Any = None
@@ -237,7 +242,11 @@ class Verifier:
             from aimark.verification.timed_watermark import read_timed_watermark
 
             watermark = read_timed_watermark(
-                data, fmt, self.watermark_keys, threshold=self.watermark_threshold
+                data,
+                fmt,
+                self.watermark_keys,
+                threshold=self.watermark_threshold,
+                max_seconds=getattr(self, "watermark_seconds", 600.0),
             )
         recovery = None
         if self.repository is not None and c2pa_result.state is C2paState.ABSENT:

@@ -54,8 +54,9 @@ STATUSES: tuple[Wording, ...] = (
         "watermark",
         "\u2713",
         2,
-        "The watermark is hidden in the pixels and was made with a key this server holds; it "
-        "is meant to survive re-encoding and metadata stripping.",
+        "The watermark is hidden in the content itself (pixels, frames or sound) and was made "
+        "with a key this server holds; it is meant to survive re-encoding and metadata "
+        "stripping.",
     ),
     Wording(
         "labelled-recovered",

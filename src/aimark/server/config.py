@@ -132,6 +132,8 @@ class ServerSettings:
             watermark_keys=[WatermarkKey.load(p) for p in self.watermark_keys],
             public_watermarks=self.public_watermarks,
             repository=self.repository,
+            # audio/video: decode no more of an upload than detection can read in time
+            watermark_seconds=self.time_limit,
         )
         api_keys = read_api_keys(self.api_keys_file) if self.api_keys_file else []
         return create_app(

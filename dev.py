@@ -185,7 +185,7 @@ def _demo_clips(
 ) -> list[Path]:
     """With ffmpeg installed: a short clip made from samples/generated.png (a slow zoom),
     labelled with the watermark key into the repository, then transcoded as a video platform
-    would (480 px, H.264 CRF 28, metadata and manifest gone). The copy's watermark and its
+    would (down to 480p, H.264 CRF 28, metadata and manifest gone). The copy's watermark and its
     credentials come back in verify and scan. Without ffmpeg: a note, and nothing."""
     import shutil
 
@@ -193,8 +193,8 @@ def _demo_clips(
         print("\ndev.py: ffmpeg is not installed: the audio/video part of the demo is skipped")
         return []
     clip, labelled, copy = (DEMO / f"generated-clip{s}.mp4" for s in ("", ".labelled", ".platform"))
-    zoom = "zoompan=z='1+0.0015*on':d=150:x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':s=640x360:fps=30"
-    _ffmpeg("-loop", "1", "-i", "samples/generated.png", "-vf", f"scale=1280:-2,{zoom}",
+    zoom = "zoompan=z='1+0.0015*on':d=150:x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':s=1280x720:fps=30"
+    _ffmpeg("-loop", "1", "-i", "samples/generated.png", "-vf", f"scale=1920:-2,{zoom}",
             "-t", "5", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", clip)  # fmt: skip
     print(
         f"\n$ aimark label {clip.relative_to(ROOT)} -o {labelled.relative_to(ROOT)} ... "
@@ -203,7 +203,7 @@ def _demo_clips(
     )
     _run(*aimark, "label", clip, "-o", labelled, *signer, *model, "--watermark-key", key,
          "--repository", repo)  # fmt: skip
-    _ffmpeg("-i", labelled, "-map_metadata", "-1", "-vf", "scale=480:-2", "-c:v", "libx264",
+    _ffmpeg("-i", labelled, "-map_metadata", "-1", "-vf", "scale=-2:480", "-c:v", "libx264",
             "-crf", "28", copy)  # fmt: skip
     return [copy]
 

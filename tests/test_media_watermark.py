@@ -192,3 +192,30 @@ def test_the_cli_and_the_scan_report_the_mark_and_its_time_range(
     assert not rows["other.wav"]["watermark"]["detected"]
     csv_text = (tmp_path / "s.csv").read_text()
     assert "watermark_time" in csv_text.splitlines()[0] and ",audio," in csv_text
+
+
+@pytest.mark.parametrize("kind", ["video", "audio"])
+def test_a_damaged_clip_gets_a_clear_error_or_verdict_and_nothing_is_written(
+    kind, video_case, audio_case, creds, key, tmp_path
+):
+    source = (video_case if kind == "video" else audio_case)[1].path
+    data = source.read_bytes()
+    damaged = tmp_path / f"damaged{source.suffix}"
+    damaged.write_bytes(data[: len(data) // 3])
+    before = digest(damaged)
+    lab = aimark.Labeler(creds, generator="m", watermark_key=key)
+    with pytest.raises(aimark.InputError):
+        lab.label_media(damaged, tmp_path / f"out{source.suffix}")
+    assert not (tmp_path / f"out{source.suffix}").exists() and digest(damaged) == before
+    report = aimark.Verifier(watermark_keys=[key]).verify(damaged)  # an outcome, never a raise
+    assert not report.watermark.detected and not report.verdict.ai_generated
+    json.dumps(report.to_dict())
+    proc = run_cli("verify", "--watermark-key", _keyfile(key, tmp_path), damaged)
+    assert "Traceback" not in proc.stderr + proc.stdout and proc.returncode in (0, 1, 2, 3, 4)
+
+
+def _keyfile(key: aimark.WatermarkKey, folder: Path) -> Path:
+    path = folder / "k.key"
+    if not path.exists():
+        key.save(path)
+    return path

@@ -24,6 +24,7 @@ from aimark.errors import (
     CorruptInputError,
     ImageTooLargeError,
     InputError,
+    MissingExtraError,
     OutputError,
     SigningError,
     UnsupportedFormatError,
@@ -367,7 +368,6 @@ class Labeler:
         id the payload stands for). Where it cannot be embedded (a document, no ffmpeg), the
         bytes come back unchanged with a note saying why."""
         from aimark.marking.embed import mark_media, watermarkable
-        from aimark.media.ffmpeg import MissingToolError
 
         assert self.watermark_key is not None
         if not watermarkable(fmt):
@@ -381,7 +381,7 @@ class Labeler:
             out, mark = mark_media(
                 data, fmt, self.watermark_key, payload, strength=self.watermark_strength
             )
-        except MissingToolError as exc:
+        except MissingExtraError as exc:  # no ffmpeg (MissingToolError), or no SciPy for audio
             notes.append(f"watermark not embedded: {exc}")
             return data, None, content_id
         layers.append("watermark")

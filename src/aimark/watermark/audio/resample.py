@@ -15,9 +15,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import resample_poly
+
+from aimark.errors import MissingExtraError
 
 __all__ = ["Resampler"]
+
+
+def _resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
+    try:
+        from scipy.signal import resample_poly
+    except ImportError:
+        raise MissingExtraError(
+            "the audio watermark needs SciPy: pip install 'aimark[audio]'"
+        ) from None
+    return np.asarray(resample_poly(x, up, down))
 
 
 class Resampler:
@@ -37,7 +48,7 @@ class Resampler:
         self._total_out = 0
 
     def _run(self, seg: np.ndarray, n_in: int) -> np.ndarray:
-        y = resample_poly(seg, self.up, self.down)
+        y = _resample_poly(seg, self.up, self.down)
         start = self._margin * self.up // self.down
         return y[start : start + n_in * self.up // self.down]
 

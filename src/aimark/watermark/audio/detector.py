@@ -1,7 +1,7 @@
 """Streaming detection of ``io.aimark.audio.1``: feed blocks of any size, ask for the result.
 
 The detector measures the embedder's pairs (the log-energy ratio ``d`` of two neighbouring
-bands of a 64 ms tile) at every start frame of an 8 ms grid, for 17 time scales in ±2 % (tempo
+bands of a 64 ms tile) at every start frame (4 ms apart), for 17 time scales in ±2 % (tempo
 changes, and speed changes that also scale frequency) and for windows of 1, 2 and 3 periods.
 Each pair becomes a weighted phasor ``w·exp(i·2π(d − dither)/Δ)``, turned back by its period's
 keyed turn; per code bit, the statistic adds the real parts of (a) the product of the sums of

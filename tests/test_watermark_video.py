@@ -5,6 +5,7 @@ bad input. Clips are small (640 × 360, 4 s) so the file runs in well under a mi
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -206,7 +207,10 @@ def test_file_round_trip_mp4(clips):
     assert not wrong.detected
     (clean,) = find_video_mark(clips["src"], [KEY])
     assert not clean.detected and clean.payload is None
-    assert not list(clips["dir"].glob(".aimark-*"))  # no temporary file left
+    assert not list(clips["dir"].glob(".*.tmp*"))  # no temporary file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert clips["marked"].stat().st_mode & 0o777 == 0o666 & ~umask  # as open() would make it
 
 
 @needs_ffmpeg
@@ -287,7 +291,7 @@ def test_bad_input(clips, tmp_path):
             call()
     with pytest.raises(errors.ImageTooLargeError):
         find_video_mark(clips["src"], [KEY], limits=Limits(max_pixels=100_000))
-    assert not dst.exists() and not list(tmp_path.glob(".aimark-*"))
+    assert not dst.exists() and not list(tmp_path.glob(".*.tmp*"))
 
 
 @needs_ffmpeg
@@ -304,7 +308,7 @@ def test_a_failed_encode_leaves_the_destination_untouched(clips, tmp_path, monke
     with pytest.raises(errors.CorruptInputError, match="encoder"):
         video.mark_video_file(clips["src"], dst, KEY, 1)
     assert dst.read_bytes() == b"previous content"
-    assert not list(tmp_path.glob(".aimark-*"))
+    assert not list(tmp_path.glob(".*.tmp*"))
 
 
 def test_without_ffmpeg_the_error_says_how_to_install_it(monkeypatch, tmp_path):

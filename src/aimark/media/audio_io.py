@@ -18,10 +18,7 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +28,6 @@ import numpy as np
 
 from aimark.errors import CorruptInputError, EmptyInputError, UnsupportedFormatError
 from aimark.media import ffmpeg
-from aimark.media.output import file_mode_for, temp_sibling
 
 __all__ = ["AudioInfo", "AudioWriter", "encoder_args", "open_audio", "read_blocks"]
 
@@ -150,46 +146,18 @@ class AudioWriter:
 
     def __init__(self, info: AudioInfo, dst: str | os.PathLike[str]) -> None:
         self.info, self.dst = info, Path(dst)
-        fd, tmp = temp_sibling(self.dst, suffix=f".tmp{self.dst.suffix}")
-        os.close(fd)
-        self._tmp = Path(tmp)
-        cmd = [ffmpeg.exe(), "-v", "error", "-nostdin", "-y", "-f", "f32le"]
-        cmd += ["-ar", str(info.sample_rate), "-ac", str(info.channels), "-i", "pipe:0"]
-        cmd += ["-i", ffmpeg.path_arg(info.path), "-map", "0:a", "-map", "1:v?"]
-        cmd += ["-map_metadata", "1", "-c:v", "copy"]
-        cmd += encoder_args(info.codec, info.bit_rate, info.bits)
-        cmd += ["-ar", str(info.sample_rate), str(self._tmp)]
-        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
-        try:
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._err)
-        except OSError as exc:
-            self._cleanup()
-            raise ffmpeg.MissingToolError(f"cannot run ffmpeg: {exc}") from exc
+        args = ["-f", "f32le", "-ar", str(info.sample_rate), "-ac", str(info.channels)]
+        args += ["-i", "pipe:0", "-i", ffmpeg.path_arg(info.path), "-map", "0:a", "-map", "1:v?"]
+        args += ["-map_metadata", "1", "-c:v", "copy"]
+        args += [*encoder_args(info.codec, info.bit_rate, info.bits), "-ar", str(info.sample_rate)]
+        self._encoder = ffmpeg.Encoder(args, self.dst)
         self.samples = 0
 
     def write(self, block: np.ndarray) -> None:
         """Append a (n, channels) block of float samples in [-1, 1]."""
         a = np.ascontiguousarray(block, "<f4")
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(a.tobytes())
-        except BrokenPipeError:
-            self._finish_process()  # raises with ffmpeg's message
+        self._encoder.write(a.data)
         self.samples += a.shape[0]
-
-    def _finish_process(self) -> None:
-        assert self._proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError):
-            self._proc.stdin.close()
-        code = self._proc.wait()
-        if code != 0:
-            self._err.seek(0)
-            tail = self._err.read().decode("utf-8", "replace").strip().splitlines()
-            raise CorruptInputError(f"ffmpeg cannot encode {self.dst}: {(tail or ['?'])[-1]}")
-
-    def _cleanup(self) -> None:
-        self._err.close()
-        self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> AudioWriter:
         return self
@@ -200,16 +168,4 @@ class AudioWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is not None:
-            self._proc.kill()
-            self._proc.wait()
-            self._cleanup()
-            return
-        try:
-            self._finish_process()
-            os.chmod(self._tmp, file_mode_for(self.dst))
-            os.replace(self._tmp, self.dst)
-        except BaseException:
-            self._cleanup()
-            raise
-        self._err.close()
+        self._encoder.__exit__(exc_type, exc, tb)

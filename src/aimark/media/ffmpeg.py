@@ -13,18 +13,24 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import IO
 
-from aimark.errors import CorruptInputError, MissingExtraError
+from aimark.errors import CorruptInputError, MissingExtraError, OutputError
+from aimark.media.output import file_mode_for, temp_sibling
 
 __all__ = [
     "AudioStream",
+    "Encoder",
     "MediaProbe",
     "MissingToolError",
     "VideoStream",
@@ -233,3 +239,91 @@ def path_arg(path: str | os.PathLike[str]) -> str:
     """``path`` as an ffmpeg input argument that cannot be read as an option or a protocol
     (``file:`` prefix)."""
     return "file:" + str(Path(path).resolve())
+
+
+class Encoder:
+    """An ffmpeg process that reads raw data on stdin (``args``: everything up to the output
+    file) and writes ``dst`` through a temporary file beside it, renamed over ``dst`` only by
+    :meth:`commit` (atomic, with aimark's output permissions); :meth:`abort`, or leaving a
+    ``with`` block by an exception, kills the process and removes the temporary: ``dst`` is
+    then untouched. The one ffmpeg writer of the audio and video outputs.
+    """
+
+    def __init__(
+        self, args: Sequence[str], dst: str | os.PathLike[str], *, suffix: str | None = None
+    ) -> None:
+        self.dst = Path(dst)
+        # ffmpeg picks the container by the temporary's extension: dst's, or ``suffix``
+        try:
+            fd, tmp = temp_sibling(self.dst, suffix=f".tmp{suffix or self.dst.suffix}")
+        except OSError as exc:
+            raise OutputError(f"cannot write next to {self.dst}: {exc.strerror or exc}") from exc
+        os.close(fd)
+        self._tmp = Path(tmp)
+        cmd = [exe(), "-v", "error", "-nostdin", "-y", *args, str(self._tmp)]
+        self._err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _cleanup)
+        try:
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err
+            )
+        except OSError as exc:
+            self._cleanup()
+            raise MissingToolError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Hand ``data`` to the encoder; an encoder that stopped is a CorruptInputError."""
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(data)
+        except OSError as exc:  # BrokenPipeError: ffmpeg gave up
+            self._proc.wait()
+            raise CorruptInputError(f"ffmpeg cannot encode {self.dst}: {self._tail()}") from exc
+
+    def commit(self) -> None:
+        """Finish the encode and move the output over ``dst`` (the temporary is removed
+        whatever happens)."""
+        assert self._proc.stdin is not None
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
+        try:
+            if self._proc.wait() != 0:
+                raise CorruptInputError(f"ffmpeg cannot encode {self.dst}: {self._tail()}")
+            try:
+                os.chmod(self._tmp, file_mode_for(self.dst))
+                os.replace(self._tmp, self.dst)
+            except OSError as exc:
+                raise OutputError(f"cannot write {self.dst}: {exc.strerror or exc}") from exc
+        finally:
+            self._cleanup()
+
+    def abort(self) -> None:
+        """Stop the encoder and remove the temporary output; ``dst`` is untouched."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        with contextlib.suppress(OSError):
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+        self._proc.wait()
+        self._cleanup()
+
+    def _tail(self) -> str:
+        self._err.seek(0)
+        return _tail(self._err.read())
+
+    def _cleanup(self) -> None:
+        self._tmp.unlink(missing_ok=True)
+        self._err.close()
+
+    def __enter__(self) -> Encoder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()

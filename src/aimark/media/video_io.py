@@ -19,16 +19,12 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 import numpy as np
 
@@ -36,7 +32,6 @@ from aimark.errors import (
     CorruptInputError,
     EmptyInputError,
     ImageTooLargeError,
-    OutputError,
     UnsupportedFormatError,
 )
 from aimark.media import ffmpeg
@@ -307,82 +302,34 @@ class VideoWriter:
         self.dst = Path(dst)
         self.frames = 0
         self._size = frame_bytes(info.width, info.height)
-        suffix = self.dst.suffix or ".mp4"
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".aimark-", suffix=suffix, dir=self.dst.parent)
-        except OSError as exc:
-            raise OutputError(f"cannot write next to {self.dst}: {exc.strerror or exc}") from exc
-        os.close(fd)
-        self._tmp = Path(tmp)
         r = info.rate
-        cmd = [ffmpeg.exe("ffmpeg"), "-v", "error", "-nostdin", "-y"]
-        cmd += ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{info.width}x{info.height}"]
-        cmd += ["-r", f"{r.numerator}/{r.denominator}", "-i", "pipe:0"]
-        cmd += ["-i", ffmpeg.path_arg(info.path), "-map", "0:v:0"]
+        args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{info.width}x{info.height}"]
+        args += ["-r", f"{r.numerator}/{r.denominator}", "-i", "pipe:0"]
+        args += ["-i", ffmpeg.path_arg(info.path), "-map", "0:v:0"]
         if info.has_audio:
-            cmd += ["-map", "1:a:0", "-c:a", "copy"]
-        cmd += ["-map_metadata", "1", *(video_args or encoder_args(info.video))]
-        cmd += ["-pix_fmt", "yuv420p", self._tmp.as_posix()]
-        self._err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close/abort)
-        try:
-            self._proc = subprocess.Popen(
-                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err
-            )
-        except OSError as exc:
-            self._cleanup()
-            raise ffmpeg.MissingToolError(f"cannot run ffmpeg: {exc}") from exc
+            args += ["-map", "1:a:0", "-c:a", "copy"]
+        args += ["-map_metadata", "1", *(video_args or encoder_args(info.video))]
+        args += ["-pix_fmt", "yuv420p"]
+        self._encoder = ffmpeg.Encoder(args, self.dst, suffix=self.dst.suffix or ".mp4")
 
     def write(self, frame: np.ndarray | bytes) -> None:
         """Append one ``yuv420p`` frame (its bytes, or a uint8 array of them)."""
         data = np.ascontiguousarray(frame, np.uint8).reshape(-1).data
         if data.nbytes != self._size:
             raise ValueError(f"a frame is {self._size} bytes, not {data.nbytes}")
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(data)
-        except (BrokenPipeError, OSError) as exc:
-            self._proc.wait()
-            raise CorruptInputError(f"the ffmpeg encoder stopped: {self._tail()}") from exc
+        self._encoder.write(data)
         self.frames += 1
-
-    def _tail(self) -> str:
-        self._err.seek(0)
-        lines = self._err.read().decode("utf-8", "replace").strip().splitlines()
-        return lines[-1][-300:] if lines else "no message"
 
     def close(self) -> None:
         """Finish the encode and move the output over ``dst``."""
-        assert self._proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self._proc.stdin.close()
-        code = self._proc.wait()
-        try:
-            if code != 0:
-                raise CorruptInputError(f"the ffmpeg encoder failed: {self._tail()}")
-            if self.frames == 0:
-                raise EmptyInputError(f"{self.info.path.name} has no video frames")
-            try:
-                os.replace(self._tmp, self.dst)
-            except OSError as exc:
-                raise OutputError(f"cannot write {self.dst}: {exc.strerror or exc}") from exc
-        finally:
-            self._cleanup()
+        if self.frames == 0:
+            self._encoder.abort()
+            raise EmptyInputError(f"{self.info.path.name} has no video frames")
+        self._encoder.commit()
 
     def abort(self) -> None:
         """Stop the encoder and remove the temporary output; ``dst`` is untouched."""
-        if self._proc.poll() is None:
-            self._proc.kill()
-        with contextlib.suppress(OSError):
-            if self._proc.stdin is not None:
-                self._proc.stdin.close()
-        self._proc.wait()
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        with contextlib.suppress(OSError):
-            self._tmp.unlink()
-        if hasattr(self, "_err"):
-            self._err.close()
+        self._encoder.abort()
 
     def __enter__(self) -> VideoWriter:
         return self

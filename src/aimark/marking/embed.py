@@ -11,15 +11,17 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from aimark.keys import WatermarkKey
 from aimark.media.formats import MediaFormat
 from aimark.watermark.timed import TimedMark
 
-__all__ = ["WATERMARKABLE", "mark_media", "watermarkable"]
+__all__ = ["WATERMARKABLE", "as_file", "mark_media", "watermarkable"]
 
 # the containers whose audio or video aimark marks (ffmpeg decodes and re-encodes them)
 WATERMARKABLE = frozenset(
@@ -32,6 +34,18 @@ WATERMARKABLE = frozenset(
         MediaFormat.MOV,
     }
 )
+
+
+@contextlib.contextmanager
+def as_file(data: bytes, extension: str) -> Iterator[Path]:
+    """``data`` as a file ffmpeg can open (``in{extension}`` in a private temporary folder,
+    mode 0600), removed with its folder when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="aimark-media-") as tmp:
+        path = Path(tmp) / f"in{extension}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        yield path
 
 
 def watermarkable(fmt: MediaFormat) -> bool:
@@ -55,12 +69,8 @@ def mark_media(
 
     if not watermarkable(fmt):
         raise UnsupportedFormatError(f"aimark has no invisible watermark for {fmt.label}")
-    with tempfile.TemporaryDirectory(prefix="aimark-mark-") as tmp:
-        src = Path(tmp) / f"in{fmt.extension}"
-        dst = Path(tmp) / f"out{fmt.extension}"
-        fd = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+    with as_file(data, fmt.extension) as src:
+        dst = src.with_name(f"out{fmt.extension}")
         if fmt.kind == "video":
             from aimark.marking.video import mark_video_file
 

@@ -11,15 +11,14 @@ Example:
 
 from __future__ import annotations
 
-import os
-import tempfile
+import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 
 from aimark.errors import InputError, MissingExtraError
-from aimark.keys import WatermarkKey, content_id_for
+from aimark.keys import WatermarkKey
 from aimark.media.formats import MediaFormat
 from aimark.report import WatermarkResult
+from aimark.verification.watermark import best_of
 from aimark.watermark.timed import TimedDetection
 
 __all__ = ["read_timed_watermark"]
@@ -51,25 +50,9 @@ def read_timed_watermark(
         found = _detect(data, fmt, keys, threshold, max_seconds)
     except (InputError, MissingExtraError) as exc:
         return WatermarkResult(checked=False, keys=ids, status=f"undecodable: {exc}")
-    best_i = min(range(len(found)), key=lambda i: (not found[i].detected, found[i].p_value))
-    best = found[best_i]
-    hit = best.detected and best.payload is not None
-    return WatermarkResult(
-        checked=True,
-        keys=ids,
-        detected=hit,
-        key_id=ids[best_i] if hit else None,
-        scheme=best.scheme,
-        payload=f"{best.payload:016x}" if hit and best.payload is not None else None,
-        content_id=content_id_for(best.payload) if hit and best.payload is not None else None,
-        p_value=best.p_value,
-        confidence=best.confidence if hit else None,
-        threshold=best.threshold,
-        score=best.score,
-        status=best.status,
-        reason=best.reason,
-        time_range=best.time_range if hit else None,
-    )
+    result, best = best_of(found, ids)
+    time_range = best.time_range if result.detected else None
+    return dataclasses.replace(result, time_range=time_range)
 
 
 def _detect(
@@ -79,11 +62,9 @@ def _detect(
     threshold: float,
     max_seconds: float | None,
 ) -> list[TimedDetection]:
-    with tempfile.TemporaryDirectory(prefix="aimark-verify-") as tmp:
-        path = Path(tmp) / f"in{fmt.extension}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+    from aimark.marking.embed import as_file
+
+    with as_file(data, fmt.extension) as path:
         if fmt.kind != "video":
             from aimark.marking.audio import find_audio_mark
 

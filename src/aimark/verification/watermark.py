@@ -9,8 +9,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.keys import WatermarkKey, content_id_for
@@ -21,7 +22,7 @@ from aimark.watermark.image import DEFAULT_THRESHOLD, SCHEMES
 if TYPE_CHECKING:
     from aimark.watermark.public import PublicDetection
 
-__all__ = ["read_watermark"]
+__all__ = ["best_of", "read_watermark"]
 
 
 def read_watermark(
@@ -53,23 +54,34 @@ def read_watermark(
     from aimark.watermark.image import detect_batch
 
     found = detect_batch([array], list(keys), threshold=threshold, schemes=schemes)
+    result, best = best_of(found, ids)
+    region = best.region if result.detected else None
+    return dataclasses.replace(result, region=region, public=found_public)
+
+
+def best_of(found: Sequence[Any], ids: Sequence[str]) -> tuple[WatermarkResult, Any]:
+    """The layer's answer from one detection per key (``found[i]`` with key ``ids[i]``, an
+    image :class:`~aimark.watermark.image.Detection` or a
+    :class:`~aimark.watermark.timed.TimedDetection`), and the detection it comes from: the
+    best one, a hit first, then the lowest p-value. Where in the picture or the clip it was
+    found is the caller's to add from that detection."""
     best_i = min(range(len(found)), key=lambda i: (not found[i].detected, found[i].p_value))
     best = found[best_i]
-    hit = best.detected
-    return WatermarkResult(
+    hit = bool(best.detected)
+    payload = best.payload if hit else None
+    result = WatermarkResult(
         checked=True,
-        keys=ids,
+        keys=tuple(ids),
         detected=hit,
         key_id=ids[best_i] if hit else None,
         scheme=best.scheme,
-        payload=f"{best.payload:016x}" if hit and best.payload is not None else None,
-        content_id=content_id_for(best.payload) if hit and best.payload is not None else None,
+        payload=None if payload is None else f"{payload:016x}",
+        content_id=None if payload is None else content_id_for(payload),
         p_value=best.p_value,
         confidence=best.confidence if hit else None,
         threshold=best.threshold,
         score=best.score,
         status=best.status,
         reason=best.reason,
-        region=best.region if hit else None,
-        public=found_public,
     )
+    return result, best

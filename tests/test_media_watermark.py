@@ -209,7 +209,7 @@ def test_a_damaged_clip_gets_a_clear_error_or_verdict_and_nothing_is_written(
     assert not (tmp_path / f"out{source.suffix}").exists() and digest(damaged) == before
     report = aimark.Verifier(watermark_keys=[key]).verify(damaged)  # an outcome, never a raise
     assert not report.watermark.detected and not report.verdict.ai_generated
-    json.dumps(report.to_dict())
+    assert "aimark-media-" not in json.dumps(report.to_dict())  # no private temporary named
     proc = run_cli("verify", "--watermark-key", _keyfile(key, tmp_path), damaged)
     assert "Traceback" not in proc.stderr + proc.stdout and proc.returncode in (0, 1, 2, 3, 4)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.keys import WatermarkKey
@@ -65,17 +66,31 @@ def _detect(
     from aimark.marking.embed import as_file
 
     with as_file(data, fmt.extension) as path:
-        if fmt.kind != "video":
-            from aimark.marking.audio import find_audio_mark
+        try:
+            return _detect_file(path, fmt, keys, threshold, max_seconds)
+        except (InputError, MissingExtraError) as exc:  # ffmpeg names its input: not ours
+            said = str(exc).replace(f"{path}: {path}: ", f"{path}: ").replace(str(path), "the file")
+            raise type(exc)(said) from None
 
-            return find_audio_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
-        from aimark.marking.video import find_video_mark
-        from aimark.media.ffmpeg import probe
 
-        found = find_video_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
-        if any(f.detected for f in found) or probe(path).audio is None:
-            return found
+def _detect_file(
+    path: Path,
+    fmt: MediaFormat,
+    keys: Sequence[WatermarkKey],
+    threshold: float,
+    max_seconds: float | None,
+) -> list[TimedDetection]:
+    if fmt.kind != "video":
         from aimark.marking.audio import find_audio_mark
 
-        heard = find_audio_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
-        return heard if any(f.detected for f in heard) else found
+        return find_audio_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
+    from aimark.marking.video import find_video_mark
+    from aimark.media.ffmpeg import probe
+
+    found = find_video_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
+    if any(f.detected for f in found) or probe(path).audio is None:
+        return found
+    from aimark.marking.audio import find_audio_mark
+
+    heard = find_audio_mark(path, keys, threshold=threshold, max_seconds=max_seconds)
+    return heard if any(f.detected for f in heard) else found

@@ -246,10 +246,14 @@ class Verifier:
                 fmt,
                 self.watermark_keys,
                 threshold=self.watermark_threshold,
-                max_seconds=getattr(self, "watermark_seconds", 600.0),
+                max_seconds=self.watermark_seconds,
             )
-        recovery = None
-        if self.repository is not None and c2pa_result.state is C2paState.ABSENT:
+        recovery = None  # without pixels there is no fingerprint: only a payload looks it up
+        if (
+            self.repository is not None
+            and c2pa_result.state is C2paState.ABSENT
+            and watermark.detected
+        ):
             recovery = recover(
                 self._open_repository,
                 self._repository_name(),

@@ -49,6 +49,8 @@ if _typing.TYPE_CHECKING:  # what the names below resolve to; imported on first 
     from aimark.media.sniff import ImageFormat
     from aimark.metadata.digital_source_type import DigitalSourceType
     from aimark.metadata.tc260 import TC260Label
+    from aimark.platforms.ingest import Ingester, IngestResult, ingest
+    from aimark.platforms.processing import Processing as IngestProcessing
     from aimark.report import (
         Action,
         Backing,
@@ -85,6 +87,9 @@ _LAZY = {
     "Generator": "aimark.generator",
     "ImageFormat": "aimark.media.sniff",
     "ImageTooLargeError": "aimark.errors",
+    "IngestProcessing": "aimark.platforms.processing",
+    "IngestResult": "aimark.platforms.ingest",
+    "Ingester": "aimark.platforms.ingest",
     "InputError": "aimark.errors",
     "LabelResult": "aimark._labeler",
     "LabelWarning": "aimark._labeler",
@@ -109,6 +114,7 @@ _LAZY = {
     "WatermarkKey": "aimark.keys",
     "WatermarkKeyError": "aimark.errors",
     "create_dev_credentials": "aimark.credentials",
+    "ingest": "aimark.platforms.ingest",
     "label_image": "aimark._api",
     "label_media": "aimark._api",
     "label_text": "aimark._api",
@@ -134,6 +140,9 @@ __all__ = [
     "Generator",
     "ImageFormat",
     "ImageTooLargeError",
+    "IngestProcessing",
+    "IngestResult",
+    "Ingester",
     "InputError",
     "LabelResult",
     "LabelWarning",
@@ -159,6 +168,7 @@ __all__ = [
     "WatermarkKeyError",
     "__version__",
     "create_dev_credentials",
+    "ingest",
     "label_image",
     "label_media",
     "label_text",

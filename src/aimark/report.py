@@ -154,6 +154,51 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Ingredient:
+    """An ingredient of the active manifest that carries its own manifest (e.g. the
+    generator's manifest inside a platform's, after :func:`aimark.ingest`).
+
+    ``state`` is ``"trusted"`` (its signer chains to your anchors), ``"valid"``, or
+    ``"invalid"`` (``failures`` says why), as c2pa validates it now, inside this file.
+    ``digital_source_types`` and ``software_agents`` are those its own actions declare.
+    """
+
+    title: str | None
+    relationship: str | None
+    manifest: str | None
+    state: str
+    signer: str | None = None
+    issuer: str | None = None
+    digital_source_types: tuple[str, ...] = ()
+    software_agents: tuple[str, ...] = ()
+    failures: tuple[str, ...] = ()
+    depth: int = 1  # 1: an ingredient of the active manifest; 2: of that ingredient, ...
+
+    @property
+    def ai_declared(self) -> bool:
+        """True if its actions declare an AI digital source type."""
+        return any(
+            (t := DigitalSourceType.from_uri(u)) is not None and t.is_ai
+            for u in self.digital_source_types
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "relationship": self.relationship,
+            "manifest": self.manifest,
+            "state": self.state,
+            "signer": self.signer,
+            "issuer": self.issuer,
+            "digital_source_types": list(self.digital_source_types),
+            "software_agents": list(self.software_agents),
+            "failures": list(self.failures),
+            "depth": self.depth,
+            "ai_declared": self.ai_declared,
+        }
+
+
+@dataclass(frozen=True)
 class C2paResult:
     """The C2PA layer: the active manifest and its validation.
 
@@ -184,6 +229,10 @@ class C2paResult:
     trust_note: str | None = None  # e.g. that set holds certificates that are not root CAs
     conforming_product: dict[str, Any] | None = None  # the C2PA conforming-products record
     store: tuple[dict[str, Any], ...] = ()  # every manifest, with verify(detailed=True)
+    # ingredients that carry manifests (a platform's manifest over the generator's, ...)
+    ingredients: tuple[Ingredient, ...] = ()
+    # what a platform recorded when it republished the content (aimark.ingest)
+    ingest: dict[str, Any] | None = None
 
     @property
     def present(self) -> bool:
@@ -192,11 +241,42 @@ class C2paResult:
 
     @property
     def ai_declared(self) -> bool:
-        """True if an action declares an AI digital source type."""
+        """True if an action declares an AI digital source type: one of the active
+        manifest's, or one of a parent ingredient that validates (:attr:`declared_by`)."""
+        return self.own_ai_declared or self.declared_by is not None
+
+    @property
+    def own_ai_declared(self) -> bool:
+        """True if the active manifest's own actions declare an AI digital source type."""
         return any(
             (t := DigitalSourceType.from_uri(u)) is not None and t.is_ai
             for u in self.digital_source_types
         )
+
+    @property
+    def declared_by(self) -> Ingredient | None:
+        """The nearest parent ingredient whose manifest validates and declares AI, when the
+        active manifest itself does not (a platform's manifest over the generator's); every
+        ingredient between them must be a validating parent too."""
+        if self.own_ai_declared:
+            return None
+        for ing in self.ingredients:  # the parent chain comes first, nearest first
+            if ing.relationship != "parentOf":
+                continue
+            if ing.state == "invalid":
+                return None
+            if ing.ai_declared:
+                return ing
+        return None
+
+    @property
+    def ai_trusted(self) -> bool:
+        """True if the AI declaration is backed by trusted signers: the active manifest's
+        signer, and the declaring ingredient's signer when the declaration is inherited."""
+        if self.state is not C2paState.TRUSTED:
+            return False
+        ing = self.declared_by
+        return self.own_ai_declared or (ing is not None and ing.state == "trusted")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -223,6 +303,8 @@ class C2paResult:
             "trust_note": self.trust_note,
             "conforming_product": self.conforming_product,
             "store": list(self.store),
+            "ingredients": _plain(self.ingredients),
+            "ingest": self.ingest,
         }
 
 

@@ -32,6 +32,7 @@ from aimark._version import __version__
 from aimark.cli import (
     credentials,
     detect_text,
+    ingest,
     keys,
     label,
     label_text,
@@ -51,6 +52,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"aimark {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     label.add_parser(sub)
+    ingest.add_parser(sub)
     label_text.add_parser(sub)
     verify.add_parser(sub)
     detect_text.add_parser(sub)
@@ -75,6 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "label": label.run_command,
+    "ingest": ingest.run_command,
     "trust": trust.run_command,
     "repository": repository.run_command,
     "label-text": label_text.run_command,

@@ -31,11 +31,12 @@ from aimark.manifest import _native
 from aimark.manifest._errors import message_of, translate
 from aimark.manifest.definitions import (
     CONTENT_ASSERTION,
+    INGEST_ASSERTION,
     PARENT_INGREDIENT_ID,
     SOFT_BINDING_ASSERTION,
 )
 from aimark.manifest.store import build_store
-from aimark.report import Action, C2paResult, C2paState, Failure, Signer
+from aimark.report import Action, C2paResult, C2paState, Failure, Ingredient, Signer
 from aimark.trust import TrustAnchors
 
 __all__ = ["ManifestReader", "ManifestSigner", "active_label"]
@@ -99,9 +100,15 @@ class ManifestSigner:
         return ctx
 
     @staticmethod
-    def _add_parent(builder: Any, parent: bytes, mime: str, definition: dict[str, Any]) -> None:
+    def _add_parent(
+        builder: Any,
+        parent: bytes,
+        mime: str,
+        definition: dict[str, Any],
+        title: str | None = None,
+    ) -> None:
         ingredient = {
-            "title": definition.get("title", "parent"),
+            "title": title or definition.get("title", "parent"),
             "relationship": "parentOf",
             "instance_id": PARENT_INGREDIENT_ID,
         }
@@ -140,9 +147,14 @@ class ManifestSigner:
         *,
         thumbnail: bool = False,
         parent: bytes | None = None,
+        parent_mime: str | None = None,
+        parent_title: str | None = None,
     ) -> tuple[bytes, bytes]:
         """:meth:`sign`, also returning the manifest store it embedded (``application/c2pa``
-        bytes, what a manifest repository keeps)."""
+        bytes, what a manifest repository keeps).
+
+        ``parent_mime`` / ``parent_title``: the parent's own type and name, where they differ
+        from the output's (an upload re-encoded by :func:`aimark.ingest`)."""
         with self._lock:
             self._callback_error = None
             out = io.BytesIO()
@@ -150,7 +162,9 @@ class ManifestSigner:
                 builder = c2pa.Builder(json.dumps(definition), context=self._context(thumbnail))
                 with builder:
                     if parent is not None:
-                        self._add_parent(builder, parent, mime, definition)
+                        self._add_parent(
+                            builder, parent, parent_mime or mime, definition, parent_title
+                        )
                     store = builder.sign(self._signer, mime, io.BytesIO(data), out)
             except c2pa.C2paError as exc:
                 if self._callback_error is not None:
@@ -250,6 +264,31 @@ def _assertion(m: dict[str, Any], *labels: str) -> dict[str, Any] | None:
     return None
 
 
+def _ingest(m: dict[str, Any]) -> dict[str, Any] | None:
+    """What a platform recorded when it ingested the content (:func:`aimark.ingest`): its
+    name, its id for the copy, the GB 45438 fields and the kinds of evidence (bounded)."""
+    data = _assertion(m, INGEST_ASSERTION)
+    if data is None:
+        return None
+
+    def text(v: Any) -> str | None:
+        return v[:256] if isinstance(v, str) else None
+
+    gb = data.get("gb45438")
+    raw = data.get("evidence")
+    evidence: list[Any] = raw if isinstance(raw, list) else []
+    return {
+        "platform": text(data.get("platform")),
+        "propagate_id": text(data.get("propagate_id")),
+        "gb45438": {str(k)[:64]: text(v) for k, v in list(gb.items())[:16]}
+        if isinstance(gb, dict)
+        else None,
+        "evidence": [
+            text(e.get("kind")) for e in evidence[:16] if isinstance(e, dict) and e.get("kind")
+        ],
+    }
+
+
 def _training(m: dict[str, Any]) -> dict[str, str] | None:
     data = _assertion(m, "cawg.training-mining", "c2pa.training-mining")
     if data is None:
@@ -274,6 +313,98 @@ def _soft_bindings(m: dict[str, Any]) -> tuple[tuple[str, str], ...]:
                 continue
             out.append((str(data.get("alg", "")), value))
     return tuple(out)
+
+
+def _delta_codes(report: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
+    """(success codes, failure codes) c2pa reports now for each ingredient manifest, by the
+    manifest's label (from the ``ingredientDeltas`` of the validation results)."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    results = report.get("validation_results") or {}
+    for delta in results.get("ingredientDeltas") or []:
+        if not isinstance(delta, dict):
+            continue
+        codes = delta.get("validationDeltas") or {}
+        for kind, index in (("success", 0), ("failure", 1)):
+            for item in codes.get(kind) or []:
+                if not isinstance(item, dict):
+                    continue
+                m = re.search(r"/c2pa/([^/]+)", str(item.get("url", "")))
+                if m:
+                    out.setdefault(m.group(1), (set(), set()))[index].add(str(item.get("code")))
+    return out
+
+
+def _ingredients(report: dict[str, Any], limit: int = 32) -> tuple[Ingredient, ...]:
+    """The ingredients that carry manifests, the parent chain first (nearest first), then
+    the others of the active manifest; each with its validation state as c2pa gives it."""
+    manifests = report.get("manifests") or {}
+    if not isinstance(manifests, dict):
+        return ()
+    deltas = _delta_codes(report)
+    out: list[Ingredient] = []
+    seen: set[str] = set()
+
+    def describe(ing: dict[str, Any], depth: int) -> Ingredient | None:
+        label = ing.get("active_manifest")
+        m = manifests.get(label) if isinstance(label, str) else None
+        if not isinstance(m, dict):
+            return None
+        stored = (ing.get("validation_results") or {}).get("activeManifest") or {}
+        stored_failures = {
+            str(f.get("code"))
+            for f in stored.get("failure") or []
+            if isinstance(f, dict) and f.get("code") != "signingCredential.untrusted"
+        }
+        success, failures = deltas.get(str(label), (set(), set()))
+        failures = (failures | stored_failures) - {"signingCredential.untrusted"}
+        if failures:
+            state = "invalid"
+        elif "signingCredential.trusted" in success:
+            state = "trusted"
+        else:
+            state = "valid"
+        actions = _actions(m)
+        sig = m.get("signature_info") or {}
+        return Ingredient(
+            title=ing.get("title") if isinstance(ing.get("title"), str) else None,
+            relationship=str(ing.get("relationship") or "") or None,
+            manifest=label,
+            state=state,
+            signer=sig.get("common_name") if isinstance(sig, dict) else None,
+            issuer=sig.get("issuer") if isinstance(sig, dict) else None,
+            digital_source_types=tuple(
+                dict.fromkeys(a.digital_source_type for a in actions if a.digital_source_type)
+            ),
+            software_agents=tuple(
+                dict.fromkeys(a.software_agent for a in actions if a.software_agent)
+            ),
+            failures=tuple(sorted(failures)),
+            depth=depth,
+        )
+
+    label = report.get("active_manifest")
+    depth = 1
+    others: list[Ingredient] = []
+    while isinstance(label, str) and label not in seen and len(out) < limit:
+        seen.add(label)
+        m = manifests.get(label)
+        if not isinstance(m, dict):
+            break
+        parent_label = None
+        for ing in m.get("ingredients") or []:
+            if not isinstance(ing, dict):
+                continue
+            found = describe(ing, depth)
+            if found is None:
+                continue
+            if found.relationship == "parentOf" and parent_label is None:
+                out.append(found)
+                parent_label = found.manifest
+            elif depth == 1:
+                others.append(found)
+        label = parent_label
+        depth += 1
+    return tuple(out + others[: max(0, limit - len(out))])
 
 
 def _failures(report: dict[str, Any]) -> tuple[Failure, ...]:
@@ -562,4 +693,6 @@ class ManifestReader:
             else None,
             training_mining=_training(m),
             soft_bindings=_soft_bindings(m),
+            ingredients=_ingredients(report),
+            ingest=_ingest(m),
         )

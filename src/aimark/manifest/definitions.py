@@ -21,11 +21,13 @@ from aimark.generator import Generator
 
 __all__ = [
     "CONTENT_ASSERTION",
+    "INGEST_ASSERTION",
     "PARENT_INGREDIENT_ID",
     "SOFT_BINDING_ASSERTION",
     "TEXT_WATERMARK_ASSERTION",
     "TRAINING_MINING_ASSERTION",
     "ai_manifest",
+    "platform_manifest",
 ]
 
 CONTENT_ASSERTION = "org.aimark.content"
@@ -33,6 +35,7 @@ TRAINING_MINING_ASSERTION = "cawg.training-mining"
 SOFT_BINDING_ASSERTION = "c2pa.soft-binding"
 TEXT_WATERMARK_ASSERTION = "org.aimark.text-watermark"
 PARENT_INGREDIENT_ID = "aimark-parent"
+INGEST_ASSERTION = "org.aimark.ingest"
 _TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining")
 
 
@@ -125,6 +128,62 @@ def ai_manifest(
                 "label": TRAINING_MINING_ASSERTION,
                 "data": {"entries": {k: {"use": use} for k in _TRAINING_USES}},
             }
+        )
+    return {
+        "claim_generator_info": [{"name": "aimark", "version": __version__}],
+        "title": title,
+        "format": mime,
+        "assertions": assertions,
+    }
+
+
+def platform_manifest(
+    *,
+    platform: str,
+    title: str,
+    mime: str,
+    actions: tuple[dict[str, Any], ...],
+    ingest: dict[str, Any],
+    soft_binding: tuple[str, bytes] | None = None,
+    when: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The manifest a platform signs over its processed copy of an upload (the upload is the
+    parent ingredient, id :data:`PARENT_INGREDIENT_ID`, added by the signer): ``c2pa.opened``
+    that parent, the processing ``actions`` (``c2pa.resized``, ``c2pa.transcoded``,
+    ``c2pa.edited.metadata``), then ``c2pa.published`` by ``platform``. ``ingest`` is the
+    :data:`INGEST_ASSERTION` (platform, GB 45438 fields, evidence, watermark status).
+    ``soft_binding``: (algorithm, payload) of the upload's watermark found by the platform,
+    so its copy resolves through a manifest repository like the original.
+
+    Example:
+        >>> d = platform_manifest(platform="Example Social", title="p.jpg", mime="image/jpeg",
+        ...                       actions=(), ingest={"platform": "Example Social"})
+        >>> [a["action"] for a in d["assertions"][0]["data"]["actions"]]
+        ['c2pa.opened', 'c2pa.published']
+    """
+    when = when or dt.datetime.now(dt.timezone.utc)
+    agent = {"name": "aimark", "version": __version__}
+    published = {
+        "action": "c2pa.published",
+        "softwareAgent": agent,
+        "when": when.isoformat(timespec="seconds"),
+        "parameters": {"description": f"published by {platform}"},
+    }
+    opened = {
+        "action": "c2pa.opened",
+        "softwareAgent": agent,
+        "when": when.isoformat(timespec="seconds"),
+        "parameters": {"ingredientIds": [PARENT_INGREDIENT_ID]},
+    }
+    assertions: list[dict[str, Any]] = [
+        {"label": "c2pa.actions", "data": {"actions": [opened, *actions, published]}},
+        {"label": INGEST_ASSERTION, "data": dict(ingest)},
+    ]
+    if soft_binding is not None:
+        alg, value = soft_binding
+        block = {"scope": {}, "value": base64.b64encode(value).decode("ascii")}
+        assertions.append(
+            {"label": SOFT_BINDING_ASSERTION, "data": {"alg": alg, "blocks": [block]}}
         )
     return {
         "claim_generator_info": [{"name": "aimark", "version": __version__}],

@@ -1,6 +1,8 @@
 """The upload verification service as an ASGI app (Starlette).
 
-Routes: ``POST /v1/verify`` (one file, raw or multipart → the JSON report),
+Routes: ``POST /v1/verify`` (one file, raw or multipart → the JSON report), ``POST
+/v1/ingest`` (where the service has a platform's credentials: one upload → the platform's
+signed copy, see docs/platforms.md),
 ``GET /v1/version``, ``GET /healthz``, ``GET /openapi.json``, and the verification page at
 ``GET /`` (with its files under ``/static/``). See docs/server.md.
 """
@@ -52,6 +54,23 @@ _FAILURES = {
 }
 
 
+_EXTENSIONS = {
+    "jpeg": ".jpg",
+    "png": ".png",
+    "webp": ".webp",
+    "avif": ".avif",
+    "tiff": ".tif",
+    "gif": ".gif",
+    "heic": ".heic",
+    "mp4": ".mp4",
+    "mov": ".mov",
+    "m4a": ".m4a",
+    "mp3": ".mp3",
+    "wav": ".wav",
+    "flac": ".flac",
+}
+
+
 class _Admission:
     """Counts uploads in progress (receiving, waiting or being verified); refuses more than
     ``capacity``. Released from worker threads too, hence the lock."""
@@ -84,8 +103,10 @@ class VerifyService:
         api_keys: Iterable[str],
         include_scores: bool,
         isolation: Isolation,
+        ingester: Any = None,
     ) -> None:
         self.verifier = verifier
+        self.ingester = ingester
         self.limits = limits
         api_keys = list(api_keys)
         for key in api_keys:
@@ -95,7 +116,11 @@ class VerifyService:
         self.api_keys = tuple(k.encode("utf-8") for k in api_keys)
         self.include_scores = include_scores
         self.pool = VerifyPool(
-            verifier, size=limits.concurrency, time_limit=limits.time_limit, isolation=isolation
+            verifier,
+            size=limits.concurrency,
+            time_limit=limits.time_limit,
+            isolation=isolation,
+            ingester=ingester,
         )
         self.admission = _Admission(limits.concurrency + limits.queue)
 
@@ -121,6 +146,54 @@ class VerifyService:
             )
 
     async def verify(self, request: Request) -> Response:
+        outcome = await self._run(request, None)
+        if outcome.report is None:
+            code = outcome.failure or "internal-error"
+            raise Problem(CODES[code], code, _FAILURES[code].format(t=self.limits.time_limit))
+        report = outcome.report
+        status = 422 if report.verdict.status is Status.ERROR else 200
+        return _json(report.to_dict(include_scores=self.include_scores), status)
+
+    async def ingest(self, request: Request) -> Response:
+        """``POST /v1/ingest``: the upload in, the platform's signed copy out (its bytes,
+        with the summary in the ``Aimark-Ingest`` header; or both as JSON when the client
+        accepts ``application/json`` only)."""
+        params = request.query_params
+        declared = params.get("declared_ai", "false").lower()
+        if declared not in ("true", "false", "1", "0"):
+            raise Problem(400, "bad-request", "declared_ai must be true or false")
+        propagate_id = params.get("propagate_id")
+        if propagate_id is not None and (
+            len(propagate_id) > 256 or any(ord(c) < 32 for c in propagate_id)
+        ):
+            raise Problem(400, "bad-request", "propagate_id must be one line of ≤ 256 characters")
+        job = {"propagate_id": propagate_id, "declared_ai": declared in ("true", "1")}
+        outcome = await self._run(request, job)
+        if outcome.refused is not None:
+            raise Problem(422, "cannot-ingest", outcome.refused)
+        if outcome.ingested is None:
+            code = outcome.failure or "internal-error"
+            raise Problem(CODES[code], code, _FAILURES[code].format(t=self.limits.time_limit))
+        data, summary = outcome.ingested
+        if request.headers.get("accept", "").strip().lower() == "application/json":
+            import base64
+
+            body = dict(summary, data_base64=base64.b64encode(data).decode("ascii"))
+            return _json(body)
+        name = f"ingested{_EXTENSIONS.get(summary['format'], '')}"
+        compact = json.dumps(summary, ensure_ascii=True, separators=(",", ":"))
+        return Response(
+            data,
+            media_type=summary["mime"],
+            headers={
+                "Aimark-Ingest": compact,
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def _run(self, request: Request, job: dict[str, Any] | None) -> Outcome:
+        """Receive one upload within the limits and run it in the pool (``job``: ingest)."""
         self.authorize(request)
         limits = self.limits
         declared_length(request.headers, limits.max_body_bytes)
@@ -139,7 +212,7 @@ class VerifyService:
                 timeout=limits.upload_timeout,
                 name=request.query_params.get("name"),
             )
-            future = self.pool.submit(upload.data, upload.name)
+            future = self.pool.submit(upload.data, upload.name, job)
         except BaseException:
             self.admission.release()
             raise
@@ -154,12 +227,7 @@ class VerifyService:
                 outcome = Outcome(failure="time-limit-exceeded")
         else:  # the pool kills a worker at the limit, so the answer comes in time
             outcome = await waiting
-        if outcome.report is None:
-            code = outcome.failure or "internal-error"
-            raise Problem(CODES[code], code, _FAILURES[code].format(t=limits.time_limit))
-        report = outcome.report
-        status = 422 if report.verdict.status is Status.ERROR else 200
-        return _json(report.to_dict(include_scores=self.include_scores), status)
+        return outcome
 
     def version(self, request: Request) -> Response:
         self.authorize(request)
@@ -274,6 +342,7 @@ def create_app(
     isolation: Isolation = "process",
     page: bool = True,
     repository: Any = None,
+    ingester: Any = None,
 ) -> Starlette:
     """The upload verification service as an ASGI app.
 
@@ -295,6 +364,9 @@ def create_app(
             the C2PA Soft Binding Resolution API is served over it under ``/v1``
             (:mod:`aimark.server.resolution`). Give it to the verifier too for verification
             to recover credentials from it.
+        ingester: an :class:`~aimark.Ingester` (the platform's credentials, name and
+            processing): ``POST /v1/ingest`` is served with it. It signs as the platform,
+            so the service must have ``api_keys``; its verifier is replaced by ``verifier``.
 
     Returns:
         A Starlette app; run it with any ASGI server (``aimark serve`` uses uvicorn). Its
@@ -309,17 +381,28 @@ def create_app(
         ['/v1/verify', '/v1/version']
         >>> app.state.service.close()
     """
+    verifier = verifier or Verifier()
+    api_keys = list(api_keys)
+    if ingester is not None:
+        if not api_keys:
+            raise ValueError(
+                "POST /v1/ingest signs as the platform: give the service API keys "
+                "(--api-keys-file) so that only the platform's own systems can call it"
+            )
+        ingester.verifier = verifier
     service = VerifyService(
-        verifier or Verifier(),
+        verifier,
         limits or ServiceLimits(),
         api_keys=api_keys,
         include_scores=include_scores,
         isolation=isolation,
+        ingester=ingester,
     )
     document = openapi_document(
         auth=bool(service.api_keys),
         include_scores=include_scores,
         resolution=repository is not None,
+        ingest=ingester is not None,
     )
 
     async def verify(request: Request) -> Response:
@@ -334,12 +417,17 @@ def create_app(
     async def openapi(request: Request) -> Response:
         return _json(document)
 
+    async def ingest(request: Request) -> Response:
+        return await service.ingest(request)
+
     routes: list[Any] = [
         Route("/v1/verify", verify, methods=["POST"]),
         Route("/v1/version", version, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    if ingester is not None:
+        routes.append(Route("/v1/ingest", ingest, methods=["POST"]))
     if repository is not None:
         from aimark.repository import open_repository
         from aimark.server.resolution import resolution_routes

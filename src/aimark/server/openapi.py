@@ -141,6 +141,26 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                     "conforming_product": _ANY_OBJ,
                     # the whole manifest store, with verify(detailed=True); see docs/cli.md
                     "store": {"type": "array", "items": {"type": "object"}},
+                    # ingredients carrying manifests: a platform's over the generator's ...
+                    "ingredients": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "title": _OSTR,
+                                "relationship": _OSTR,
+                                "manifest": _OSTR,
+                                "state": {"enum": ["trusted", "valid", "invalid"]},
+                                "signer": _OSTR,
+                                "issuer": _OSTR,
+                                "digital_source_types": _STRS,
+                                "software_agents": _STRS,
+                                "failures": _STRS,
+                                "depth": _INT,
+                                "ai_declared": _BOOL,
+                            }
+                        ),
+                    },
+                    "ingest": _ANY_OBJ,
                 }
             ),
             "metadata": _obj(
@@ -349,8 +369,58 @@ def _resolution_paths(security: list) -> dict[str, Any]:
     }
 
 
+def _ingest_paths(security: list, by_status: dict[int, list[str]]) -> dict[str, Any]:
+    """``POST /v1/ingest`` (served where the service has a platform's credentials)."""
+    return {
+        "/v1/ingest": {
+            "post": {
+                "operationId": "ingest",
+                "summary": "Publish the platform's processed, signed copy of one upload",
+                "description": "The upload as the raw body or one multipart file part. The "
+                "answer is the copy's bytes with a JSON summary in the Aimark-Ingest header, "
+                "or, when the request accepts only application/json, the summary with the "
+                "copy as data_base64. See docs/platforms.md.",
+                "parameters": [
+                    {"name": "name", "in": "query", "required": False, "schema": _STR},
+                    {"name": "propagate_id", "in": "query", "required": False, "schema": _STR},
+                    {
+                        "name": "declared_ai",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "boolean"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "The platform's copy",
+                        "headers": {"Aimark-Ingest": {"schema": {"type": "string"}}},
+                        "content": {
+                            "application/octet-stream": {"schema": {"type": "string"}},
+                            "application/json": {"schema": {"type": "object"}},
+                        },
+                    },
+                    "400": _error_response("Malformed request", by_status[400]),
+                    "401": _error_response("Missing or wrong API key", by_status[401]),
+                    "413": _error_response("The body is over the size limit", by_status[413]),
+                    "422": _error_response("The upload cannot be ingested", by_status[422]),
+                    "503": _error_response("Too many uploads in progress", by_status[503]),
+                },
+                "security": security,
+            }
+        }
+    }
+
+
 def openapi_document(
-    *, auth: bool = False, include_scores: bool = False, resolution: bool = False
+    *,
+    auth: bool = False,
+    include_scores: bool = False,
+    resolution: bool = False,
+    ingest: bool = False,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document for a service configured with (or without) API keys and
     scores in its answers.
@@ -454,6 +524,7 @@ def openapi_document(
                 }
             },
             **(_resolution_paths(security) if resolution else {}),
+            **(_ingest_paths(security, by_status) if ingest else {}),
             "/healthz": {
                 "get": {
                     "operationId": "health",

@@ -34,6 +34,19 @@ class Outcome:
 
     report: Report | None = None
     failure: str | None = None
+    ingested: tuple[bytes, dict[str, Any]] | None = None  # an ingest's copy and summary
+    refused: str | None = None  # why an upload cannot be ingested (an input error)
+
+
+def _outcome(kind: str, value: Any) -> Outcome:
+    if kind == "report":
+        return Outcome(report=value)
+    if kind == "ingested":
+        return Outcome(ingested=value)
+    if kind == "refused":
+        return Outcome(refused=value)
+    log.error("verification failed in a worker:\n%s", value)
+    return Outcome(failure="internal-error")
 
 
 def _context() -> Any:
@@ -47,28 +60,27 @@ def _context() -> Any:
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, ctx: Any, verifier: Verifier) -> None:
+    def __init__(self, ctx: Any, verifier: Verifier, ingester: Any = None) -> None:
         from aimark.server._worker import serve
 
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=serve, args=(child, verifier), daemon=True, name="aimark-verify"
+            target=serve, args=(child, verifier, ingester), daemon=True, name="aimark-verify"
         )
         self.process.start()
         child.close()
 
-    def call(self, data: bytes, name: str, time_limit: float) -> Outcome:
+    def call(
+        self, data: bytes, name: str, time_limit: float, job: dict[str, Any] | None = None
+    ) -> Outcome:
         try:
-            self.conn.send((data, name))
+            self.conn.send((data, name, job))
             if not self.conn.poll(time_limit):
                 return Outcome(failure="time-limit-exceeded")
             kind, value = self.conn.recv()
         except (EOFError, OSError):
             return Outcome(failure="worker-crash")
-        if kind == "report":
-            return Outcome(report=value)
-        log.error("verification failed in a worker:\n%s", value)
-        return Outcome(failure="internal-error")
+        return _outcome(kind, value)
 
     def stop(self) -> None:
         self.conn.close()
@@ -94,12 +106,14 @@ class VerifyPool:
         size: int,
         time_limit: float,
         isolation: Isolation = "process",
+        ingester: Any = None,
     ) -> None:
         if isolation not in ("process", "thread"):
             raise ValueError("isolation must be 'process' or 'thread'")
         if size < 1:
             raise ValueError("size must be at least 1")
         self.verifier = verifier
+        self.ingester = ingester  # an aimark.Ingester for POST /v1/ingest, or None
         self.size = size
         self.time_limit = time_limit
         self.isolation = isolation
@@ -126,27 +140,28 @@ class VerifyPool:
             for w in places:
                 self._idle.put(w)
 
-    def submit(self, data: bytes, name: str) -> Future[Outcome]:
-        """Queue one verification; the future's result is an :class:`Outcome`."""
+    def submit(self, data: bytes, name: str, job: dict[str, Any] | None = None) -> Future[Outcome]:
+        """Queue one verification (or, with ``job``, one ingest: the keyword arguments of
+        :meth:`aimark.Ingester.ingest`); the future's result is an :class:`Outcome`."""
         if self._closed:
             raise RuntimeError("the pool is closed")
+        if job is not None and self.ingester is None:
+            raise RuntimeError("this pool has no ingester")
         if self.isolation == "thread":
-            return self._threads.submit(self._in_thread, data, name)
-        return self._threads.submit(self._in_process, data, name)
+            return self._threads.submit(self._in_thread, data, name, job)
+        return self._threads.submit(self._in_process, data, name, job)
 
-    def _in_thread(self, data: bytes, name: str) -> Outcome:
-        try:
-            return Outcome(report=self.verifier.verify_bytes(data, name=name))
-        except Exception:
-            log.exception("verification failed")
-            return Outcome(failure="internal-error")
+    def _in_thread(self, data: bytes, name: str, job: dict[str, Any] | None) -> Outcome:
+        from aimark.server._worker import run_job
 
-    def _in_process(self, data: bytes, name: str) -> Outcome:
+        return _outcome(*run_job(self.verifier, self.ingester, data, name, job))
+
+    def _in_process(self, data: bytes, name: str, job: dict[str, Any] | None) -> Outcome:
         worker = self._idle.get()  # never waits: one thread per place
         try:
             if worker is None:
                 worker = self._new_worker()
-            outcome = worker.call(data, name, self.time_limit)
+            outcome = worker.call(data, name, self.time_limit, job)
             if outcome.failure in ("time-limit-exceeded", "worker-crash"):
                 self._retire(worker)
                 worker = None
@@ -161,7 +176,7 @@ class VerifyPool:
                 raise RuntimeError("the pool is closed")
             if self._ctx is None:
                 self._ctx = _context()
-            worker = _Worker(self._ctx, self.verifier)
+            worker = _Worker(self._ctx, self.verifier, self.ingester)
             self._workers.add(worker)
             return worker
 

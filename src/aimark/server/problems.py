@@ -24,6 +24,7 @@ CODES: dict[str, int] = {
     "header-timeout": 408,
     "body-too-large": 413,
     "unsupported-asset": 415,
+    "cannot-ingest": 422,
     "time-limit-exceeded": 422,
     "worker-crash": 422,
     "internal-error": 500,

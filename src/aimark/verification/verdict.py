@@ -17,6 +17,7 @@ from aimark.report import (
     Backing,
     C2paResult,
     C2paState,
+    Ingredient,
     MediaInfo,
     MetadataResult,
     Recovery,
@@ -25,7 +26,7 @@ from aimark.report import (
     WatermarkResult,
 )
 
-__all__ = ["recovered_text", "verdict"]
+__all__ = ["ingredient_text", "recovered_text", "verdict"]
 
 
 def dst_names(uris: tuple[str, ...]) -> str:
@@ -50,6 +51,26 @@ def recovered_text(r: Recovery) -> str:
     return f"credentials recovered from the repository {how}, signed by {signer} ({trust})"
 
 
+_EVIDENCE = {
+    "watermark": "the generator's invisible watermark",
+    "recovered-credentials": "credentials recovered from a manifest repository",
+    "unsigned-metadata": "unsigned AI metadata",
+    "public-watermark": "a public watermark",
+    "uploader-declaration": "the uploader's declaration",
+}
+
+
+def ingredient_text(ing: Ingredient) -> str:
+    """One line on the ingredient manifest that declares AI (a generator's manifest inside a
+    platform's): who signed it, whether trusted, what it declares."""
+    trust = "trusted" if ing.state == "trusted" else "valid, not in your trust anchors"
+    return (
+        f"C2PA digital source type {dst_names(ing.digital_source_types)} declared by the "
+        f"ingredient {ing.title!r} (its manifest signed by {ing.signer or 'an unknown signer'}, "
+        f"{trust})"
+    )
+
+
 def verdict(
     c2pa: C2paResult,
     meta: MetadataResult,
@@ -67,7 +88,10 @@ def verdict(
         elif recovery.note:
             reasons.append(recovery.note)
     signer = (c2pa.signer.common_name or c2pa.signer.issuer) if c2pa.signer else None
-    who = f" by {c2pa.software_agents[0]}" if c2pa.software_agents else ""
+    parent = c2pa.declared_by  # the ingredient (e.g. the generator's) declaring AI, if not us
+    publisher = (c2pa.ingest or {}).get("platform") or signer
+    agents = parent.software_agents if parent is not None else c2pa.software_agents
+    who = f" by {agents[0]}" if agents else ""
     if c2pa.state is C2paState.INVALID:
         codes = ", ".join(f.code for f in c2pa.failures if f.code != "signingCredential.untrusted")
         detail = codes or c2pa.error or "validation failed"
@@ -82,6 +106,12 @@ def verdict(
         reasons.append(f"C2PA manifest is stored remotely ({c2pa.remote_url}) and was not fetched")
     if c2pa.digital_source_types and c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
         reasons.append(f"C2PA digital source type: {dst_names(c2pa.digital_source_types)}")
+    if parent is not None and c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
+        reasons.append(ingredient_text(parent))
+    if c2pa.ingest and c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
+        gb_fields = c2pa.ingest.get("gb45438") or {}
+        label = f", GB 45438 Label {gb_fields['Label']}" if gb_fields.get("Label") else ""
+        reasons.append(f"published by {c2pa.ingest.get('platform')} (aimark ingest{label})")
     if meta.digital_source_types:
         reasons.append(f"XMP IPTC digital source type: {dst_names(meta.digital_source_types)}")
     reasons.extend(f"{m.generator} metadata in {m.where}" for m in meta.markers)
@@ -114,12 +144,13 @@ def verdict(
             "Content Credentials are present but INVALID (tampered or broken); do not rely on them",
             tuple(reasons),
         )
-    if c2pa.ai_declared and c2pa.state is C2paState.TRUSTED:
+    if c2pa.ai_declared and c2pa.ai_trusted:
+        via = f", kept through {publisher}'s processing" if parent is not None else ""
         return Verdict(
             Status.LABELLED_TRUSTED,
             True,
             Backing.TRUSTED_SIGNATURE,
-            f"AI-generated{who}, declared by Content Credentials from a trusted signer",
+            f"AI-generated{who}, declared by Content Credentials from a trusted signer{via}",
             tuple(reasons),
         )
     if wm.detected:
@@ -145,13 +176,35 @@ def verdict(
             f"AI-generated{by}: {recovered_text(recovered)}",
             tuple(reasons),
         )
-    if c2pa.ai_declared and c2pa.state is C2paState.VALID_UNTRUSTED:
+    if c2pa.ai_declared and c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
+        if parent is not None and c2pa.state is C2paState.TRUSTED:
+            how = (
+                f"declared by validly signed Content Credentials from a signer you do not "
+                f"trust ({parent.signer}), kept through trusted {publisher}'s processing"
+            )
+        else:
+            how = "declared by validly signed Content Credentials from a signer you do not trust"
         return Verdict(
             Status.LABELLED_UNTRUSTED,
             True,
             Backing.UNTRUSTED_SIGNATURE,
-            f"AI-generated{who}, declared by validly signed Content Credentials "
-            "from a signer you do not trust",
+            f"AI-generated{who}, {how}",
+            tuple(reasons),
+        )
+    gb = ((c2pa.ingest or {}).get("gb45438") or {}).get("Label")
+    if c2pa.state in good and not c2pa.ai_declared and gb in ("2", "3"):
+        strength = "Possibly" if gb == "2" else "Suspected"
+        kinds = ", ".join(
+            _EVIDENCE.get(k, k) for k in (c2pa.ingest or {}).get("evidence") or [] if k
+        )
+        trusted = "trusted " if c2pa.state is C2paState.TRUSTED else ""
+        return Verdict(
+            Status.LABELLED_UNTRUSTED,
+            True,
+            Backing.UNTRUSTED_SIGNATURE,
+            f"{strength} AI-generated (GB 45438 Label {gb}): {trusted}{publisher} recorded "
+            f"{kinds or 'evidence'} when it published it; no signed declaration by the "
+            "generator",
             tuple(reasons),
         )
     if meta.ai_declared:

@@ -33,7 +33,7 @@ from typing import Any
 
 from aimark._verifier import Verifier
 from aimark.credentials import Credentials
-from aimark.errors import CorruptInputError, OutputError, UnsupportedFormatError
+from aimark.errors import CorruptInputError, InputError, OutputError, UnsupportedFormatError
 from aimark.manifest.c2pa_io import ManifestSigner
 from aimark.manifest.definitions import platform_manifest
 from aimark.media.formats import MediaFormat, sniff_media
@@ -166,7 +166,10 @@ class Ingester:
         upload = self.verifier.verify_bytes(data, name=name)
         if upload.verdict.status is Status.ERROR:
             raise CorruptInputError(f"the upload cannot be ingested: {upload.verdict.summary}")
-        processed, parent_mime = self._process(data)
+        try:
+            processed, parent_mime = self._process(data)
+        except InputError as exc:  # the same kind of error, saying what failed
+            raise type(exc)(f"the upload cannot be ingested: {exc}") from exc
         judgement = judge(upload, declared_ai=declared_ai)
         propagate_id = propagate_id or f"urn:uuid:{uuid.uuid4()}"
         fields = self._gb45438(judgement, propagate_id, upload)

@@ -225,8 +225,8 @@ def process_media(
     data: bytes, fmt: MediaFormat, processing: Processing, *, timeout: float = 600.0
 ) -> Processed:
     """Pass audio, video and documents through, or (``av="transcode"``) re-encode audio and
-    video with ffmpeg: video to H.264/AAC MP4 of ``video_height`` lines, audio to AAC (M4A)
-    or MP3 (MP3 uploads) at ``audio_bitrate``; WAV and FLAC keep their lossless codec.
+    video with ffmpeg: video to H.264/AAC MP4 of ``video_height`` lines, audio to AAC (M4A;
+    MP3 for MP3 uploads) at ``audio_bitrate``.
 
     Raises:
         MissingToolError (no ffmpeg), CorruptInputError (ffmpeg cannot read it).
@@ -257,8 +257,6 @@ def process_media(
             args += ["-c:a", "aac", "-b:a", processing.audio_bitrate] if info.audio else ["-an"]
             what = f"transcoded to H.264 {height}p at CRF {processing.video_crf}"
         elif info.audio is not None:
-            if fmt in (MediaFormat.WAV, MediaFormat.FLAC):
-                return Processed(data, fmt, notes=("lossless audio is published as uploaded",))
             out_fmt = MediaFormat.MP3 if fmt is MediaFormat.MP3 else MediaFormat.M4A
             codec = "libmp3lame" if out_fmt is MediaFormat.MP3 else "aac"
             args = ["-vn", "-c:a", codec, "-b:a", processing.audio_bitrate]

@@ -92,6 +92,19 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         choices=["process", "thread"],
         help="verify in worker processes (default; hard time limit) or threads",
     )
+    p.add_argument(
+        "--platform",
+        metavar="NAME",
+        help="serve POST /v1/ingest as this platform (GB 45438 propagator; needs "
+        "--platform-cert, --platform-key and --api-keys-file; see docs/platforms.md)",
+    )
+    p.add_argument("--platform-cert", metavar="PEM", help="the platform's signing chain")
+    p.add_argument("--platform-key", metavar="PEM", help="the platform's private key")
+    p.add_argument(
+        "--ingest-av",
+        choices=["copy", "transcode"],
+        help="ingest: publish audio/video as uploaded (default) or transcode it with ffmpeg",
+    )
     p.add_argument("--no-page", action="store_true", default=None, help="API only, no page")
     p.add_argument(
         "--forwarded-allow-ips",
@@ -117,7 +130,16 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         s.watermark_keys = args.watermark_key
     if args.repository:
         s.repository = args.repository
-    for attr in ("public_watermarks", "include_scores", "api_keys_file", "isolation"):
+    for attr in (
+        "public_watermarks",
+        "include_scores",
+        "api_keys_file",
+        "isolation",
+        "platform",
+        "platform_cert",
+        "platform_key",
+        "ingest_av",
+    ):
         if getattr(args, attr) is not None:
             setattr(s, attr, getattr(args, attr))
     if args.no_page:

@@ -65,6 +65,11 @@ class ServerSettings:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     max_connections: int = 0  # 0: as many as the open-file limit allows (at most 10,000)
     repository: str | None = None
+    # POST /v1/ingest: the platform's name and signing credentials (all three, or none)
+    platform: str | None = None
+    platform_cert: str | None = None
+    platform_key: str | None = None
+    ingest_av: str = "copy"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -85,6 +90,10 @@ class ServerSettings:
             isolation=get("ISOLATION") or "process",
             page=not _flag(get("NO_PAGE")),
             repository=get("REPOSITORY"),
+            platform=get("PLATFORM"),
+            platform_cert=get("PLATFORM_CERT"),
+            platform_key=get("PLATFORM_KEY"),
+            ingest_av=get("INGEST_AV") or "copy",
         )
         numbers: dict[str, Any] = {
             "MAX_BODY_BYTES": ("max_body_bytes", int),
@@ -144,7 +153,34 @@ class ServerSettings:
             isolation=self.isolation,  # type: ignore[arg-type]
             page=self.page,
             repository=self.repository,
+            ingester=self._ingester(verifier, api_keys),
         )
+
+    def _ingester(self, verifier: Any, api_keys: list[str]) -> Any:
+        """The platform's :class:`~aimark.Ingester` for ``POST /v1/ingest``, or None."""
+        given = [self.platform, self.platform_cert, self.platform_key]
+        if not any(given):
+            return None
+        if not all(given):
+            raise InputError(
+                "POST /v1/ingest needs --platform, --platform-cert and --platform-key together"
+            )
+        if not api_keys:
+            raise InputError(
+                "POST /v1/ingest signs as the platform: give the service --api-keys-file so "
+                "that only the platform's own systems can call it"
+            )
+        from aimark.credentials import Credentials
+        from aimark.platforms.ingest import Ingester
+        from aimark.platforms.processing import Processing
+
+        try:
+            processing = Processing(av=self.ingest_av)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        assert self.platform and self.platform_cert and self.platform_key
+        creds = Credentials.from_files(self.platform_cert, self.platform_key)
+        return Ingester(creds, platform=self.platform, processing=processing, verifier=verifier)
 
 
 def app_from_env() -> Any:

@@ -483,9 +483,11 @@ def check_credentials(
     try:
         certs = x509.load_pem_x509_certificates(bytes(cert_chain))
     except ValueError as exc:
-        certs, unreadable = [], f"not valid PEM: {exc}"
+        certs, unreadable = [], f"is not valid PEM: {exc}"
     else:
         unreadable = "holds no certificate"
+    if b"PRIVATE KEY-----" in bytes(cert_chain) and not certs:
+        unreadable = "holds a private key, not a certificate: were the chain and key swapped?"
     if not certs:
         findings.insert(
             0,

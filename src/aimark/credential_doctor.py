@@ -363,8 +363,8 @@ def _leaf_findings(leaf: x509.Certificate, name: str) -> list[Finding]:
                 "eku-missing-email-protection",
                 ERROR,
                 f"signing certificate {name} has extendedKeyUsage {names} but not "
-                "emailProtection; c2pa-python refuses it (documentSigning or the C2PA OID "
-                "alone read as Invalid without special trust settings)",
+                "emailProtection; c2pa-python refuses it (with documentSigning or the C2PA OID "
+                "alone it fails its own check: certificate missing required EKU)",
                 "reissue with emailProtection in the EKU, others may stay: "
                 "extendedKeyUsage=emailProtection (cryptography: ExtendedKeyUsageOID."
                 "EMAIL_PROTECTION)",
@@ -546,7 +546,8 @@ def check_credentials(
                 ERROR,
                 f"the signing certificate {name} is certificate {leaf_at + 1} of the chain, "
                 f"after {_subject(certs[0])}; c2pa takes the first one as the signer",
-                "put the signer's certificate first, then its intermediates, leaf to root: "
+                "put the signer's certificate first, then its intermediates, each followed by its "
+                "issuer: "
                 "cat signer.pem intermediate.pem > chain.pem",
             )
         )

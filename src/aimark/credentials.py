@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from aimark._pem import load_certificates
-from aimark.errors import CredentialsError, InputError
+from aimark.errors import CredentialRuleError, CredentialsError, InputError
 from aimark.media.source import read_config_file
 
 if TYPE_CHECKING:
@@ -72,32 +72,20 @@ def _alg_for_key(key: object) -> SigningAlg:
     raise CredentialsError(f"unsupported key type {type(key).__name__}")
 
 
-def _public_der(key: object) -> bytes:
-    from cryptography.hazmat.primitives import serialization
+def _require_sound(chain: bytes, key: bytes | None = None, password: bytes | None = None) -> None:
+    """Run the credential doctor; its first error (if any) becomes a
+    :class:`CredentialRuleError` naming the rule and its fix."""
+    from aimark.credential_doctor import check_credentials
 
-    return key.public_bytes(  # type: ignore[attr-defined]
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _check_leaf(leaf: x509.Certificate, now: dt.datetime) -> None:
-    from cryptography import x509
-
-    subject = leaf.subject.rfc4514_string()
-    if leaf.not_valid_after_utc < now:
-        raise CredentialsError(
-            f"signing certificate {subject} expired on {leaf.not_valid_after_utc:%Y-%m-%d}"
+    errors = check_credentials(chain, key, password=password).errors
+    if errors:
+        first = errors[0]
+        also = f" (also: {', '.join(e.rule for e in errors[1:])})" if errors[1:] else ""
+        raise CredentialRuleError(
+            f"credentials rejected ({first.rule}): {first.message}; fix: {first.fix}{also}",
+            first.rule,
+            first.fix,
         )
-    if leaf.not_valid_before_utc > now:
-        raise CredentialsError(
-            f"signing certificate {subject} is not valid before "
-            f"{leaf.not_valid_before_utc:%Y-%m-%d}"
-        )
-    try:
-        if leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-            raise CredentialsError(f"signing certificate {subject} is a CA certificate")
-    except x509.ExtensionNotFound:
-        pass
 
 
 @dataclass(frozen=True, repr=False)
@@ -137,25 +125,22 @@ class Credentials:
         tsa_url: str | None = None,
     ) -> Credentials:
         """Load a PEM chain and a PEM private key (PKCS#8, SEC1 or PKCS#1; encrypted with
-        ``password`` if needed). The algorithm follows from the key type."""
+        ``password`` if needed). The algorithm follows from the key type.
+
+        The credential doctor (:func:`aimark.credential_doctor.check_credentials`) checks them
+        first: any error it finds raises :class:`~aimark.errors.CredentialRuleError`, whose
+        ``rule`` names it and whose message ends with the fix."""
         from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives import serialization
 
         chain = cert_chain.encode() if isinstance(cert_chain, str) else bytes(cert_chain)
         key_pem = private_key.encode() if isinstance(private_key, str) else bytes(private_key)
-        certs = load_certificates(chain)
+        _require_sound(chain, key_pem, password)
         try:
             key = serialization.load_pem_private_key(key_pem, password=password)
-        except TypeError as exc:
-            raise CredentialsError(f"private key: {exc} (pass password=...)") from None
-        except (ValueError, UnsupportedAlgorithm) as exc:
+        except (TypeError, ValueError, UnsupportedAlgorithm) as exc:  # the doctor read it
             raise CredentialsError(f"private key cannot be loaded: {exc}") from None
         alg = _alg_for_key(key)
-        if _public_der(key.public_key()) != _public_der(certs[0].public_key()):
-            raise CredentialsError(
-                "the private key does not match the first certificate of the chain"
-            )
-        _check_leaf(certs[0], dt.datetime.now(dt.timezone.utc))
         pkcs8 = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -197,10 +182,9 @@ class Credentials:
         ``alg`` defaults to the one implied by the certificate's public key.
         """
         chain = cert_chain.encode() if isinstance(cert_chain, str) else bytes(cert_chain)
-        certs = load_certificates(chain)
-        implied = _alg_for_key(certs[0].public_key())
+        _require_sound(chain)
+        implied = _alg_for_key(load_certificates(chain)[0].public_key())
         chosen = SigningAlg(alg.lower() if isinstance(alg, str) else alg) if alg else implied
-        _check_leaf(certs[0], dt.datetime.now(dt.timezone.utc))
         if not callable(sign):
             raise TypeError("sign must be callable: sign(data: bytes) -> bytes")
         return cls(cert_chain=chain, alg=chosen, sign=sign, tsa_url=tsa_url)

@@ -13,6 +13,7 @@ worked on at all (you asked to label a file that is not an image)::
     │   │   └── ExifError              existing EXIF cannot be parsed (metadata.exif)
     │   └── ImageTooLargeError         over the byte or pixel limit (decompression bombs)
     ├── CredentialsError               signing credentials or trust anchors unusable
+    │   └── CredentialRuleError        the credential doctor found an error (``rule``)
     ├── WatermarkKeyError (ValueError) a watermark key is malformed or unreadable
     ├── SigningError                   the C2PA signer refused or failed
     ├── ManifestError                  a C2PA manifest could not be built or read
@@ -42,6 +43,7 @@ from __future__ import annotations
 __all__ = [
     "AimarkError",
     "CorruptInputError",
+    "CredentialRuleError",
     "CredentialsError",
     "EmptyInputError",
     "ImageTooLargeError",
@@ -98,6 +100,19 @@ class CredentialsError(AimarkError):
     """Signing credentials or trust anchors could not be loaded or are unusable."""
 
     code = "credentials-error"
+
+
+class CredentialRuleError(CredentialsError):
+    """The credential doctor (:mod:`aimark.credential_doctor`) found an error in a signing
+    certificate chain or key: ``rule`` names it (e.g. ``leaf-is-ca``), ``fix`` says what to
+    change."""
+
+    code = "credentials-rejected"
+
+    def __init__(self, message: str, rule: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.fix = fix
 
 
 class WatermarkKeyError(AimarkError, ValueError):

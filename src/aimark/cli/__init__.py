@@ -16,7 +16,8 @@ Exit codes (``aimark verify``: the highest over all files):
 the text is too short to tell), 4 input error.
 
 ``aimark label``, ``aimark label-text`` and ``aimark credentials dev`` exit 0 on success, 4 or 64
-on failure.
+on failure. ``aimark credentials check`` exits 0 when c2pa will accept the signer (warnings
+allowed), 1 when the credential doctor found an error, 4 or 64 when it could not run.
 """
 
 from __future__ import annotations

@@ -161,6 +161,12 @@ class C2paResult:
     ``"duplicated"``, ``"truncated"``, ``"malformed"``; None when there is no wrapper, and for
     images) and ``text_watermark`` holds the statistical text watermark parameters the manifest
     records (key id, mode, ...), if any.
+
+    ``identity``: the CAWG identity assertions (``cawg.identity``) of the active manifest, one
+    dict each: ``subject``, ``issuer`` (X.509 names), ``not_before``, ``not_after``, ``roles``,
+    ``referenced_assertions``, ``state`` (``"trusted"`` only when its chain leads to anchors you
+    gave, else ``"valid"`` or ``"invalid"``) and c2pa's ``codes`` for it. Their codes are not in
+    ``failures``: an untrusted identity does not make the claim untrusted.
     """
 
     state: C2paState = C2paState.ABSENT
@@ -184,6 +190,8 @@ class C2paResult:
     trust_note: str | None = None  # e.g. that set holds certificates that are not root CAs
     conforming_product: dict[str, Any] | None = None  # the C2PA conforming-products record
     store: tuple[dict[str, Any], ...] = ()  # every manifest, with verify(detailed=True)
+    # CAWG identity assertions: subject, issuer, not_before, not_after, state, codes, ...
+    identity: tuple[dict[str, Any], ...] = ()
 
     @property
     def present(self) -> bool:
@@ -223,6 +231,7 @@ class C2paResult:
             "trust_note": self.trust_note,
             "conforming_product": self.conforming_product,
             "store": list(self.store),
+            "identity": [dict(i) for i in self.identity],
         }
 
 

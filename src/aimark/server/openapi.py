@@ -141,6 +141,29 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                     "conforming_product": _ANY_OBJ,
                     # the whole manifest store, with verify(detailed=True); see docs/cli.md
                     "store": {"type": "array", "items": {"type": "object"}},
+                    # CAWG identity assertions (X.509); see docs/c2pa.md
+                    "identity": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "label": _STR,
+                                "sig_type": _OSTR,
+                                "subject": _OSTR,
+                                "issuer": _OSTR,
+                                "not_before": _OSTR,
+                                "not_after": _OSTR,
+                                "serial": _OSTR,
+                                "alg": _OSTR,
+                                "roles": _STRS,
+                                "referenced_assertions": _STRS,
+                                "state": {
+                                    "type": "string",
+                                    "enum": ["trusted", "valid", "invalid"],
+                                },
+                                "codes": _STRS,
+                            }
+                        ),
+                    },
                 }
             ),
             "metadata": _obj(

@@ -378,6 +378,10 @@ def _is_identity_status(status: dict[str, Any]) -> bool:
     ).startswith("cawg.")
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _dn(name: Any) -> str | None:
     if not isinstance(name, dict) or not name:
         return None
@@ -414,12 +418,12 @@ def _identities(
         if not isinstance(a, dict) or not str(a.get("label", "")).startswith(IDENTITY_ASSERTION):
             continue
         name = str(a["label"])
-        data = a.get("data") if isinstance(a.get("data"), dict) else {}
-        payload = data.get("signer_payload") if isinstance(data.get("signer_payload"), dict) else {}
-        cr = cr_assertions.get(name) if isinstance(cr_assertions.get(name), dict) else {}
-        cert = ((cr.get("signature") or {}).get("certificateInfo") or {}) if cr else {}
-        validity = cert.get("validity") or {}
-        sig = data.get("signature_info") if isinstance(data.get("signature_info"), dict) else {}
+        data = _dict(a.get("data"))
+        payload = _dict(data.get("signer_payload"))
+        cr = _dict(cr_assertions.get(name))
+        cert = _dict(_dict(cr.get("signature")).get("certificateInfo"))
+        validity = _dict(cert.get("validity"))
+        sig = _dict(data.get("signature_info"))
         mine = codes.get(name, {})
         failures = [c for c in mine.get("failure", []) if c != _IDENTITY_UNTRUSTED]
         if failures or "cawg.identity.well-formed" not in mine.get("success", []):
@@ -637,8 +641,8 @@ class ManifestReader:
         state_text = _claim_state(report, state_text)
         result = self._result(report, state_text)
         if identity:
-            m = (report.get("manifests") or {}).get(result.manifest) or {}
-            ids = _identities(m, pristine, crjson, result.manifest, bool(self.trust))
+            active = _dict(_dict(report.get("manifests")).get(result.manifest or ""))
+            ids = _identities(active, pristine, crjson, result.manifest, bool(self.trust))
             result = dataclasses.replace(result, identity=ids)
 
         def state_with(ctx: Any) -> str | None:

@@ -18,7 +18,6 @@ from PIL import Image
 import aimark
 from aimark.media import ffmpeg
 from aimark.platforms.evidence import judge
-
 from av_clips import have_espeak, render_clip, speech
 from conftest import SHARED, natural_image, pink_image
 from serving import serve
@@ -140,8 +139,18 @@ def test_detailed_tree_shows_platform_over_generator(upload_jpeg, platform, both
         upload_jpeg, dst, platform.credentials(), platform="Example Social", verifier=both
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "aimark", "verify", str(dst), "--detailed"]
-        + ["--trust", str(dev.root_cert), "--trust", str(platform.root_cert)],
+        [
+            sys.executable,
+            "-m",
+            "aimark",
+            "verify",
+            str(dst),
+            "--detailed",
+            "--trust",
+            str(dev.root_cert),
+            "--trust",
+            str(platform.root_cert),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -358,8 +367,17 @@ _SHARED_MEDIA = SHARED / "media"
 
 @pytest.mark.parametrize(
     "name",
-    ["video1.mp4", "sample1.wav", "sample1.mp3", "sample1.m4a", "sample1.svg", "basic.pdf"]
-    + ["express-signed.pdf", "sample1.jxl", "video1_no_manifest.mp4"],
+    [
+        "video1.mp4",
+        "sample1.wav",
+        "sample1.mp3",
+        "sample1.m4a",
+        "sample1.svg",
+        "basic.pdf",
+        "express-signed.pdf",
+        "sample1.jxl",
+        "video1_no_manifest.mp4",
+    ],
 )
 def test_shared_media_keep_their_provenance(name, platform, both, creds):
     path = _SHARED_MEDIA / name

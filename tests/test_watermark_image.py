@@ -411,7 +411,7 @@ def test_label_verify_with_watermark(creds, dev):
     assert result.watermark_check is not None and result.watermark_check.survived
     assert result.watermark_check.margin_db > 0
     assert report.c2pa.soft_bindings == ((SCHEME_ID, f"{result.watermark_payload:016x}"),)
-    assert "c2pa.watermarked" in [a.action for a in report.c2pa.actions]
+    assert "c2pa.watermarked.bound" in [a.action for a in report.c2pa.actions]
     assert any("matches the manifest's soft binding" in r for r in report.verdict.reasons)
     # strip everything by re-saving: the watermark still labels the image
     stripped = io.BytesIO()

@@ -80,7 +80,7 @@ def label_image(
         watermark_key: embed the invisible watermark of this :class:`WatermarkKey` in the
             pixels first (the payload is a fresh 64-bit id; the content id becomes
             ``urn:aimark:<16 hex>`` so it can be read back from the pixels), and record it in
-            the manifest as a ``c2pa.watermarked`` action and a ``c2pa.soft-binding``.
+            the manifest as a ``c2pa.watermarked.bound`` action and a ``c2pa.soft-binding``.
             Encoded inputs are then re-encoded (JPEG with its own quantisation tables).
         watermark_strength: amplitude multiplier (1.0: about 41 dB PSNR).
         tc260: China's GB 45438-2025 implicit label (:class:`TC260Label`): the ``AIGC``

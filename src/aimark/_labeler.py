@@ -115,8 +115,11 @@ class Labeler:
 
     Reuse one Labeler for many images: the signer is set up once. Arguments are those of
     :func:`aimark.label_image`, plus ``metadata=False`` to skip the XMP/EXIF layer (C2PA only)
-    and ``limits`` (:class:`~aimark.Limits`). :meth:`label_text` signs plain text
-    (:func:`aimark.label_text`).
+    and ``limits`` (:class:`~aimark.Limits`). ``identity``: :class:`~aimark.Credentials` of the
+    person or organisation behind the content (their own X.509 chain and PEM key, not the
+    claim signer's), signed into every embedded manifest as a CAWG identity assertion
+    (``cawg.identity``, X.509); not into plain text, whose manifest c2pa-python cannot give one.
+    :meth:`label_text` signs plain text (:func:`aimark.label_text`).
 
     Example:
         >>> import tempfile, aimark
@@ -143,7 +146,10 @@ class Labeler:
         check_watermark: bool = True,
         repository: Any = None,
         tc260: TC260Label | None = None,
+        identity: Credentials | None = None,
     ) -> None:
+        if identity is not None and not isinstance(identity, Credentials):
+            raise TypeError("identity must be aimark.Credentials (the identity's chain and key)")
         if tc260 is not None and not isinstance(tc260, TC260Label):
             raise TypeError("tc260 must be an aimark.TC260Label")
         if watermark_key is not None and not isinstance(watermark_key, WatermarkKey):
@@ -162,7 +168,8 @@ class Labeler:
         self.watermark_key = watermark_key
         self.watermark_strength = watermark_strength
         self.check_watermark = check_watermark
-        self._signer = ManifestSigner(credentials)
+        self.identity = identity
+        self._signer = ManifestSigner(credentials, identity=identity)
         self._manifest_reader: ManifestReader | None = None
         self.repository = open_repository(repository) if repository is not None else None
         self.tc260 = tc260
@@ -503,6 +510,13 @@ class Labeler:
             allow_training=self.allow_training,
             text_watermark=_describe_watermark(watermark),
         )
+        if self.identity is not None:
+            warnings.warn(
+                "the text's manifest carries no CAWG identity assertion: c2pa-python 0.38.1 "
+                "cannot sign one into a data-hashed (plain text) manifest",
+                LabelWarning,
+                stacklevel=3,
+            )
         return sign_text(self._signer, text, definition)
 
     # ------------------------------------------------------------------ steps

@@ -206,6 +206,12 @@ class C2paResult:
     ``"duplicated"``, ``"truncated"``, ``"malformed"``; None when there is no wrapper, and for
     images) and ``text_watermark`` holds the statistical text watermark parameters the manifest
     records (key id, mode, ...), if any.
+
+    ``identity``: the CAWG identity assertions (``cawg.identity``) of the active manifest, one
+    dict each: ``subject``, ``issuer`` (X.509 names), ``not_before``, ``not_after``, ``roles``,
+    ``referenced_assertions``, ``state`` (``"trusted"`` only when its chain leads to anchors you
+    gave, else ``"valid"`` or ``"invalid"``) and c2pa's ``codes`` for it. Their codes are not in
+    ``failures``: an untrusted identity does not make the claim untrusted.
     """
 
     state: C2paState = C2paState.ABSENT
@@ -233,6 +239,8 @@ class C2paResult:
     ingredients: tuple[Ingredient, ...] = ()
     # what a platform recorded when it republished the content (aimark.ingest)
     ingest: dict[str, Any] | None = None
+    # CAWG identity assertions: subject, issuer, not_before, not_after, state, codes, ...
+    identity: tuple[dict[str, Any], ...] = ()
 
     @property
     def present(self) -> bool:
@@ -305,6 +313,7 @@ class C2paResult:
             "store": list(self.store),
             "ingredients": _plain(self.ingredients),
             "ingest": self.ingest,
+            "identity": [dict(i) for i in self.identity],
         }
 
 

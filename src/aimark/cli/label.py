@@ -54,6 +54,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         source_type_help="(default trainedAlgorithmicMedia; e.g. "
         "compositeWithTrainedAlgorithmicMedia)",
     )
+    lab.add_argument(
+        "--identity-cert",
+        metavar="CHAIN",
+        help="PEM certificate chain of the person or organisation behind the file (leaf "
+        "first): signs a CAWG identity assertion (X.509) into the manifest; needs "
+        "--identity-key",
+    )
+    lab.add_argument("--identity-key", metavar="KEY", help="PEM private key of --identity-cert")
     lab.add_argument("--thumbnail", action="store_true", help="embed a C2PA thumbnail")
     add_limit_options(lab)
     lab.add_argument(
@@ -98,9 +106,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lab.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+def _identity(args: argparse.Namespace) -> Any:
+    """The CAWG identity credentials --identity-cert and --identity-key name, or None."""
+    if not args.identity_cert and not args.identity_key:
+        return None
+    if not args.identity_cert or not args.identity_key:
+        raise UsageError("--identity-cert and --identity-key go together")
+    from aimark.credentials import Credentials
+    from aimark.errors import CredentialsError
+
+    cert = read_option_file("--identity-cert", args.identity_cert)
+    key = read_option_file("--identity-key", args.identity_key)
+    try:
+        return Credentials.from_pem(cert, key)
+    except CredentialsError as exc:
+        raise CredentialsError(f"identity credentials: {exc}") from None
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run ``aimark label`` with parsed arguments; returns the exit code."""
     creds = load_credentials(args)
+    identity = _identity(args)
     generator, source_type = what_made_it(args)
     if args.watermark_key:
         read_option_file("--watermark-key", args.watermark_key)
@@ -118,6 +144,7 @@ def run_command(args: argparse.Namespace) -> int:
         watermark_key=wm_key,
         watermark_strength=args.watermark_strength,
         repository=args.repository,
+        identity=identity,
     )
     if not args.watermark_strength > 0:
         raise UsageError("--watermark-strength must be positive")

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from aimark._options import add_verifier_options, verifier_from_args
 from aimark.cli._common import EXIT, EXIT_INPUT, UsageError, expand_paths
@@ -32,6 +33,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 _RASTER = {f.value for f in ImageFormat}
+
+
+def identity_text(i: dict[str, Any]) -> str:
+    """One line on a CAWG identity assertion: who, by whom certified, until when, trusted."""
+    until = str(i.get("not_after") or "?")[:10]
+    trust = {"trusted": "trusted", "valid": "untrusted"}.get(str(i.get("state")), "INVALID")
+    line = f"identity: {i.get('subject')} (issuer {i.get('issuer')}, valid until {until}) — {trust}"
+    if trust == "INVALID":
+        bad = [c for c in i.get("codes") or [] if "invalid" in c or "mismatch" in c]
+        line += f" ({', '.join(bad) or 'not well-formed'})"
+    return line
 
 
 def _describe(report: Report, verbose: bool) -> list[str]:
@@ -63,6 +75,7 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         if c.text_wrapper not in (None, "found"):
             bits.append(f"text wrapper: {c.text_wrapper}")
         lines.append("    " + " · ".join(bits))
+        lines.extend("    " + identity_text(i) for i in c.identity)
         if c.conforming_product:
             p = c.conforming_product
             lines.append(

@@ -11,11 +11,15 @@ signed manifest store). The library bundled with c2pa-python exports them:
   &bytes) -> i64``: the signed store, with the caller's ``c2pa.hash.data`` (``asset`` NULL:
   the hash given is used as is).
 
-Both return the byte count (or -1 with the error in ``c2pa_error()``) and hand out a buffer
-that must be released with ``c2pa_free``; neither consumes the builder or the signer. The
-library handle is c2pa-python's own (``c2pa.c2pa._lib``, the same loaded file), with function
-objects of our own so c2pa-python's prototypes are never changed. Native errors become aimark
-exceptions through :func:`aimark.manifest._errors.translate`.
+It also signs with a signer that c2pa-rs builds from a context's settings
+(:func:`sign_with_settings_signer`), the only way c2pa-python 0.38.1 can write a CAWG identity
+assertion.
+
+Both data-hash calls return the byte count (or -1 with the error in ``c2pa_error()``) and
+hand out a buffer that must be released with ``c2pa_free``; neither consumes the builder or
+the signer. The library handle is c2pa-python's own (``c2pa.c2pa._lib``, the same loaded
+file), with function objects of our own so c2pa-python's prototypes are never changed. Native
+errors become aimark exceptions through :func:`aimark.manifest._errors.translate`.
 
 Example:
     >>> from aimark.manifest import _native
@@ -45,6 +49,7 @@ __all__ = [
     "library_path",
     "reserve_size",
     "sign_data_hashed",
+    "sign_with_settings_signer",
 ]
 
 #: The native functions this module calls (all exported by c2pa-python's bundled library).
@@ -228,3 +233,21 @@ def sign_data_hashed(
     if size < 0:
         _raise_native("c2pa_builder_sign_data_hashed_embeddable")
     return data
+
+
+def sign_with_settings_signer(builder: Any, fmt: str, source: Any, dest: Any) -> bytes:
+    """Sign ``builder`` (a ``c2pa.Builder`` made with a Context whose settings define
+    ``signer``, and e.g. ``cawg_x509_signer``) with the signer c2pa-rs builds from those
+    settings, through c2pa-python's own context-signing path (``c2pa_builder_sign_context``).
+
+    c2pa-python 0.38.1 takes that path only for a Context that was handed a ``Signer`` object,
+    and such a signer is used as is, without the CAWG identity wrapper; so the builder is told
+    that its context has a signer. Returns the manifest store bytes.
+
+    Raises:
+        ManifestError: this c2pa-python has no such path; c2pa.C2paError: c2pa refused.
+    """
+    if not hasattr(builder, "_has_context_signer"):  # pragma: no cover - other c2pa-python
+        raise ManifestError("this c2pa-python cannot sign with a signer defined in settings")
+    builder._has_context_signer = True
+    return bytes(builder.sign(fmt, source, dest) or b"")

@@ -25,8 +25,9 @@ from typing import Any
 
 import c2pa
 
+from aimark._pem import load_certificates
 from aimark.credentials import Credentials, SigningAlg
-from aimark.errors import AimarkError, CorruptInputError, SigningError
+from aimark.errors import AimarkError, CorruptInputError, CredentialsError, SigningError
 from aimark.manifest import _native
 from aimark.manifest._errors import message_of, translate
 from aimark.manifest.definitions import (
@@ -51,17 +52,67 @@ _ALGS = {
 _SAFE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
 
 
+#: What a CAWG identity assertion written by aimark signs, besides the hard binding (which
+#: c2pa always adds): the actions, i.e. the AI declaration.
+IDENTITY_REFERENCED_ASSERTIONS = ("c2pa.actions.v2",)
+
+
+def _check_identity(credentials: Credentials, identity: Credentials) -> None:
+    """Refuse, with a clear CredentialsError, what c2pa would refuse opaquely (or not at all)."""
+    from aimark.credential_doctor import _public_der
+
+    if credentials.sign is not None or identity.sign is not None:
+        raise CredentialsError(
+            "a CAWG identity needs the claim signer's and the identity's private keys as PEM: "
+            "c2pa-python 0.38.1 builds the identity signer only from settings, which take no "
+            "signing callback (HSM/KMS)"
+        )
+    from cryptography.hazmat.primitives import serialization
+
+    leaf = load_certificates(identity.cert_chain)[0]
+    try:
+        key = serialization.load_pem_private_key(identity.private_key or b"", password=None)
+    except (TypeError, ValueError) as exc:
+        raise CredentialsError(f"identity private key cannot be loaded: {exc}") from None
+    if _public_der(key.public_key()) != _public_der(leaf.public_key()):
+        raise CredentialsError(
+            "the identity private key does not match the first certificate of the identity chain"
+        )
+
+
+def _local(creds: Credentials) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "alg": creds.alg.value,
+        "sign_cert": creds.cert_chain.decode("ascii"),
+        "private_key": (creds.private_key or b"").decode("ascii"),
+    }
+    if creds.tsa_url:
+        out["tsa_url"] = creds.tsa_url
+    return out
+
+
 class ManifestSigner:
     """Signs manifest definitions into assets with one set of credentials (reusable).
+
+    ``identity``: credentials of a person or organisation (an X.509 certificate chain and its
+    key, separate from the claim signer's) that sign a CAWG identity assertion
+    (``cawg.identity``, sig_type ``cawg.x509.cose``) into every manifest embedded with
+    :meth:`sign` / :meth:`sign_with_store`, referencing the actions and the hard binding. Not
+    written by :meth:`sign_data_hashed` (plain text): c2pa-python has no identity signer object
+    to hand to that call. Both sets of credentials need PEM keys (no callbacks).
 
     Not thread-safe; make one per thread or process.
     """
 
-    def __init__(self, credentials: Credentials) -> None:
+    def __init__(self, credentials: Credentials, identity: Credentials | None = None) -> None:
+        if identity is not None:
+            _check_identity(credentials, identity)
         self._credentials = credentials
+        self._identity = identity
         self._callback_error: BaseException | None = None
         self._signer = self._make_signer(credentials)
         self._contexts: dict[bool, Any] = {}
+        self._identity_contexts: dict[bool, Any] = {}
         self._lock = threading.Lock()
 
     def _make_signer(self, creds: Credentials) -> Any:
@@ -97,6 +148,28 @@ class ManifestSigner:
                 {"builder": {"thumbnail": {"enabled": thumbnail}}, "verify": _SAFE_VERIFY}
             )
             self._contexts[thumbnail] = ctx
+        return ctx
+
+    def _identity_context(self, thumbnail: bool) -> Any:
+        """A context whose settings define the claim signer and the CAWG X.509 identity signer
+        (``signer`` / ``cawg_x509_signer``, both ``local``): c2pa-rs wraps the first in an
+        identity assertion signer only when it builds the signer from settings itself."""
+        assert self._identity is not None
+        ctx = self._identity_contexts.get(thumbnail)
+        if ctx is None:
+            identity = _local(self._identity)
+            identity["referenced_assertions"] = list(IDENTITY_REFERENCED_ASSERTIONS)
+            settings = {
+                "builder": {"thumbnail": {"enabled": thumbnail}},
+                "verify": _SAFE_VERIFY,
+                "signer": {"local": _local(self._credentials)},
+                "cawg_x509_signer": {"local": identity},
+            }
+            try:
+                ctx = c2pa.Context.from_dict(settings)
+            except c2pa.C2paError as exc:
+                raise translate(exc, signing=True) from exc
+            self._identity_contexts[thumbnail] = ctx
         return ctx
 
     @staticmethod
@@ -159,13 +232,22 @@ class ManifestSigner:
             self._callback_error = None
             out = io.BytesIO()
             try:
-                builder = c2pa.Builder(json.dumps(definition), context=self._context(thumbnail))
+                if self._identity is not None:
+                    ctx = self._identity_context(thumbnail)
+                else:
+                    ctx = self._context(thumbnail)
+                builder = c2pa.Builder(json.dumps(definition), context=ctx)
                 with builder:
                     if parent is not None:
                         self._add_parent(
                             builder, parent, parent_mime or mime, definition, parent_title
                         )
-                    store = builder.sign(self._signer, mime, io.BytesIO(data), out)
+                    if self._identity is not None:
+                        store = _native.sign_with_settings_signer(
+                            builder, mime, io.BytesIO(data), out
+                        )
+                    else:
+                        store = builder.sign(self._signer, mime, io.BytesIO(data), out)
             except c2pa.C2paError as exc:
                 if self._callback_error is not None:
                     raise SigningError(
@@ -407,6 +489,104 @@ def _ingredients(report: dict[str, Any], limit: int = 32) -> tuple[Ingredient, .
     return tuple(out + others[: max(0, limit - len(out))])
 
 
+IDENTITY_ASSERTION = "cawg.identity"
+#: The code c2pa-rs 0.91.3 gives an identity whose X.509 chain it does not trust: always, as
+#: c2pa-python 0.38.1 offers no way to give it CAWG trust anchors (``cawg_trust`` is ignored,
+#: ``trust`` anchors do not apply to identities).
+_IDENTITY_UNTRUSTED = "cawg.x509.credential.untrusted"
+_IDENTITY_TRUSTED = "cawg.x509.credential.trusted"
+
+
+def _assertion_label(url: Any) -> str:
+    """The assertion label a validation status points at (``.../c2pa.assertions/LABEL``)."""
+    return str(url or "").rsplit("/", 1)[-1]
+
+
+def _is_identity_status(status: dict[str, Any]) -> bool:
+    """A status about a CAWG identity assertion (not about the C2PA claim itself)."""
+    return _assertion_label(status.get("url")).startswith(IDENTITY_ASSERTION) and str(
+        status.get("code", "")
+    ).startswith("cawg.")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dn(name: Any) -> str | None:
+    if not isinstance(name, dict) or not name:
+        return None
+    return ", ".join(f"{k}={v}" for k, v in name.items())
+
+
+def _identities(
+    m: dict[str, Any],
+    report: dict[str, Any],
+    crjson: dict[str, Any] | None,
+    label: str | None,
+    anchors_given: bool,
+) -> tuple[dict[str, Any], ...]:
+    """The CAWG identity assertions of the active manifest: who (X.509 subject, issuer,
+    validity, from the crJSON view), what they sign for, and their validation. ``trusted``
+    only when c2pa says the identity's chain is trusted and the user gave anchors."""
+    results = (report.get("validation_results") or {}).get("activeManifest") or {}
+    codes: dict[str, dict[str, list[str]]] = {}
+    for kind in ("success", "informational", "failure"):
+        for st in results.get(kind) or []:
+            if isinstance(st, dict) and _assertion_label(st.get("url")).startswith(
+                IDENTITY_ASSERTION
+            ):
+                per = codes.setdefault(_assertion_label(st.get("url")), {})
+                per.setdefault(kind, []).append(str(st.get("code", "")))
+    cr_assertions: dict[str, Any] = {}
+    if crjson is not None:
+        for cm in crjson.get("manifests") or []:
+            if isinstance(cm, dict) and cm.get("label") == label:
+                found = cm.get("assertions")
+                cr_assertions = found if isinstance(found, dict) else {}
+    out = []
+    for a in m.get("assertions") or []:
+        if not isinstance(a, dict) or not str(a.get("label", "")).startswith(IDENTITY_ASSERTION):
+            continue
+        name = str(a["label"])
+        data = _dict(a.get("data"))
+        payload = _dict(data.get("signer_payload"))
+        cr = _dict(cr_assertions.get(name))
+        cert = _dict(_dict(cr.get("signature")).get("certificateInfo"))
+        validity = _dict(cert.get("validity"))
+        sig = _dict(data.get("signature_info"))
+        mine = codes.get(name, {})
+        failures = [c for c in mine.get("failure", []) if c != _IDENTITY_UNTRUSTED]
+        if failures or "cawg.identity.well-formed" not in mine.get("success", []):
+            state = "invalid"
+        elif _IDENTITY_TRUSTED in mine.get("success", []) and anchors_given:
+            state = "trusted"
+        else:
+            state = "valid"
+        refs = [
+            _assertion_label(r.get("url"))
+            for r in payload.get("referenced_assertions") or []
+            if isinstance(r, dict)
+        ]
+        out.append(
+            {
+                "label": name,
+                "sig_type": payload.get("sig_type"),
+                "subject": _dn(cert.get("subject")) or sig.get("common_name"),
+                "issuer": _dn(cert.get("issuer")) or sig.get("issuer"),
+                "not_before": validity.get("notBefore"),
+                "not_after": validity.get("notAfter"),
+                "serial": cert.get("serialNumber") or sig.get("cert_serial_number"),
+                "alg": sig.get("alg"),
+                "roles": [str(r) for r in payload.get("role") or []],
+                "referenced_assertions": refs,
+                "state": state,
+                "codes": sorted(c for kind in mine.values() for c in kind),
+            }
+        )
+    return tuple(out)
+
+
 def _failures(report: dict[str, Any]) -> tuple[Failure, ...]:
     results = report.get("validation_results") or {}
     items = (results.get("activeManifest") or {}).get("failure")
@@ -431,6 +611,17 @@ def _drop_failures(report: dict[str, Any], ignore: Callable[[dict[str, Any]], bo
             dropped = max(dropped, len(items) - len(kept))
             holder[key] = kept
     return dropped
+
+
+def _claim_state(report: dict[str, Any], state_text: str | None) -> str | None:
+    """c2pa's state for the C2PA claim alone: c2pa-rs 0.91.3 counts a CAWG identity's codes
+    (e.g. an untrusted identity certificate) as failures of the manifest, so a Trusted claim
+    signer reads "Valid". Those codes are removed from ``report`` (in place; aimark reports
+    them per identity) and a "Valid" state is re-derived from the codes left. "Invalid" is
+    never upgraded."""
+    if _drop_failures(report, _is_identity_status) and state_text == "Valid":
+        return _state_from_codes(report)
+    return state_text
 
 
 def _state_from_codes(report: dict[str, Any]) -> str:
@@ -568,18 +759,26 @@ class ManifestReader:
         crjson = None
         with reader:
             try:
-                report = json.loads(reader.json())
+                raw = reader.json()
+                report = json.loads(raw)
                 state_text = reader.get_validation_state()
                 official = any(s.official for s in self.trust.sets)
-                if self.detailed or (state_text == "Trusted" and official):
+                identity = IDENTITY_ASSERTION in raw
+                if self.detailed or identity or (state_text == "Trusted" and official):
                     crjson = _crjson(reader)
             except (c2pa.C2paError, ValueError) as exc:
                 return C2paResult(state=C2paState.INVALID, error=f"unreadable manifest: {exc}")
+        pristine = json.loads(json.dumps(report)) if identity else report
+        state_text = _claim_state(report, state_text)
         result = self._result(report, state_text)
+        if identity:
+            active = _dict(_dict(report.get("manifests")).get(result.manifest or ""))
+            ids = _identities(active, pristine, crjson, result.manifest, bool(self.trust))
+            result = dataclasses.replace(result, identity=ids)
 
         def state_with(ctx: Any) -> str | None:
             with c2pa.Reader(mime, io.BytesIO(data), context=ctx) as r:
-                return r.get_validation_state()
+                return _claim_state(json.loads(r.json()), r.get_validation_state())
 
         details = self._trust_details(result.state, state_with, crjson, result.manifest)
         if self.detailed:

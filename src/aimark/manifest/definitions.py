@@ -26,6 +26,8 @@ __all__ = [
     "SOFT_BINDING_ASSERTION",
     "TEXT_WATERMARK_ASSERTION",
     "TRAINING_MINING_ASSERTION",
+    "WATERMARK_ACTION",
+    "WATERMARK_ACTIONS",
     "ai_manifest",
     "platform_manifest",
 ]
@@ -36,6 +38,16 @@ SOFT_BINDING_ASSERTION = "c2pa.soft-binding"
 TEXT_WATERMARK_ASSERTION = "org.aimark.text-watermark"
 PARENT_INGREDIENT_ID = "aimark-parent"
 INGEST_ASSERTION = "org.aimark.ingest"
+#: The action aimark writes for its invisible watermark: C2PA 2.2+ ``c2pa.watermarked.bound``
+#: (a watermark bound to this manifest by its ``c2pa.soft-binding``). The pinned c2pa-rs
+#: (0.91.3) signs and validates it cleanly, with no failure and no extra informational code,
+#: and, as for the older ``c2pa.watermarked``, refuses to sign it without a soft-binding
+#: assertion (``assertion.action.softBindingMissing``). See docs/c2pa.md.
+WATERMARK_ACTION = "c2pa.watermarked.bound"
+#: Actions that declare a watermark bound to the manifest, on reading: the 2.2+ name and the
+#: pre-2.2 ``c2pa.watermarked`` (written by aimark before, and by other tools).
+#: ``c2pa.watermarked.unbound`` is a watermark not bound to this manifest and is not included.
+WATERMARK_ACTIONS = (WATERMARK_ACTION, "c2pa.watermarked")
 _TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining")
 
 
@@ -63,7 +75,8 @@ def ai_manifest(
     ingredient (id :data:`PARENT_INGREDIENT_ID`): the actions become ``c2pa.opened`` (that
     parent) then ``c2pa.edited`` with the digital source type, so no provenance is lost.
     ``watermark``: (algorithm id, payload bytes) of an invisible watermark embedded in the
-    pixels: recorded as a ``c2pa.watermarked`` action and a ``c2pa.soft-binding`` assertion.
+    pixels: recorded as a ``c2pa.watermarked.bound`` action (:data:`WATERMARK_ACTION`) and a
+    ``c2pa.soft-binding`` assertion.
     ``watermark_timespan``: (start, end) in seconds of the audio or video the watermark
     covers, recorded as the soft binding block's ``timespan`` scope (milliseconds).
     ``text_watermark``: the parameters of a statistical text watermark woven into the text while
@@ -98,7 +111,7 @@ def ai_manifest(
         alg, value = watermark
         actions.append(
             {
-                "action": "c2pa.watermarked",
+                "action": WATERMARK_ACTION,
                 "softwareAgent": {"name": "aimark", "version": __version__},
                 "parameters": {"description": f"invisible watermark {alg}"},
             }
@@ -118,7 +131,7 @@ def ai_manifest(
             {"label": SOFT_BINDING_ASSERTION, "data": {"alg": alg, "blocks": [block]}}
         )
     if text_watermark is not None:
-        # no c2pa.watermarked action: c2pa requires it to point at a soft-binding assertion,
+        # no c2pa.watermarked(.bound) action: c2pa requires it to point at a soft-binding assertion,
         # and a statistical watermark has no payload to bind
         assertions.append({"label": TEXT_WATERMARK_ASSERTION, "data": dict(text_watermark)})
     if allow_training is not None:

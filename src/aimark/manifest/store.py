@@ -62,10 +62,25 @@ def _signature(cr: dict[str, Any] | None, sig_info: dict[str, Any]) -> dict[str,
     }
 
 
-def _assertion(a: dict[str, Any]) -> dict[str, Any]:
+def _identity(cr_assertion: Any) -> dict[str, Any]:
+    """Who signed a CAWG identity assertion (``cawg.identity``), from its crJSON view."""
+    cr = cr_assertion if isinstance(cr_assertion, dict) else {}
+    cert = (cr.get("signature") or {}).get("certificateInfo") or {}
+    payload = cr.get("signer_payload") or {}
+    return {
+        "subject": _dn(cert.get("subject")),
+        "issuer": _dn(cert.get("issuer")),
+        "not_after": (cert.get("validity") or {}).get("notAfter"),
+        "sig_type": payload.get("sig_type") if isinstance(payload, dict) else None,
+    }
+
+
+def _assertion(a: dict[str, Any], cr_assertions: dict[str, Any]) -> dict[str, Any]:
     label = str(a.get("label", ""))
     out: dict[str, Any] = {"label": label}
     data = a.get("data")
+    if label.startswith("cawg.identity"):
+        out["identity"] = _identity(cr_assertions.get(label))
     if label.startswith("c2pa.actions") and isinstance(data, dict):
         out["actions"] = [
             str(x.get("action", "")) for x in data.get("actions") or [] if isinstance(x, dict)
@@ -108,6 +123,8 @@ def build_store(report: dict[str, Any], crjson: dict[str, Any] | None) -> tuple[
         if not isinstance(m, dict):
             continue
         cr = cr_by_label.get(label)
+        found = (cr or {}).get("assertions")
+        cr_assertions = found if isinstance(found, dict) else {}
         validation = _codes((cr or {}).get("validationResults"))
         if not validation and label == active:
             validation = _codes(top.get("activeManifest"))
@@ -135,7 +152,9 @@ def build_store(report: dict[str, Any], crjson: dict[str, Any] | None) -> tuple[
                 "instance_id": m.get("instance_id"),
                 "signature": _signature(cr, m.get("signature_info") or {}),
                 "assertions": [
-                    _assertion(a) for a in m.get("assertions") or [] if isinstance(a, dict)
+                    _assertion(a, cr_assertions)
+                    for a in m.get("assertions") or []
+                    if isinstance(a, dict)
                 ],
                 "ingredients": ingredients,
                 "validation": validation,
@@ -165,6 +184,12 @@ def tree_lines(store: tuple[dict, ...], indent: str = "    ") -> list[str]:
             lines.append(f"{pad}  timestamp: {ts.get('time')} by {ts.get('tsa')}")
         for a in m.get("assertions") or []:
             extra = f": {', '.join(a['actions'])}" if a.get("actions") else ""
+            ident = a.get("identity")
+            if ident:
+                extra = (
+                    f": {ident.get('subject')} (issuer {ident.get('issuer')}, valid until "
+                    f"{ident.get('not_after')})"
+                )
             lines.append(f"{pad}  assertion {a['label']}{extra}")
         for ing in m.get("ingredients") or []:
             lines.append(

@@ -161,6 +161,29 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                         ),
                     },
                     "ingest": _ANY_OBJ,
+                    # CAWG identity assertions (X.509); see docs/c2pa.md
+                    "identity": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "label": _STR,
+                                "sig_type": _OSTR,
+                                "subject": _OSTR,
+                                "issuer": _OSTR,
+                                "not_before": _OSTR,
+                                "not_after": _OSTR,
+                                "serial": _OSTR,
+                                "alg": _OSTR,
+                                "roles": _STRS,
+                                "referenced_assertions": _STRS,
+                                "state": {
+                                    "type": "string",
+                                    "enum": ["trusted", "valid", "invalid"],
+                                },
+                                "codes": _STRS,
+                            }
+                        ),
+                    },
                 }
             ),
             "metadata": _obj(

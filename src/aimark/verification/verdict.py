@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+from aimark.manifest.definitions import WATERMARK_ACTIONS
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.report import (
     INCONCLUSIVE_REASONS,
@@ -133,6 +134,12 @@ def verdict(
         reasons.append(f"the watermark of the {len(wm.keys)} key(s) given is inconclusive: {why}")
     elif wm.keys:
         reasons.append(f"no watermark of the {len(wm.keys)} key(s) given ({wm.status})")
+    declared = [a.action for a in c2pa.actions if a.action in WATERMARK_ACTIONS]
+    good_c2pa = c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED)
+    if declared and not wm.detected and good_c2pa:
+        # c2pa.watermarked.bound (C2PA 2.2+) or the older c2pa.watermarked, with its soft binding
+        algs = ", ".join(dict.fromkeys(alg for alg, _ in c2pa.soft_bindings)) or "no soft binding"
+        reasons.append(f"the manifest declares an invisible watermark ({declared[0]}; {algs})")
     reasons.extend(f"public invisible watermark: {n}" for n in wm.public_detected)
     reasons.extend(f"file problem: {p}" for p in media.problems)
 

@@ -429,3 +429,48 @@ def from_array(pixels: Any, mode: str) -> Image.Image:
     if image.mode != mode:
         image = image.convert(mode)
     return image
+
+
+@dataclass(frozen=True)
+class Resized:
+    """An image as a platform publishes it: oriented, converted and scaled."""
+
+    image: Image.Image
+    original_size: tuple[int, int]  # after orientation, before scaling
+    frames: int
+
+
+def oriented_and_scaled(
+    data: bytes, limits: Limits | None, *, max_side: int | None, fmt: ImageFormat
+) -> Resized:
+    """Decode the first frame with its EXIF orientation applied, convert it to a mode ``fmt``
+    encodes (L, RGB or RGBA), and scale it down (Lanczos) so that its long side is at most
+    ``max_side`` (None: keep the size).
+
+    Raises:
+        CorruptInputError, ImageTooLargeError, UnsupportedFormatError.
+    """
+    from PIL import ImageOps
+
+    limits = limits or Limits()
+    with open_image(data, limits) as im:
+        try:
+            im.load()
+            frames = int(getattr(im, "n_frames", 1))
+            work = ImageOps.exif_transpose(im)
+            mode = "RGBA" if "A" in work.getbands() or "transparency" in work.info else "RGB"
+            if fmt is ImageFormat.JPEG:
+                mode = "RGB"
+            if work.mode == "L":
+                mode = "L"
+            work = work.convert(mode) if work.mode != mode else work.copy()
+        except DECODE_ERRORS as exc:
+            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
+    w, h = work.size
+    if w * h > limits.max_pixels:
+        raise _over_limit(f"{w}×{h}", limits)
+    if max_side and max(w, h) > max_side:
+        scale = max_side / max(w, h)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        work = work.resize(size, Image.Resampling.LANCZOS)
+    return Resized(work, (w, h), frames)

@@ -344,14 +344,8 @@ class Ingester:
             except ValueError as exc:
                 notes.append(f"metadata not written: {exc}")
                 return processed.data
-        # AVIF, HEIC: the encoder writes the metadata
-        import io
-
-        from PIL import Image
-
-        with Image.open(io.BytesIO(processed.data)) as im:
-            im.load()
-            return image_io.encode(im, fmt, xmp=xmp, exif=exif)
+        # AVIF, HEIC: the encoder writes the metadata, from the processed pixels
+        return image_io.encode(processed.image, fmt, xmp=xmp, exif=exif, quality=processed.quality)
 
 
 def ingest(

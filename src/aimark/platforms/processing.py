@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from aimark.errors import CorruptInputError, ImageTooLargeError, UnsupportedFormatError
+from aimark.errors import CorruptInputError
 from aimark.media.formats import MediaFormat
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat
@@ -114,6 +114,9 @@ class Processed:
     exif: bytes | None = None
     actions: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # AVIF and HEIC have no in-place metadata writer: the pixels, to encode again with it
+    image: Any = None
+    quality: int | None = None
 
 
 def _action(name: str, description: str) -> dict[str, Any]:
@@ -166,10 +169,7 @@ def process_image(data: bytes, processing: Processing, limits: Limits | None = N
     Raises:
         CorruptInputError, ImageTooLargeError, UnsupportedFormatError.
     """
-    from PIL import Image, ImageOps
-
     from aimark.media import containers, image_io
-    from aimark.media.image_io import DECODE_ERRORS
 
     limits = limits or Limits()
     info = image_io.probe(data, limits)
@@ -177,34 +177,15 @@ def process_image(data: bytes, processing: Processing, limits: Limits | None = N
     fmt = ImageFormat.parse(processing.image_format) if processing.image_format else info.format
     actions: list[dict[str, Any]] = []
     notes: list[str] = []
-    with image_io.open_image(data, limits) as im:
-        try:
-            im.load()
-            frames = int(getattr(im, "n_frames", 1))
-            if frames > 1:
-                notes.append(f"only the first of the {frames} frames is published")
-            work = ImageOps.exif_transpose(im)
-            mode = "RGBA" if "A" in work.getbands() or "transparency" in work.info else "RGB"
-            if fmt is ImageFormat.JPEG:
-                mode = "RGB"
-            if work.mode == "L" and fmt is not ImageFormat.GIF:
-                mode = "L"
-            work = work.convert(mode) if work.mode != mode else work.copy()
-        except DECODE_ERRORS as exc:
-            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
-    w, h = work.size
-    if w * h > limits.max_pixels:
-        raise ImageTooLargeError(f"{w}×{h} image is over the pixel limit")
-    if processing.max_side and max(w, h) > processing.max_side:
-        scale = processing.max_side / max(w, h)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        work = work.resize(size, Image.Resampling.LANCZOS)
+    resized = image_io.oriented_and_scaled(data, limits, max_side=processing.max_side, fmt=fmt)
+    work = resized.image
+    if resized.frames > 1:
+        notes.append(f"only the first of the {resized.frames} frames is published")
+    (w, h), size = resized.original_size, work.size
+    if size != (w, h):
         actions.append(_action("c2pa.resized", f"scaled from {w}×{h} to {size[0]}×{size[1]}"))
     quality = processing.quality if fmt in _IMAGE_OUT else None
-    try:
-        out = image_io.encode(work, fmt, quality=quality)
-    except UnsupportedFormatError:
-        raise
+    out = image_io.encode(work, fmt, quality=quality)
     what = f"re-encoded as {fmt.value.upper()}" + (f" at quality {quality}" if quality else "")
     actions.append(_action("c2pa.transcoded", what))
     exif, removed = (
@@ -218,7 +199,8 @@ def process_image(data: bytes, processing: Processing, limits: Limits | None = N
                 "the AI labels kept",
             )
         )
-    return Processed(out, fmt, work.size, exif, tuple(actions), tuple(notes))
+    keep = work if fmt in (ImageFormat.AVIF, ImageFormat.HEIC) else None
+    return Processed(out, fmt, work.size, exif, tuple(actions), tuple(notes), keep, quality)
 
 
 def process_media(

@@ -184,6 +184,7 @@ class C2paResult:
     trust_note: str | None = None  # e.g. that set holds certificates that are not root CAs
     conforming_product: dict[str, Any] | None = None  # the C2PA conforming-products record
     store: tuple[dict[str, Any], ...] = ()  # every manifest, with verify(detailed=True)
+    sidecar: str | None = None  # the file name of the sidecar the manifest was read from
 
     @property
     def present(self) -> bool:
@@ -223,6 +224,7 @@ class C2paResult:
             "trust_note": self.trust_note,
             "conforming_product": self.conforming_product,
             "store": list(self.store),
+            "sidecar": self.sidecar,
         }
 
 

@@ -141,6 +141,7 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                     "conforming_product": _ANY_OBJ,
                     # the whole manifest store, with verify(detailed=True); see docs/cli.md
                     "store": {"type": "array", "items": {"type": "object"}},
+                    "sidecar": _OSTR,  # the sidecar file read (never set by the service)
                 }
             ),
             "metadata": _obj(

@@ -28,6 +28,7 @@ from typing import Any
 
 from aimark._verifier import Verifier
 from aimark.errors import AimarkError, ImageTooLargeError, InputError
+from aimark.manifest.sidecar import find_sidecar, is_manifest_store
 from aimark.media.formats import media_kind
 from aimark.media.limits import Limits
 from aimark.media.sniff import sniff
@@ -115,8 +116,10 @@ def scan_files(refs: Sequence[FileRef], config: ScanConfig) -> list[Outcome]:
 
 
 def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
+    # a local file with a sidecar manifest (NAME.c2pa) beside it is verified whatever it is
+    paired = not ref.is_url and find_sidecar(ref.path) is not None
     try:
-        data, info = _read(ref, config)
+        data, info = _read(ref, config, paired)
     except _ReadError as exc:
         if exc.code == "not-media":
             return Outcome(ref, skipped=str(exc))
@@ -124,10 +127,10 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
         report = verifier.error_report(ref.path, error, size=ref.size)
         return Outcome(ref, report=replace(report, file=FileInfo(ref.size, ref.mtime_ns, ref.etag)))
     is_image = sniff(data) is not None
-    if media_kind(data[:_HEAD], ref.path) not in config.kinds:  # (the head decides)
+    if not paired and media_kind(data[:_HEAD], ref.path) not in config.kinds:  # (the head)
         return Outcome(ref, skipped="not-media")
     try:
-        report = verifier.verify_bytes(data, name=ref.path)
+        report = verifier.verify_bytes(data, name=ref.path, path=None if ref.is_url else ref.path)
     except AimarkError as exc:  # defensive: verify_bytes reports content problems itself
         report = verifier.error_report(ref.path, exc, size=len(data))
     except Exception as exc:  # a bug (ours or a library's) costs one file's record, not the scan
@@ -149,14 +152,17 @@ def _media_head(head: bytes, kinds: tuple[str, ...], name: str) -> bool:
     return media_kind(head, name) in kinds
 
 
-def _read_media(f: Any, size: int, config: ScanConfig, name: str) -> bytes:
-    """Read an open file of ``size`` bytes: its head first, the rest only if it is media and
-    within the byte limit."""
+def _read_media(f: Any, size: int, config: ScanConfig, name: str, paired: bool = False) -> bytes:
+    """Read an open file of ``size`` bytes: its head first, the rest only if it is media (or
+    ``paired`` with a sidecar) and within the byte limit. A sidecar manifest store is skipped
+    as ``sidecar``: its asset's row reports it."""
     limit = config.limits.max_bytes
     if size == 0:
         raise _ReadError("not-media", "empty")
     head = f.read(_HEAD)
-    if not _media_head(head, config.kinds, name):
+    if is_manifest_store(head):
+        raise _ReadError("not-media", "sidecar")
+    if not paired and not _media_head(head, config.kinds, name):
         raise _ReadError("not-media", "not-media")
     if size > limit:
         raise _ReadError(
@@ -168,7 +174,7 @@ def _read_media(f: Any, size: int, config: ScanConfig, name: str) -> bytes:
     return data
 
 
-def _read(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
+def _read(ref: FileRef, config: ScanConfig, paired: bool = False) -> tuple[bytes, FileInfo]:
     if ref.is_url:
         return _read_url(ref, config)
     try:
@@ -186,7 +192,7 @@ def _read(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
             st = os.fstat(f.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise _ReadError("not-media", "special-file")
-            data = _read_media(f, st.st_size, config, ref.path)
+            data = _read_media(f, st.st_size, config, ref.path, paired)
             return data, FileInfo(st.st_size, st.st_mtime_ns)
     except OSError as exc:
         raise _ReadError("unreadable", exc.strerror or str(exc)) from None

@@ -309,6 +309,8 @@ def create_app(
         ['/v1/verify', '/v1/version']
         >>> app.state.service.close()
     """
+    if getattr(verifier, "fetch_remote", False):  # an upload must not make the service call out
+        raise ValueError("the service never fetches remote manifests: use fetch_remote=False")
     service = VerifyService(
         verifier or Verifier(),
         limits or ServiceLimits(),

@@ -383,11 +383,14 @@ class Labeler:
             >>> labeler.label_sidecar(doc).path.name
             'report.docx.c2pa'
         """
-        from aimark._sidecar import label_sidecar
+        from aimark._sidecar import sign_sidecar
 
-        return label_sidecar(
+        signed = sign_sidecar(
             self, src, sidecar_dst, title=title, content_id=content_id, overwrite=overwrite
         )
+        path = _deliver(signed.store, signed.dst, [], self.repository, signed.record)
+        layers = ("c2pa-sidecar", "repository") if signed.record else ("c2pa-sidecar",)
+        return LabelResult(signed.store, signed.format, signed.content_id, path, layers)
 
     def _mark_media(
         self,

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aimark.errors import OutputError
 from aimark.manifest.definitions import ai_manifest
@@ -32,35 +33,43 @@ from aimark.media.output import same_file
 from aimark.media.sniff import ImageFormat, sniff
 from aimark.media.source import SourceLike, read_source
 
-if TYPE_CHECKING:
-    from aimark._labeler import Labeler, LabelResult
-
-__all__ = ["label_sidecar"]
+__all__ = ["Signed", "sign_sidecar"]
 
 _OCTET = "application/octet-stream"
 
 
-def label_sidecar(
-    labeler: Labeler,
+@dataclass(frozen=True)
+class Signed:
+    """A signed sidecar, not yet written: the store, the file's format (None: unknown), the
+    content id, where it goes (None: nowhere) and the repository record (None: no repository)."""
+
+    store: bytes
+    format: ImageFormat | MediaFormat | None
+    content_id: str
+    dst: Path | None
+    record: Any
+
+
+def sign_sidecar(
+    labeler: Any,
     src: SourceLike,
     sidecar_dst: str | os.PathLike[str] | None = None,
     *,
     title: str | None = None,
     content_id: str | None = None,
     overwrite: bool = False,
-) -> LabelResult:
-    """Sign an AI manifest for ``src`` into a sidecar; see :meth:`aimark.Labeler.label_sidecar`."""
-    from aimark._labeler import LabelResult, _deliver
-
+) -> Signed:
+    """Sign an AI manifest for ``src`` as a detached store, with ``labeler``'s configuration;
+    :meth:`aimark.Labeler.label_sidecar` writes it (and files the record) both or neither."""
     source = read_source(src, labeler.limits)
     data = source.data
-    dst = sidecar_dst
+    dst = Path(sidecar_dst) if sidecar_dst is not None else None
     if dst is None and source.path is not None:
         dst = sidecar_path(source.path)
     if dst is not None:
         if source.path is not None and same_file(source.path, dst):
             raise OutputError(f"the sidecar {dst} would replace the file it describes")
-        if Path(dst).exists() and not overwrite:
+        if dst.exists() and not overwrite:
             raise OutputError(
                 f"{dst} exists; pass overwrite=True to replace it (CLI: remove it first)"
             )
@@ -78,12 +87,8 @@ def label_sidecar(
         parent=parent is not None,
     )
     store = labeler._signer.sign_detached(data, definition, parent=parent, parent_mime=mime)
-    layers = ["c2pa-sidecar"]
     record = labeler._record(store, mime, content_id, None, None)
-    path = _deliver(store, dst, [], labeler.repository, record)
-    if record is not None:
-        layers.append("repository")
-    return LabelResult(store, fmt, content_id, path, tuple(layers))
+    return Signed(store, fmt, content_id, dst, record)
 
 
 def _has_embedded(labeler: Any, data: bytes, fmt: ImageFormat | MediaFormat | None) -> bool:

@@ -16,9 +16,6 @@ Example:
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Any
 
 from aimark.errors import InputError
@@ -52,13 +49,6 @@ def provenance_url(data: bytes) -> str | None:
     return None
 
 
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str):  # type: ignore[no-untyped-def]
-        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
-            raise urllib.error.URLError(f"redirected to a non-HTTP URL: {newurl[:200]}")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
 def fetch_store(
     url: str, *, max_bytes: int = MAX_STORE_BYTES, timeout: float = FETCH_TIMEOUT
 ) -> bytes:
@@ -67,9 +57,20 @@ def fetch_store(
     Raises:
         InputError: not an http(s) URL, over the size cap, or the fetch failed.
     """
+    import urllib.error
+    import urllib.parse
+    import urllib.request  # only when a fetch was asked for
+
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise InputError(f"only http and https manifests are fetched, not {url[:200]}")
-    opener = urllib.request.build_opener(_HttpOnlyRedirects())
+
+    class HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+            if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+                raise urllib.error.URLError(f"redirected to a non-HTTP URL: {newurl[:200]}")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    opener = urllib.request.build_opener(HttpOnlyRedirects())
     request = urllib.request.Request(url, headers={"Accept": "application/c2pa"})
     try:
         with opener.open(request, timeout=timeout) as response:

@@ -336,6 +336,14 @@ def test_remote_reference_reported_not_fetched_unless_online(labeler, dev, serve
     assert gone.c2pa.state is aimark.C2paState.REMOTE and "404" in gone.c2pa.error
 
 
+def test_a_self_reference_is_not_remote():
+    from aimark.verification.remote import provenance_url
+
+    self_ref = _with_provenance("self#jumbf=/c2pa/urn:uuid:1/c2pa.claim")
+    assert provenance_url(self_ref) is None
+    assert aimark.verify(self_ref).c2pa.state is aimark.C2paState.ABSENT
+
+
 def test_only_http_is_fetched():
     from aimark.errors import InputError
     from aimark.verification.remote import fetch_store

@@ -33,7 +33,7 @@ from aimark.media.formats import media_kind
 from aimark.media.limits import Limits
 from aimark.media.sniff import sniff
 from aimark.report import FileInfo, Report
-from aimark.scanner.walk import FileRef, filesystem_for
+from aimark.scanner.walk import FileRef, filesystem_for, is_url
 
 __all__ = ["KINDS", "Outcome", "ScanConfig", "scan_files"]
 
@@ -116,10 +116,8 @@ def scan_files(refs: Sequence[FileRef], config: ScanConfig) -> list[Outcome]:
 
 
 def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
-    # a local file with a sidecar manifest (NAME.c2pa) beside it is verified whatever it is
-    paired = not ref.is_url and find_sidecar(ref.path) is not None
     try:
-        data, info = _read(ref, config, paired)
+        data, info = _read(ref, config)
     except _ReadError as exc:
         if exc.code == "not-media":
             return Outcome(ref, skipped=str(exc))
@@ -127,8 +125,8 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
         report = verifier.error_report(ref.path, error, size=ref.size)
         return Outcome(ref, report=replace(report, file=FileInfo(ref.size, ref.mtime_ns, ref.etag)))
     is_image = sniff(data) is not None
-    if not paired and media_kind(data[:_HEAD], ref.path) not in config.kinds:  # (the head)
-        return Outcome(ref, skipped="not-media")
+    if media_kind(data[:_HEAD], ref.path) not in config.kinds and not _paired(ref.path):
+        return Outcome(ref, skipped="not-media")  # (the head decides, or a sidecar beside it)
     try:
         report = verifier.verify_bytes(data, name=ref.path, path=None if ref.is_url else ref.path)
     except AimarkError as exc:  # defensive: verify_bytes reports content problems itself
@@ -152,17 +150,23 @@ def _media_head(head: bytes, kinds: tuple[str, ...], name: str) -> bool:
     return media_kind(head, name) in kinds
 
 
-def _read_media(f: Any, size: int, config: ScanConfig, name: str, paired: bool = False) -> bytes:
+def _paired(path: str) -> bool:
+    """A local file with a sidecar manifest (``NAME.c2pa``) beside it: verified whatever it
+    is (looked for only when its head is not media, as the Verifier looks for media itself)."""
+    return not is_url(path) and find_sidecar(path) is not None
+
+
+def _read_media(f: Any, size: int, config: ScanConfig, name: str) -> bytes:
     """Read an open file of ``size`` bytes: its head first, the rest only if it is media (or
-    ``paired`` with a sidecar) and within the byte limit. A sidecar manifest store is skipped
-    as ``sidecar``: its asset's row reports it."""
+    has a sidecar) and within the byte limit. A sidecar manifest store is skipped as
+    ``sidecar``: its asset's row reports it."""
     limit = config.limits.max_bytes
     if size == 0:
         raise _ReadError("not-media", "empty")
     head = f.read(_HEAD)
     if is_manifest_store(head):
         raise _ReadError("not-media", "sidecar")
-    if not paired and not _media_head(head, config.kinds, name):
+    if not _media_head(head, config.kinds, name) and not _paired(name):
         raise _ReadError("not-media", "not-media")
     if size > limit:
         raise _ReadError(
@@ -174,7 +178,7 @@ def _read_media(f: Any, size: int, config: ScanConfig, name: str, paired: bool =
     return data
 
 
-def _read(ref: FileRef, config: ScanConfig, paired: bool = False) -> tuple[bytes, FileInfo]:
+def _read(ref: FileRef, config: ScanConfig) -> tuple[bytes, FileInfo]:
     if ref.is_url:
         return _read_url(ref, config)
     try:
@@ -192,7 +196,7 @@ def _read(ref: FileRef, config: ScanConfig, paired: bool = False) -> tuple[bytes
             st = os.fstat(f.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise _ReadError("not-media", "special-file")
-            data = _read_media(f, st.st_size, config, ref.path, paired)
+            data = _read_media(f, st.st_size, config, ref.path)
             return data, FileInfo(st.st_size, st.st_mtime_ns)
     except OSError as exc:
         raise _ReadError("unreadable", exc.strerror or str(exc)) from None

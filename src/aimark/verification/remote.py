@@ -33,8 +33,9 @@ _MAX_HITS = 64
 
 
 def provenance_url(data: bytes) -> str | None:
-    """The URL of an XMP ``dcterms:provenance`` in ``data`` (attribute or element form), or
-    None. Only a file that also binds the Dublin Core terms namespace is looked at."""
+    """The http(s) URL of an XMP ``dcterms:provenance`` in ``data`` (attribute or element
+    form), or None; a ``self#jumbf=...`` reference points to an embedded manifest and is not
+    one. Only a file that also binds the Dublin Core terms namespace is looked at."""
     if _DCTERMS not in data:
         return None
     at = data.find(b":provenance")
@@ -43,8 +44,9 @@ def provenance_url(data: bytes) -> str | None:
             return None
         window = data[at : at + 2100]
         m = _ATTR.match(window) or _ELEMENT.match(window)
-        if m:
-            return m.group(1).decode("utf-8", "replace").replace("&amp;", "&")
+        url = m.group(1).decode("utf-8", "replace").replace("&amp;", "&") if m else ""
+        if url.lower().startswith(("http://", "https://")):  # not "self#jumbf=...": embedded
+            return url
         at = data.find(b":provenance", at + 1)
     return None
 

@@ -486,10 +486,10 @@ def test_a_bug_on_one_file_is_that_files_error_record(tree, monkeypatch):
     """Fault injection: whatever verify raises for one file, the scan goes on."""
     real = aimark.Verifier.verify_bytes
 
-    def flaky(self, data, *, name="<bytes>"):
+    def flaky(self, data, *, name="<bytes>", **kwargs):
         if name.endswith("plain.jpg"):
             raise RuntimeError("injected")
-        return real(self, data, name=name)
+        return real(self, data, name=name, **kwargs)
 
     monkeypatch.setattr(aimark.Verifier, "verify_bytes", flaky)
     reports = {_rel(tree, r.source): r for r in aimark.scan(tree, workers=0)}

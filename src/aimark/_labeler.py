@@ -74,7 +74,7 @@ class LabelResult:
     """
 
     data: bytes
-    format: ImageFormat | MediaFormat
+    format: ImageFormat | MediaFormat | None  # None: a sidecar's file of a format unknown
     content_id: str
     path: Path | None = None
     layers: tuple[str, ...] = ()
@@ -361,6 +361,43 @@ class Labeler:
             None if mark is None else mark.payload,
             watermark_mark=mark,
         )
+
+    def label_sidecar(
+        self,
+        src: SourceLike,
+        sidecar_dst: str | os.PathLike[str] | None = None,
+        *,
+        title: str | None = None,
+        content_id: str | None = None,
+        overwrite: bool = False,
+    ) -> LabelResult:
+        """Label any file by a sidecar: the signed AI manifest goes to ``src + ".c2pa"``
+        (``photo.cr3`` → ``photo.cr3.c2pa``; ``sidecar_dst`` names another), a manifest store
+        whose hard binding covers every byte of ``src``, which is never modified. For files
+        that cannot be rewritten (Word-saved DOCX/EPUB, camera RAW, archives) or on request.
+        ``bytes(result)`` is the store; ``result.path`` the sidecar; ``layers`` is
+        ``("c2pa-sidecar",)`` (plus ``"repository"`` when one is configured).
+
+        Raises:
+            OutputError: the sidecar exists and ``overwrite`` is false, or would be ``src``.
+
+        Example:
+            >>> import tempfile, pathlib, aimark
+            >>> folder = pathlib.Path(tempfile.mkdtemp())
+            >>> dev = aimark.create_dev_credentials(folder / "dev")
+            >>> doc = folder / "report.docx"; _ = doc.write_bytes(b"PK any bytes")
+            >>> labeler = aimark.Labeler(dev.credentials(), generator="my-model")
+            >>> labeler.label_sidecar(doc).path.name
+            'report.docx.c2pa'
+        """
+        from aimark._sidecar import sign_sidecar
+
+        signed = sign_sidecar(
+            self, src, sidecar_dst, title=title, content_id=content_id, overwrite=overwrite
+        )
+        path = _deliver(signed.store, signed.dst, [], self.repository, signed.record)
+        layers = ("c2pa-sidecar", "repository") if signed.record else ("c2pa-sidecar",)
+        return LabelResult(signed.store, signed.format, signed.content_id, path, layers)
 
     def _mark_media(
         self,

@@ -70,8 +70,12 @@ class Verifier:
         detailed: bool = False,
         repository: Any = None,
         watermark_seconds: float | None = 600.0,
+        fetch_remote: bool = False,
     ) -> None:
         self.trust = TrustAnchors.coerce(trust)
+        # fetch a manifest that a file's XMP (dcterms:provenance) says is at a URL: off unless
+        # asked (CLI: verify --online); the service never fetches
+        self.fetch_remote = fetch_remote
         # audio and video: how much of a file the watermark detector decodes (None: all)
         if watermark_seconds is not None and not watermark_seconds > 0:
             raise ValueError("watermark_seconds must be positive (or None: the whole file)")
@@ -117,7 +121,7 @@ class Verifier:
             else:
                 name = str(getattr(src, "name", "<bytes>"))
             return self.error_report(name, exc, size=0)
-        return self.verify_bytes(source.data, name=source.name)
+        return self.verify_bytes(source.data, name=source.name, path=source.path)
 
     def verify_text(self, text: str, *, name: str = "<text>") -> Report:
         """Verify a text held as a ``str`` (its C2PA manifest in the text wrapper)."""
@@ -127,8 +131,24 @@ class Verifier:
             return self.error_report(name, exc, size=len(text))
         return self._text_report(text, data, name)
 
-    def verify_bytes(self, data: bytes, *, name: str = "<bytes>") -> Report:
-        """Verify bytes already in memory (e.g. an upload): an image, or UTF-8 text."""
+    def verify_bytes(
+        self, data: bytes, *, name: str = "<bytes>", path: str | os.PathLike[str] | None = None
+    ) -> Report:
+        """Verify bytes already in memory (e.g. an upload): an image, media, or UTF-8 text.
+
+        ``path``: where the bytes were read from, to look for a sidecar manifest beside it
+        (``NAME.c2pa``) when the file carries none itself; bytes without a path have none."""
+        from aimark.manifest.sidecar import is_manifest_store
+        from aimark.verification import remote, sidecar
+
+        report = self._verify_bytes(data, name)
+        if report.error is not None and is_manifest_store(data):
+            return sidecar.store_report(self, report, path)
+        if path is not None:
+            report = sidecar.with_sidecar(self, report, path, data)
+        return remote.with_remote(self, report, data)
+
+    def _verify_bytes(self, data: bytes, name: str) -> Report:
         try:
             if not data:
                 raise EmptyInputError("the input is empty (0 bytes)")

@@ -241,6 +241,7 @@ class C2paResult:
     ingest: dict[str, Any] | None = None
     # CAWG identity assertions: subject, issuer, not_before, not_after, state, codes, ...
     identity: tuple[dict[str, Any], ...] = ()
+    sidecar: str | None = None  # the file name of the sidecar the manifest was read from
 
     @property
     def present(self) -> bool:
@@ -314,6 +315,7 @@ class C2paResult:
             "ingredients": _plain(self.ingredients),
             "ingest": self.ingest,
             "identity": [dict(i) for i in self.identity],
+            "sidecar": self.sidecar,
         }
 
 

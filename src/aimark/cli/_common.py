@@ -190,12 +190,15 @@ def tc260_label(args: argparse.Namespace) -> TC260Label | None:
         raise UsageError(str(exc)) from None
 
 
-def expand_paths(paths: Sequence[str], skipped: list[Path]) -> Iterator[Path]:
+def expand_paths(
+    paths: Sequence[str], skipped: list[Path], *, stores: bool = False
+) -> Iterator[Path]:
     """The files to verify: those named, and the media files of the folders named, walked by
     :func:`aimark.scanner.walk.walk` (as ``aimark scan`` walks them: hidden names left out,
     symlinks followed only within the folder) in name order, each folder's files before its
     subfolders. Keys, certificates, configuration files and unknown binaries in a folder go
-    to ``skipped``."""
+    to ``skipped``; so do sidecar manifest stores unless ``stores`` (a file with a sidecar
+    beside it is verified whatever it is)."""
     for raw in paths:
         p = Path(raw)
         if not p.is_dir():
@@ -205,16 +208,20 @@ def expand_paths(paths: Sequence[str], skipped: list[Path]) -> Iterator[Path]:
         for _, in_folder in itertools.groupby(files, key=os.path.dirname):
             for name in sorted(in_folder):  # the walk lists a folder in directory order
                 path = Path(name)
-                if _is_media_file(path):
+                if _is_media_file(path, stores):
                     yield path
                 else:
                     skipped.append(path)
 
 
-def _is_media_file(path: Path) -> bool:
+def _is_media_file(path: Path, stores: bool = False) -> bool:
+    from aimark.manifest.sidecar import find_sidecar, is_manifest_store
+
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
     except OSError:
         return True  # verify reports why it cannot be read
-    return bool(head) and media_kind(head, path.name) is not None
+    if is_manifest_store(head):
+        return stores
+    return bool(head) and (media_kind(head, path.name) is not None or bool(find_sidecar(path)))

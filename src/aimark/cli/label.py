@@ -40,12 +40,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "SVG, JPEG XL, Office, EPUB, OpenDocument) are signed as they are, never re-encoded.",
     )
     lab.add_argument("src", help="file to label (never modified)")
-    out = lab.add_mutually_exclusive_group(required=True)
-    out.add_argument("-o", "--output", help="where to write the labelled image")
+    out = lab.add_mutually_exclusive_group()
+    out.add_argument(
+        "-o", "--output", help="where to write the labelled file (with --sidecar: the sidecar)"
+    )
     out.add_argument(
         "--in-place",
         action="store_true",
         help="replace SRC (atomically: SRC is untouched if anything fails)",
+    )
+    lab.add_argument(
+        "--sidecar",
+        action="store_true",
+        help="leave SRC untouched and write the signed manifest beside it, to SRC.c2pa (any "
+        "file: Word-saved DOCX/EPUB, camera RAW, archives)",
     )
     add_signing_args(
         lab,
@@ -151,6 +159,10 @@ def run_command(args: argparse.Namespace) -> int:
     dst = args.src if args.in_place else args.output
     if not Path(args.src).is_file():
         raise AimarkError(f"{args.src}: no such file")
+    if args.sidecar:
+        return _label_sidecar(labeler, args)
+    if dst is None:
+        raise UsageError("give -o OUTPUT, --in-place, or --sidecar")
     if not args.in_place and same_file(args.src, dst):
         raise AimarkError(f"-o {dst} is the source file; use --in-place to replace it (atomically)")
     kind = _file_kind(args.src)
@@ -180,13 +192,19 @@ def run_command(args: argparse.Namespace) -> int:
                     visible_font=args.visible_font,
                 )
         except InputError as exc:
-            raise type(exc)(f"{args.src}: {exc}") from None
+            hint = ""
+            if isinstance(exc, UnsupportedFormatError) and kind != "text":
+                hint = (
+                    f" (aimark label {args.src} --sidecar signs it without changing it: the "
+                    f"manifest goes to {args.src}.c2pa)"
+                )
+            raise type(exc)(f"{args.src}: {exc}{hint}") from None
     if args.json:
         print(
             json.dumps(
                 {
                     "path": str(result.path),
-                    "format": result.format.value,
+                    "format": None if result.format is None else result.format.value,
                     "content_id": result.content_id,
                     "layers": list(result.layers),
                     "bytes": len(result.data),
@@ -209,6 +227,38 @@ def run_command(args: argparse.Namespace) -> int:
         )
         for w in result.warnings:
             print(f"  note: {w}", file=sys.stderr)
+    return 0
+
+
+def _label_sidecar(labeler: Any, args: argparse.Namespace) -> int:
+    """``--sidecar``: SRC is never modified; the manifest goes to SRC.c2pa (or -o)."""
+    if args.in_place:
+        raise UsageError("--sidecar leaves SRC untouched: drop --in-place")
+    if args.visible or args.watermark_key:
+        raise UsageError("--sidecar leaves SRC untouched: no --visible badge or watermark")
+    try:
+        result = labeler.label_sidecar(args.src, args.output)
+    except InputError as exc:
+        raise type(exc)(f"{args.src}: {exc}") from None
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": str(result.path),
+                    "asset": args.src,
+                    "format": None if result.format is None else result.format.value,
+                    "content_id": result.content_id,
+                    "layers": list(result.layers),
+                    "bytes": len(result.data),
+                    "warnings": list(result.warnings),
+                }
+            )
+        )
+    else:
+        print(
+            f"{result.path}: sidecar manifest for {args.src} ({', '.join(result.layers)}) · "
+            f"content id {result.content_id}"
+        )
     return 0
 
 

@@ -51,7 +51,7 @@ def run_command(args: argparse.Namespace) -> int:
             limits = limits_from_args(args, UsageError)
             skipped: list[Path] = []
             filed = 0
-            for path in expand_paths(args.paths, skipped):
+            for path in expand_paths(args.paths, skipped, stores=True):
                 try:
                     outcome = import_file(repo, path, limits=limits)
                 except OSError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 from aimark._options import add_verifier_options, verifier_from_args
 from aimark.cli._common import EXIT, EXIT_INPUT, UsageError, expand_paths
 from aimark.media.sniff import ImageFormat
-from aimark.report import INCONCLUSIVE_REASONS, C2paState, Report, Status
+from aimark.report import INCONCLUSIVE_REASONS, C2paResult, C2paState, Report, Status
 
 __all__ = ["add_parser", "run_command"]
 
@@ -28,6 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     ver.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     add_verifier_options(ver)
+    ver.add_argument(
+        "--online",
+        action="store_true",
+        help="fetch a manifest that a file's XMP says is stored at a URL (dcterms:provenance; "
+        "http(s) only, size- and time-capped); off by default",
+    )
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
 
@@ -53,7 +59,7 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         lines.append(f"    media: {report.media.format} {report.media.kind} ({report.media.mime})")
     c = report.c2pa
     if c.present:
-        bits = [f"c2pa: {c.state.value}"]
+        bits = [f"c2pa: {c.state.value}" + _where(c)]
         if c.signer:
             who = c.signer.common_name or "?"
             if c.signer.issuer:
@@ -155,6 +161,7 @@ def _describe(report: Report, verbose: bool) -> list[str]:
 def run_command(args: argparse.Namespace) -> int:
     """Run ``aimark verify`` with parsed arguments; returns the exit code."""
     verifier = verifier_from_args(args, UsageError)
+    verifier.fetch_remote = args.online
     worst = 0
     skipped: list[Path] = []
     for path in expand_paths(args.paths, skipped):
@@ -190,6 +197,17 @@ def run_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return worst
+
+
+def _where(c: C2paResult) -> str:
+    """Where a manifest held apart from the file came from, for the ``c2pa:`` line."""
+    if c.sidecar:
+        return f" (from sidecar {c.sidecar})"
+    if c.remote_url and c.state is C2paState.REMOTE:
+        return f" (at {c.remote_url}: {c.error or 'not fetched'})"
+    if c.remote_url:
+        return f" (fetched from {c.remote_url})"
+    return ""
 
 
 def _clock(seconds: float) -> str:

@@ -256,6 +256,47 @@ class ManifestSigner:
                 raise translate(exc, signing=True) from exc
             return out.getvalue(), bytes(store or b"")
 
+    def sign_detached(
+        self,
+        data: bytes,
+        definition: dict[str, Any],
+        *,
+        parent: bytes | None = None,
+        parent_mime: str = "application/octet-stream",
+    ) -> bytes:
+        """Sign a manifest for ``data`` without embedding it (a sidecar): returns the bare
+        manifest store (``application/c2pa``), whose hard binding is a ``c2pa.hash.data`` over
+        all of ``data``, no exclusions. ``data`` is given to c2pa as
+        ``application/octet-stream`` whatever it is, as c2pa 0.91 otherwise binds some formats
+        to where an embedded store would go (MP4: ``bmffHash``, PDF: a data hash with an
+        exclusion), which no longer matches the unchanged file. ``parent``: the asset itself
+        when it already carries an embedded manifest (``parent_mime``: its MIME type), made
+        the parent ingredient.
+
+        Raises:
+            SigningError, CredentialsError, CorruptInputError.
+        """
+        with self._lock:
+            self._callback_error = None
+            try:
+                builder = c2pa.Builder(json.dumps(definition), context=self._context(False))
+                with builder:
+                    builder.set_no_embed()
+                    if parent is not None:
+                        self._add_parent(builder, parent, parent_mime, definition)
+                    store = builder.sign(
+                        self._signer, "application/octet-stream", io.BytesIO(data), io.BytesIO()
+                    )
+            except c2pa.C2paError as exc:
+                if self._callback_error is not None:
+                    raise SigningError(
+                        f"the signing callback failed: {self._callback_error!r}"
+                    ) from self._callback_error
+                raise translate(exc, signing=True) from exc
+            if not store:
+                raise SigningError("c2pa returned no manifest store for the sidecar")
+            return bytes(store)
+
     def sign_data_hashed(
         self,
         definition: dict[str, Any],

@@ -9,6 +9,7 @@ other containers c2pa signs (MP4, MOV, M4A, WAV, AVI, MP3, FLAC, PDF, JPEG XL, S
 store is one JUMBF superbox, found by its ``c2pa`` description box (base64 in SVG). The
 stores of Office, EPUB, OpenDocument and ZIP packages are not filed: c2pa refuses to read them
 apart from their package ("type is unsupported"), so a recovered one could not be validated.
+A sidecar (``NAME.c2pa``, a bare ``application/c2pa`` store) is filed as it is.
 
 Example:
     >>> import tempfile, os
@@ -30,6 +31,7 @@ from typing import Any
 
 from aimark.errors import InputError, MissingExtraError
 from aimark.manifest.c2pa_io import ManifestReader, active_label
+from aimark.manifest.sidecar import SIDECAR_MIME, is_manifest_store
 from aimark.media import containers, image_io
 from aimark.media.formats import MediaFormat, sniff_media
 from aimark.media.limits import Limits
@@ -103,6 +105,8 @@ def import_bytes(repo: Repository, data: bytes, *, limits: Limits | None = None)
     limits = limits or Limits()
     if len(data) > limits.max_bytes:
         return f"skipped: {len(data):,} bytes is over the limit of {limits.max_bytes:,} bytes"
+    if is_manifest_store(data):
+        return _import_store(repo, data)
     fmt: ImageFormat | MediaFormat | None = sniff(data)
     if fmt not in _IMPORTABLE:
         return _import_media(repo, data)
@@ -176,6 +180,19 @@ def _import_media(repo: Repository, data: bytes) -> str:
         f"filed {result.manifest} with {len(bindings)} binding(s) "
         f"(its signature: {result.state.value})"
     )
+
+
+def _import_store(repo: Repository, store: bytes) -> str:
+    """File a bare manifest store (a sidecar, ``application/c2pa``) as it is, under its active
+    manifest's label and the soft bindings it declares. Its signature and hard binding are
+    checked when a recovered copy is validated against a file."""
+    label = active_label(store)
+    if not label:
+        return "skipped: a manifest store that c2pa cannot read"
+    result = ManifestReader().read(store, SIDECAR_MIME)
+    bindings = _bindings(result.soft_bindings)
+    repo.add(ManifestRecord(label, store, SIDECAR_MIME, result.content_id, bindings=bindings))
+    return f"filed {label} (a sidecar manifest store) with {len(bindings)} binding(s)"
 
 
 def import_file(

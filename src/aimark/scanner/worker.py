@@ -28,11 +28,12 @@ from typing import Any
 
 from aimark._verifier import Verifier
 from aimark.errors import AimarkError, ImageTooLargeError, InputError
+from aimark.manifest.sidecar import find_sidecar, is_manifest_store
 from aimark.media.formats import media_kind
 from aimark.media.limits import Limits
 from aimark.media.sniff import sniff
 from aimark.report import FileInfo, Report
-from aimark.scanner.walk import FileRef, filesystem_for
+from aimark.scanner.walk import FileRef, filesystem_for, is_url
 
 __all__ = ["KINDS", "Outcome", "ScanConfig", "scan_files"]
 
@@ -124,10 +125,10 @@ def _scan_one(ref: FileRef, config: ScanConfig, verifier: Verifier) -> Outcome:
         report = verifier.error_report(ref.path, error, size=ref.size)
         return Outcome(ref, report=replace(report, file=FileInfo(ref.size, ref.mtime_ns, ref.etag)))
     is_image = sniff(data) is not None
-    if media_kind(data[:_HEAD], ref.path) not in config.kinds:  # (the head decides)
-        return Outcome(ref, skipped="not-media")
+    if media_kind(data[:_HEAD], ref.path) not in config.kinds and not _paired(ref.path):
+        return Outcome(ref, skipped="not-media")  # (the head decides, or a sidecar beside it)
     try:
-        report = verifier.verify_bytes(data, name=ref.path)
+        report = verifier.verify_bytes(data, name=ref.path, path=None if ref.is_url else ref.path)
     except AimarkError as exc:  # defensive: verify_bytes reports content problems itself
         report = verifier.error_report(ref.path, exc, size=len(data))
     except Exception as exc:  # a bug (ours or a library's) costs one file's record, not the scan
@@ -149,14 +150,23 @@ def _media_head(head: bytes, kinds: tuple[str, ...], name: str) -> bool:
     return media_kind(head, name) in kinds
 
 
+def _paired(path: str) -> bool:
+    """A local file with a sidecar manifest (``NAME.c2pa``) beside it: verified whatever it
+    is (looked for only when its head is not media, as the Verifier looks for media itself)."""
+    return not is_url(path) and find_sidecar(path) is not None
+
+
 def _read_media(f: Any, size: int, config: ScanConfig, name: str) -> bytes:
-    """Read an open file of ``size`` bytes: its head first, the rest only if it is media and
-    within the byte limit."""
+    """Read an open file of ``size`` bytes: its head first, the rest only if it is media (or
+    has a sidecar) and within the byte limit. A sidecar manifest store is skipped as
+    ``sidecar``: its asset's row reports it."""
     limit = config.limits.max_bytes
     if size == 0:
         raise _ReadError("not-media", "empty")
     head = f.read(_HEAD)
-    if not _media_head(head, config.kinds, name):
+    if is_manifest_store(head):
+        raise _ReadError("not-media", "sidecar")
+    if not _media_head(head, config.kinds, name) and not _paired(name):
         raise _ReadError("not-media", "not-media")
     if size > limit:
         raise _ReadError(

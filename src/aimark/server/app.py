@@ -390,6 +390,8 @@ def create_app(
                 "(--api-keys-file) so that only the platform's own systems can call it"
             )
         ingester.verifier = verifier
+    if getattr(verifier, "fetch_remote", False):  # an upload must not make the service call out
+        raise ValueError("the service never fetches remote manifests: use fetch_remote=False")
     service = VerifyService(
         verifier,
         limits or ServiceLimits(),

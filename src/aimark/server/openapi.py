@@ -184,6 +184,7 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
                             }
                         ),
                     },
+                    "sidecar": _OSTR,  # the sidecar file read (never set by the service)
                 }
             ),
             "metadata": _obj(

@@ -93,6 +93,26 @@ def _describe(report: Report, verbose: bool) -> list[str]:
         if c.text_watermark:
             params = ", ".join(f"{k} {v}" for k, v in c.text_watermark.items())
             lines.append(f"    text watermark (recorded in the manifest): {params}")
+        if c.ingest:
+            gb = c.ingest.get("gb45438") or {}
+            extra = f" · GB 45438 Label {gb['Label']}" if gb.get("Label") else ""
+            if gb.get("PropagateID"):
+                extra += f", PropagateID {gb['PropagateID']}"
+            lines.append(f"    published by {c.ingest.get('platform')} (ingest){extra}")
+        for ing in c.ingredients:
+            if ing.relationship != "parentOf":
+                continue
+            what = ""
+            if ing.digital_source_types:
+                what = " · declares " + ", ".join(
+                    u.rsplit("/", 1)[-1] for u in ing.digital_source_types
+                )
+            by = f" by {ing.software_agents[0]}" if ing.software_agents else ""
+            lines.append(
+                f"    {'  ' * (ing.depth - 1)}ingredient {ing.title!r}: manifest signed by "
+                f"{ing.signer} ({ing.issuer}), {ing.state}{what}{by}"
+                + (f" · failures: {', '.join(ing.failures)}" if ing.failures else "")
+            )
     w = report.watermark
     if w.detected:
         lines.append(

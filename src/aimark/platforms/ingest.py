@@ -33,7 +33,14 @@ from typing import Any
 
 from aimark._verifier import Verifier
 from aimark.credentials import Credentials
-from aimark.errors import CorruptInputError, InputError, OutputError, UnsupportedFormatError
+from aimark.errors import (
+    CorruptInputError,
+    EmptyInputError,
+    ImageTooLargeError,
+    InputError,
+    OutputError,
+    UnsupportedFormatError,
+)
 from aimark.manifest.c2pa_io import ManifestSigner
 from aimark.manifest.definitions import platform_manifest
 from aimark.media.formats import MediaFormat, sniff_media
@@ -165,11 +172,14 @@ class Ingester:
         name = title or (source.path.name if source.path else "") or "upload"
         upload = self.verifier.verify_bytes(data, name=name)
         if upload.verdict.status is Status.ERROR:
-            raise CorruptInputError(f"the upload cannot be ingested: {upload.verdict.summary}")
+            code = (upload.error or {}).get("code")
+            kinds = (EmptyInputError, UnsupportedFormatError, ImageTooLargeError)
+            kind = next((k for k in kinds if k.code == code), CorruptInputError)
+            raise kind(f"the upload cannot be ingested: {upload.verdict.summary}")
         try:
             processed, parent_mime = self._process(data)
         except InputError as exc:  # the same kind of error, saying what failed
-            raise type(exc)(f"the upload cannot be ingested: {exc}") from exc
+            raise type(exc)(f"the upload cannot be ingested: {exc}") from None
         judgement = judge(upload, declared_ai=declared_ai)
         propagate_id = propagate_id or f"urn:uuid:{uuid.uuid4()}"
         fields = self._gb45438(judgement, propagate_id, upload)
@@ -377,10 +387,10 @@ def ingest(
     Example:
         >>> import tempfile, aimark
         >>> creds = aimark.create_dev_credentials(tempfile.mkdtemp()).credentials()
-        >>> aimark.ingest(b"not a picture", None, creds, platform="P")
+        >>> aimark.ingest(b"\\x00" * 64, None, creds, platform="P")
         Traceback (most recent call last):
         ...
-        aimark.errors.CorruptInputError: the upload cannot be ingested: ...
+        aimark.errors.UnsupportedFormatError: the upload cannot be ingested: ...
     """
     ingester = Ingester(credentials, platform=platform, processing=processing, verifier=verifier)
     return ingester.ingest(

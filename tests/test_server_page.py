@@ -655,3 +655,23 @@ def test_a_transcoded_narration_shows_the_watermark_its_time_range_and_credentia
             t.assert_clean()
         finally:
             t.close()
+
+
+def test_an_ingested_copy_shows_its_publisher_and_the_earlier_credentials(
+    tab, media, creds, tmp_path
+):
+    """A platform's copy (aimark.ingest) shows who published it and the generator's
+    credentials inside it, with their own trust state."""
+    copy = tmp_path / "published.jpg"
+    aimark.ingest(media["labelled"], copy, creds, platform="Example Social")
+    page = tab.open()
+    page.set_input_files("#file", str(copy))
+    tab.result(status="labelled-trusted")
+    verdict = visible_text(page, "#verdict")
+    assert "kept through Example Social's processing" in verdict
+    c2pa = visible_text(page, "#layer-c2pa")
+    assert "Example Social (GB 45438 Label 1)" in c2pa
+    assert "labelled.png · signed by aimark dev signer · trusted" in c2pa
+    assert "declares AI-generated (trainedAlgorithmicMedia)" in c2pa
+    screenshot(page, "server-page-ingested.png")
+    tab.assert_clean()

@@ -15,12 +15,13 @@ Example:
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import io
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import c2pa
@@ -172,6 +173,23 @@ class ManifestSigner:
             self._identity_contexts[thumbnail] = ctx
         return ctx
 
+    @contextlib.contextmanager
+    def _signing(self) -> Iterator[None]:
+        """One signature at a time; c2pa's errors translated, a failed signing callback
+        named (c2pa reports it only as an invalid signature)."""
+        with self._lock:
+            self._callback_error = None
+            try:
+                yield
+            except (c2pa.C2paError, AimarkError) as exc:
+                if self._callback_error is not None:
+                    raise SigningError(
+                        f"the signing callback failed: {self._callback_error!r}"
+                    ) from self._callback_error
+                if isinstance(exc, AimarkError):
+                    raise
+                raise translate(exc, signing=True) from exc
+
     @staticmethod
     def _add_parent(
         builder: Any,
@@ -228,33 +246,21 @@ class ManifestSigner:
 
         ``parent_mime`` / ``parent_title``: the parent's own type and name, where they differ
         from the output's (an upload re-encoded by :func:`aimark.ingest`)."""
-        with self._lock:
-            self._callback_error = None
-            out = io.BytesIO()
-            try:
+        out = io.BytesIO()
+        with self._signing():
+            if self._identity is not None:
+                ctx = self._identity_context(thumbnail)
+            else:
+                ctx = self._context(thumbnail)
+            builder = c2pa.Builder(json.dumps(definition), context=ctx)
+            with builder:
+                if parent is not None:
+                    self._add_parent(builder, parent, parent_mime or mime, definition, parent_title)
                 if self._identity is not None:
-                    ctx = self._identity_context(thumbnail)
+                    store = _native.sign_with_settings_signer(builder, mime, io.BytesIO(data), out)
                 else:
-                    ctx = self._context(thumbnail)
-                builder = c2pa.Builder(json.dumps(definition), context=ctx)
-                with builder:
-                    if parent is not None:
-                        self._add_parent(
-                            builder, parent, parent_mime or mime, definition, parent_title
-                        )
-                    if self._identity is not None:
-                        store = _native.sign_with_settings_signer(
-                            builder, mime, io.BytesIO(data), out
-                        )
-                    else:
-                        store = builder.sign(self._signer, mime, io.BytesIO(data), out)
-            except c2pa.C2paError as exc:
-                if self._callback_error is not None:
-                    raise SigningError(
-                        f"the signing callback failed: {self._callback_error!r}"
-                    ) from self._callback_error
-                raise translate(exc, signing=True) from exc
-            return out.getvalue(), bytes(store or b"")
+                    store = builder.sign(self._signer, mime, io.BytesIO(data), out)
+        return out.getvalue(), bytes(store or b"")
 
     def sign_detached(
         self,
@@ -276,26 +282,18 @@ class ManifestSigner:
         Raises:
             SigningError, CredentialsError, CorruptInputError.
         """
-        with self._lock:
-            self._callback_error = None
-            try:
-                builder = c2pa.Builder(json.dumps(definition), context=self._context(False))
-                with builder:
-                    builder.set_no_embed()
-                    if parent is not None:
-                        self._add_parent(builder, parent, parent_mime, definition)
-                    store = builder.sign(
-                        self._signer, "application/octet-stream", io.BytesIO(data), io.BytesIO()
-                    )
-            except c2pa.C2paError as exc:
-                if self._callback_error is not None:
-                    raise SigningError(
-                        f"the signing callback failed: {self._callback_error!r}"
-                    ) from self._callback_error
-                raise translate(exc, signing=True) from exc
-            if not store:
-                raise SigningError("c2pa returned no manifest store for the sidecar")
-            return bytes(store)
+        with self._signing():
+            builder = c2pa.Builder(json.dumps(definition), context=self._context(False))
+            with builder:
+                builder.set_no_embed()
+                if parent is not None:
+                    self._add_parent(builder, parent, parent_mime, definition)
+                store = builder.sign(
+                    self._signer, "application/octet-stream", io.BytesIO(data), io.BytesIO()
+                )
+        if not store:
+            raise SigningError("c2pa returned no manifest store for the sidecar")
+        return bytes(store)
 
     def sign_data_hashed(
         self,
@@ -314,30 +312,17 @@ class ManifestSigner:
         Raises:
             SigningError, CredentialsError, ManifestError.
         """
-        with self._lock:
-            self._callback_error = None
-            try:
-                builder = c2pa.Builder(json.dumps(definition), context=self._context(False))
-                with builder:
-                    size = len(
-                        _native.data_hashed_placeholder(
-                            builder, _native.reserve_size(self._signer), fmt
-                        )
-                    )
-                    store = _native.sign_data_hashed(builder, self._signer, binding(size), fmt)
-            except (c2pa.C2paError, AimarkError) as exc:
-                if self._callback_error is not None:
-                    raise SigningError(
-                        f"the signing callback failed: {self._callback_error!r}"
-                    ) from self._callback_error
-                if isinstance(exc, AimarkError):
-                    raise
-                raise translate(exc, signing=True) from exc
-            if len(store) != size:
-                raise SigningError(
-                    f"c2pa returned a {len(store)}-byte manifest for a {size}-byte placeholder"
-                )
-            return store
+        with self._signing():
+            builder = c2pa.Builder(json.dumps(definition), context=self._context(False))
+            with builder:
+                reserve = _native.reserve_size(self._signer)
+                size = len(_native.data_hashed_placeholder(builder, reserve, fmt))
+                store = _native.sign_data_hashed(builder, self._signer, binding(size), fmt)
+        if len(store) != size:
+            raise SigningError(
+                f"c2pa returned a {len(store)}-byte manifest for a {size}-byte placeholder"
+            )
+        return store
 
 
 def _agent_text(agent: Any) -> str | None:

@@ -591,6 +591,29 @@
         return parts.join(" ");
       }),
     );
+    if (c.ingest && c.ingest.platform) {
+      var gb = c.ingest.gb45438 || {};
+      row(
+        L.dl,
+        "Published by",
+        shorten(String(c.ingest.platform)) + (gb.Label ? " (GB 45438 Label " + gb.Label + ")" : ""),
+      );
+    }
+    row(
+      L.dl,
+      "Earlier credentials",
+      (c.ingredients || [])
+        .filter(function (i) {
+          return i.relationship === "parentOf";
+        })
+        .map(function (i) {
+          var parts = [shorten(String(i.title || "(untitled)")), "signed by " + shorten(String(i.signer || "?"))];
+          parts.push(i.state === "trusted" ? "trusted" : i.state === "valid" ? "untrusted signer" : "INVALID");
+          if (i.digital_source_types && i.digital_source_types.length)
+            parts.push("declares " + i.digital_source_types.map(sourceTypeName).join(", "));
+          return parts.join(" · ");
+        }),
+    );
     row(L.dl, "Title", c.title);
     row(L.dl, "Content id", c.content_id ? mono(c.content_id) : null);
     if (c.manifests > 1) row(L.dl, "Manifests in the file", String(c.manifests));

@@ -354,6 +354,8 @@ class Ingester:
             except ValueError as exc:
                 notes.append(f"metadata not written: {exc}")
                 return processed.data
+        if fmt is ImageFormat.TIFF:
+            return image_io.rewrite_tiff_metadata(processed.data, xmp=xmp, software=None)
         # AVIF, HEIC: the encoder writes the metadata, from the processed pixels
         return image_io.encode(processed.image, fmt, xmp=xmp, exif=exif, quality=processed.quality)
 

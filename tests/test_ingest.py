@@ -19,7 +19,7 @@ import aimark
 from aimark.media import ffmpeg
 from aimark.platforms.evidence import judge
 from av_clips import have_espeak, render_clip, speech
-from conftest import FORMATS, SHARED, encode, natural_image, pink_image
+from conftest import FORMATS, SHARED, natural_image, pink_image
 from serving import serve
 
 TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"

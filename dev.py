@@ -66,8 +66,10 @@ def ensure_installed() -> Path:
 def demo() -> int:
     """Label samples/generated.png (signed, watermarked, with a visible badge and the GB 45438
     label, its manifest kept in a manifest repository) with development credentials, strip
-    copies the way an upload platform would, then verify samples/ and the copies (which get
-    their credentials back from the repository)."""
+    copies the way an upload platform would, publish one the way a platform running aimark
+    would (ingest: its own signed copy with the generator's manifest inside), then verify
+    samples/ and the copies (the stripped ones get their credentials back from the
+    repository)."""
     python = ensure_installed()
     aimark = [python, "-m", "aimark"]
     creds = DEMO / "dev-credentials"
@@ -115,10 +117,25 @@ def demo() -> int:
         "im.resize((im.width * 3 // 4, im.height * 3 // 4)).save(sys.argv[2], quality=70)"
     )
     _run(python, "-c", shrink, labelled, resized)
+    # what a platform running aimark does instead: its copy keeps the provenance (ingest)
+    platform_creds = DEMO / "platform-credentials"
+    if not (platform_creds / "dev-signer.key").exists():
+        _run(*aimark, "credentials", "dev", platform_creds, "--force")
+    published = DEMO / "generated.published.jpg"
+    print(
+        f"\n$ aimark ingest {labelled.relative_to(ROOT)} -o {published.relative_to(ROOT)} "
+        "--platform 'Example Social' --cert platform-chain.pem --key platform.key ...",
+        flush=True,
+    )
+    _run(*aimark, "ingest", labelled, "-o", published, "--platform", "Example Social",
+         "--cert", platform_creds / "dev-signer-chain.pem", "--key",
+         platform_creds / "dev-signer.key", "--trust", creds / "dev-root-ca.pem", "--trust",
+         platform_creds / "dev-root-ca.pem", "--watermark-key", wm_key, "--max-side", "768")  # fmt: skip
     clips = _demo_clips(aimark, signer, model, wm_key, repository)
     print(
         f"\n$ aimark verify samples {labelled.relative_to(ROOT)} {stripped.relative_to(ROOT)} "
-        f"{resized.relative_to(ROOT)} --trust dev-root-ca.pem --watermark-key demo-watermark.key "
+        f"{resized.relative_to(ROOT)} {published.relative_to(ROOT)} --trust dev-root-ca.pem "
+        "--trust platform-root-ca.pem --watermark-key demo-watermark.key "
         f"--repository {repository.relative_to(ROOT)}",
         flush=True,
     )
@@ -129,9 +146,12 @@ def demo() -> int:
         labelled,
         stripped,
         resized,
+        published,
         *clips,
         "--trust",
         creds / "dev-root-ca.pem",
+        "--trust",
+        platform_creds / "dev-root-ca.pem",
         "--watermark-key",
         wm_key,
         "--repository",

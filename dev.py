@@ -127,10 +127,11 @@ def demo() -> int:
         "--platform 'Example Social' --cert platform-chain.pem --key platform.key ...",
         flush=True,
     )
-    _run(*aimark, "ingest", labelled, "-o", published, "--platform", "Example Social",
-         "--cert", platform_creds / "dev-signer-chain.pem", "--key",
-         platform_creds / "dev-signer.key", "--trust", creds / "dev-root-ca.pem", "--trust",
-         platform_creds / "dev-root-ca.pem", "--watermark-key", wm_key, "--max-side", "768")  # fmt: skip
+    platform = ["--cert", platform_creds / "dev-signer-chain.pem"]
+    platform += ["--key", platform_creds / "dev-signer.key", "--platform", "Example Social"]
+    trust = ["--trust", creds / "dev-root-ca.pem", "--trust", platform_creds / "dev-root-ca.pem"]
+    _run(*aimark, "ingest", labelled, "-o", published, *platform, *trust,
+         "--watermark-key", wm_key, "--max-side", "768")  # fmt: skip
     clips = _demo_clips(aimark, signer, model, wm_key, repository)
     print(
         f"\n$ aimark verify samples {labelled.relative_to(ROOT)} {stripped.relative_to(ROOT)} "

@@ -134,8 +134,8 @@ def _lines(result: object) -> list[str]:
     ]
     for ing in out["ingredients"]:
         lines.append(
-            f"    ingredient {ing['title']!r}: manifest signed by {ing['signer']} ({ing['issuer']}), "
-            f"{ing['state']}" + (", declares AI" if ing["ai_declared"] else "")
+            f"    ingredient {ing['title']!r}: manifest signed by {ing['signer']} "
+            f"({ing['issuer']}), {ing['state']}" + (", declares AI" if ing["ai_declared"] else "")
         )
     gb = d["gb45438"]
     if gb:

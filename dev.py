@@ -7,7 +7,8 @@
                             back from the repository; each file's compliance line says which
                             regulations' labels it carries), and scan them into an HTML report
                             (build/demo/scan.html)
-    python3 dev.py test     run the whole test suite (extra arguments go to pytest)
+    python3 dev.py test     run the whole test suite, about 10 minutes on 2 cores (extra
+                            arguments go to pytest; -m 'not slow' runs the fast subset)
 
 Everything is installed into ./.venv (created on first use) from pyproject.toml; the install is
 repeated only when pyproject.toml changes.
@@ -231,6 +232,13 @@ def _demo_clips(
 
 def test(args: list[str]) -> int:
     python = ensure_installed()
+    if not args:
+        print(
+            "dev.py: running the whole test suite (about 10 minutes on 2 cores; a dot per "
+            "test, and a line every 30 s while one runs long). The fast subset: "
+            "python3 dev.py test -m 'not slow'",
+            flush=True,
+        )
     return _run(python, "-m", "pytest", *args, check=False)
 
 

@@ -119,3 +119,43 @@ def shared_c2pa() -> Path:
     if not folder.is_dir():
         pytest.skip(f"shared fixtures not present at {folder}")
     return folder
+
+
+# ---------------------------------------------------------------- progress of long tests
+# The suite prints a dot per test; a test that runs for minutes (a language model on a loaded
+# machine, a browser, a transcode) would look like a hang. Every HEARTBEAT seconds a running
+# test says so on the terminal (AIMARK_TEST_HEARTBEAT=0 turns it off).
+HEARTBEAT = float(os.environ.get("AIMARK_TEST_HEARTBEAT", "30"))
+
+
+@pytest.fixture(autouse=True)
+def _heartbeat(request: pytest.FixtureRequest):
+    if HEARTBEAT <= 0:
+        yield
+        return
+    import sys
+    import threading
+    import time
+
+    done = threading.Event()
+    start = time.monotonic()
+    name = request.node.nodeid
+
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT):
+            elapsed = time.monotonic() - start
+            line = f"\n  … still running {name} ({elapsed:.0f} s)"
+            if capture is None:
+                print(line, file=sys.stderr, flush=True)
+                continue
+            with capture.global_and_fixture_disabled():  # to the terminal, not the capture
+                print(line, file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=beat, name="test-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()

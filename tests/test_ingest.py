@@ -365,6 +365,7 @@ def av_uploads(tmp_path_factory, creds, wm_key) -> dict[str, bytes]:
     return out
 
 
+@pytest.mark.slow
 @needs_ffmpeg
 @pytest.mark.parametrize("kind", ["mp4", "wav"])
 def test_av_transcoded_keeps_provenance(av_uploads, platform, both, kind):
@@ -392,6 +393,7 @@ def test_av_transcoded_keeps_provenance(av_uploads, platform, both, kind):
         assert result.watermark_after  # the video mark survives 480p CRF 28
 
 
+@pytest.mark.slow
 @needs_ffmpeg
 def test_av_copy_keeps_bytes_of_the_media(av_uploads, platform, both):
     result = aimark.ingest(
@@ -477,6 +479,7 @@ def _post(url: str, body: bytes, *, key: str | None, accept: str | None = None):
 KEY = "platform-secret-key-0123456789"
 
 
+@pytest.mark.slow
 def test_post_ingest_jpeg_mp4_wav(service, upload_jpeg, av_uploads, dev, platform):
     verifier = aimark.Verifier(trust=[dev.root_cert, platform.root_cert])
     for kind, body in (

@@ -23,10 +23,13 @@ from aimark.compliance import assess
 from aimark.media import ffmpeg
 from av_clips import ff, have_espeak, render_clip, speech
 
-pytestmark = pytest.mark.skipif(
-    not ffmpeg.available(),
-    reason="ffmpeg is not installed (Debian: apt install ffmpeg; .ci/run installs it)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not ffmpeg.available(),
+        reason="ffmpeg is not installed (Debian: apt install ffmpeg; .ci/run installs it)",
+    ),
+    pytest.mark.slow,  # real transcodes end to end
+]
 
 AUDIO_ID = "io.aimark.audio.1"
 VIDEO_ID = "io.aimark.video.1"

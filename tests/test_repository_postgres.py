@@ -16,7 +16,10 @@ import pg_server
 from aimark.repository import Binding, ManifestRecord, RepositoryError, open_repository
 from aimark.repository.fingerprint import PDQ_ALG
 
-pytestmark = pytest.mark.skipif(pg_server.why_not() is not None, reason=str(pg_server.why_not()))
+pytestmark = [
+    pytest.mark.skipif(pg_server.why_not() is not None, reason=str(pg_server.why_not())),
+    pytest.mark.slow,  # starts a PostgreSQL server
+]
 pytest.importorskip("pdqhash", reason="PDQ fingerprints need pdqhash (aimark[repository])")
 
 

@@ -20,6 +20,7 @@ s3fs = pytest.importorskip("s3fs", reason="aimark[s3] not installed")
 moto_server = pytest.importorskip("moto.server", reason="moto[server] not installed")
 
 pytestmark = [
+    pytest.mark.slow,  # a Dask cluster and an S3 server
     # Dask and botocore warn about their own internals (ports, deprecations); not ours to fix
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::UserWarning"),

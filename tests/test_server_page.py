@@ -605,7 +605,7 @@ def test_desktop_shows_the_verdict_first_and_a_short_page_with_the_layers_folded
     }  # fmt: skip
     assert page.eval_on_selector("#raw", "d => d.tagName === 'DETAILS' && !d.open")
     height = page.evaluate("document.documentElement.scrollHeight")
-    assert height < 1_600, height  # 1,379 px in Chromium 2026-12; it was 3,600 to 4,000
+    assert height < 1_600, height  # 1,379 px when written (it was 3,600-4,000)
     screenshot(page, "server-page-desktop.png")
 
     # the summaries are reached with Tab and opened with Enter, like any disclosure

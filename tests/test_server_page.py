@@ -42,7 +42,7 @@ ARTIFACTS = REPO / "build" / "test-artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
 API_KEY = "page-test-api-key-0123456789"
 MAX_BODY = 3_000_000  # the main server's body limit (the labelled PNG is well under it)
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 VERSION_SHOWN = "document.getElementById('server-info').textContent.startsWith('aimark ')"
@@ -250,6 +250,30 @@ def visible_text(page, selector: str) -> str:
     return " ".join(page.inner_text(selector).split())
 
 
+def layer_text(page, name: str) -> str:
+    """The words of one layer (a folded ``<details>``), unfolded by a click on its summary."""
+    if not page.eval_on_selector(f"#layer-{name}", "d => d.open"):
+        page.click(f"#layer-{name} > summary")
+    assert page.eval_on_selector(f"#layer-{name}", "d => d.open")
+    return visible_text(page, f"#layer-{name}")
+
+
+def folded(page) -> dict[str, bool]:
+    """Each layer's id (``c2pa``, ``watermark``, ...) and whether it is open."""
+    return page.eval_on_selector_all(
+        "#layers > details.layer",
+        "ds => Object.fromEntries(ds.map(d => [d.id.slice(6), d.open]))",
+    )
+
+
+# the verdict's headline and summary lie within the first screenful, with the page unscrolled
+VERDICT_IN_VIEW = """() => {
+  const top = document.getElementById("verdict").getBoundingClientRect().top;
+  const summary = document.querySelector("#verdict .verdict-summary").getBoundingClientRect();
+  return { scrollY: window.scrollY, top, bottom: summary.bottom, height: window.innerHeight };
+}"""
+
+
 # -- tests -----------------------------------------------------------------------------------
 
 
@@ -268,12 +292,26 @@ def test_labelled_image_shows_the_trusted_verdict_layers_preview_and_raw_json(ta
     assert "C2PA manifest signed by a trusted signer (aimark dev signer)" in verdict  # a reason
     assert page.is_hidden("#error")
 
+    # the layers are folded but for the C2PA one, each with its state on the summary line
+    assert folded(page) == {
+        "c2pa": True, "metadata": False, "watermark": False, "compliance": False, "media": False
+    }  # fmt: skip
+    assert page.text_content("#layer-c2pa-state") == "Trusted"
+    assert page.text_content("#layer-watermark-state") == "Detected"
     c2pa = visible_text(page, "#layer-c2pa")
     assert page.text_content("#c2pa-signer") == "aimark dev signer"
     assert "Valid, signed by a signer this server trusts" in c2pa
     assert "aimark development" in c2pa  # the issuer
     assert "AI-generated (trainedAlgorithmicMedia)" in c2pa
-    metadata = visible_text(page, "#layer-metadata")
+    root = " ".join(page.inner_text("#c2pa-chain > li").split())  # the manifest chain's root
+    assert root.startswith("generated.png THIS FILE Trusted"), root
+    assert "Actions: created, watermarked bound" in root
+    assert page.eval_on_selector("#c2pa-more", "d => !d.open")  # the rest of the manifest
+    page.click("#c2pa-more > summary")
+    more = visible_text(page, "#c2pa-more")
+    assert "Certificate issuer aimark development" in more and "Signature algorithm" in more
+    assert "c2pa.created by test-model 1.0" in more
+    metadata = layer_text(page, "metadata")
     assert "test-model 1.0" in metadata  # creator tool / EXIF
 
     raw = tab.raw_json()
@@ -283,14 +321,14 @@ def test_labelled_image_shows_the_trusted_verdict_layers_preview_and_raw_json(ta
     assert raw["c2pa"]["state"] == direct["c2pa"]["state"] == "trusted"
     assert raw["watermark"] == direct["watermark"] and raw["source"] == "labelled.png"
 
-    watermark = visible_text(page, "#layer-watermark")
+    watermark = layer_text(page, "watermark")
     content_id = raw["watermark"]["content_id"]
     assert raw["watermark"]["detected"] and content_id and content_id.startswith("urn:aimark:")
     assert "Detected" in watermark and raw["watermark"]["key_id"] in watermark
     assert page.text_content("#watermark-content-id") == content_id
-    media_layer = visible_text(page, "#layer-media")
+    media_layer = layer_text(page, "media")
     assert "640 × 480 pixels" in media_layer and "PNG (image/png)" in media_layer
-    compliance = visible_text(page, "#layer-compliance")
+    compliance = layer_text(page, "compliance")
     regimes = {g["regime"]: g["status"] for g in raw["compliance"]["regimes"]}
     assert regimes["eu-ai-act-50-2"] == "met"  # signed, and the server has the watermark key
     assert "EU AI Act, machine-readable marking: met" in compliance
@@ -339,8 +377,9 @@ def test_unlabelled_image_chosen_with_the_keyboard_says_not_labelled_and_why_tha
     assert "Not labelled as AI-generated" in verdict
     assert "does not mean “made by a human”" in verdict
     assert "no AI label found" in verdict  # the summary
-    assert "No Content Credentials in this file" in visible_text(page, "#layer-c2pa")
-    assert "not found" in visible_text(page, "#layer-watermark")
+    assert page.text_content("#layer-c2pa-state") == "None"  # folded: nothing to show
+    assert "No Content Credentials in this file" in layer_text(page, "c2pa")
+    assert "not found" in layer_text(page, "watermark")
     assert page.get_attribute("#announce", "aria-live") == "polite"
     wait_until(page, "document.getElementById('announce').textContent.includes('Not labelled')")
     assert tab.raw_json()["verdict"]["status"] == "not-labelled"
@@ -354,7 +393,7 @@ def test_a_collage_shows_where_the_watermark_is(tab, media):
     tab.result(status="labelled-watermark")
     raw = tab.raw_json()["watermark"]
     assert raw["detected"] and raw["region"][0] == 0.0 and raw["region"][2] < 0.7
-    watermark = visible_text(page, "#layer-watermark")
+    watermark = layer_text(page, "watermark")
     assert "part of the picture only: x 0–" in watermark
     tab.assert_clean()
 
@@ -366,8 +405,8 @@ def test_plain_text_is_previewed_as_text_and_not_labelled(tab, media):
     preview = page.text_content("#preview pre")
     assert preview.startswith("A note typed by hand.\n<b>not bold</b> & <script>alert(2)</script>")
     assert page.locator("#preview b, #preview script").count() == 0
-    assert "Text" in visible_text(page, "#layer-media")
-    assert "do not apply to text" in visible_text(page, "#layer-watermark")
+    assert "Text" in layer_text(page, "media")
+    assert "do not apply to text" in layer_text(page, "watermark")
     assert tab.raw_json()["media"]["format"] == "text"
     tab.assert_clean()
 
@@ -395,7 +434,7 @@ def test_an_image_the_browser_cannot_show_gets_a_note_not_a_broken_image(tab, me
     page.wait_for_selector("#preview .preview-note")
     assert "cannot display this TIFF image" in visible_text(page, "#preview")
     assert page.locator("#preview img").count() == 0
-    assert "320 × 240 pixels" in visible_text(page, "#layer-media")
+    assert "320 × 240 pixels" in layer_text(page, "media")
     tab.assert_clean()
 
 
@@ -430,7 +469,10 @@ def test_hostile_names_and_labels_are_shown_as_text_and_never_run(tab, media):
     assert raw["metadata"]["exif"]["Software"] == f"{HOSTILE} 1.0"
 
     assert page.locator('img[src="x"]').count() == 0
-    assert page.locator("img").count() == 2  # the logo and the preview, nothing injected
+    # the logo, the preview and its thumbnail at the root of the manifest chain; nothing else
+    sources = page.eval_on_selector_all("img", "is => is.map(i => i.getAttribute('src'))")
+    assert len(sources) == 3 and sources[0] == "/static/icon.svg", sources
+    assert all(u.startswith("blob:") for u in sources[1:]), sources
     assert page.locator("script").count() == 1
     assert tab.dialogs == []
     assert [t for kind, t in tab.console if kind == "error"] == []
@@ -518,19 +560,62 @@ def test_a_server_with_api_keys_asks_for_one_and_keeps_it_in_the_session(browser
             tab.close()
 
 
-def test_phone_width_has_no_sideways_scrolling(browser, server, media):
+def test_phone_width_puts_the_verdict_first_and_has_no_sideways_scrolling(browser, server, media):
     tab = Tab(browser, server.url, viewport=PHONE)
     try:
         page = tab.open()
+        assert page.is_visible("#lead") and page.is_visible(".drop-first")
         page.set_input_files("#file", str(media["labelled"]))
         tab.result(status="labelled-trusted")
+        # the intro is gone and the upload box is one line above the verdict
+        assert page.is_hidden("#lead") and page.is_hidden(".drop-first")
+        assert page.is_visible(".drop-again")
+        assert "Verify another file" in visible_text(page, "#drop")
+        box = page.evaluate(VERDICT_IN_VIEW)
+        assert box["scrollY"] == 0 and box["top"] > 0 and box["bottom"] <= box["height"], box
+        assert page.eval_on_selector("#upload", "u => u.getBoundingClientRect().height") < 90
+        screenshot(page, "server-page-phone.png")
+
+        # every layer unfolded (the raw JSON and the chain too): still no sideways scrolling
+        for name in folded(page):
+            layer_text(page, name)
         page.click("#raw summary")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], width
-        screenshot(page, "server-page-phone.png")
+        screenshot(page, "server-page-phone-open.png")
+
+        # the compact line is still the file input's label: another file is verified
+        page.set_input_files("#file", str(media["photo"]))
+        tab.result(status="not-labelled")
         tab.assert_clean()
     finally:
         tab.close()
+
+
+def test_desktop_shows_the_verdict_first_and_a_short_page_with_the_layers_folded(tab, media):
+    page = tab.open()
+    page.set_input_files("#file", str(media["labelled"]))
+    tab.result(status="labelled-trusted")
+    wait_until(page, PREVIEW_LOADED)
+    box = page.evaluate(VERDICT_IN_VIEW)
+    assert box["scrollY"] == 0 and box["top"] > 0 and box["bottom"] <= box["height"], box
+    # every section is a <details> (the compliance checklist folded), the C2PA one open
+    assert folded(page) == {
+        "c2pa": True, "metadata": False, "watermark": False, "compliance": False, "media": False
+    }  # fmt: skip
+    assert page.eval_on_selector("#raw", "d => d.tagName === 'DETAILS' && !d.open")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 1_600, height  # 1,379 px when written (it was 3,600-4,000)
+    screenshot(page, "server-page-desktop.png")
+
+    # the summaries are reached with Tab and opened with Enter, like any disclosure
+    page.focus("#layer-compliance > summary")
+    page.keyboard.press("Enter")
+    assert folded(page)["compliance"] is True
+    assert "EU AI Act" in visible_text(page, "#layer-compliance")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.parentElement.id") == "layer-watermark"
+    tab.assert_clean()
 
 
 def test_the_page_loads_only_its_own_files_under_the_csp(tab, server):
@@ -648,7 +733,7 @@ def test_a_transcoded_narration_shows_the_watermark_its_time_range_and_credentia
             raw = t.raw_json()
             assert raw["watermark"]["scheme"] == "io.aimark.audio.1"
             assert raw["recovery"]["status"] == "recovered"
-            watermark = visible_text(page, "#layer-watermark")
+            watermark = layer_text(page, "watermark")
             assert "Found from" in watermark and " to 0:" in watermark
             assert "Recovered" in visible_text(page, "#layer-recovery")
             screenshot(page, "server-page-audio-watermark.png")
@@ -657,21 +742,47 @@ def test_a_transcoded_narration_shows_the_watermark_its_time_range_and_credentia
             t.close()
 
 
-def test_an_ingested_copy_shows_its_publisher_and_the_earlier_credentials(
-    tab, media, creds, tmp_path
-):
-    """A platform's copy (aimark.ingest) shows who published it and the generator's
-    credentials inside it, with their own trust state."""
+def test_an_ingested_copy_shows_its_publisher_and_the_earlier_credentials(tab, media, tmp_path):
+    """A platform's copy (aimark.ingest, signed by the platform's own credentials) shows the
+    manifest chain as a tree: the platform's manifest at the root, with the upload's thumbnail,
+    and the generator's manifest under it, each with its own trust state (the server trusts
+    the generator's root, not the platform's)."""
+    platform = aimark.create_dev_credentials(tmp_path / "platform", organization="Example Social")
     copy = tmp_path / "published.jpg"
-    aimark.ingest(media["labelled"], copy, creds, platform="Example Social")
+    aimark.ingest(media["labelled"], copy, platform.credentials(), platform="Example Social")
     page = tab.open()
     page.set_input_files("#file", str(copy))
-    tab.result(status="labelled-trusted")
-    verdict = visible_text(page, "#verdict")
-    assert "kept through Example Social's processing" in verdict
-    c2pa = visible_text(page, "#layer-c2pa")
-    assert "Example Social (GB 45438 Label 1)" in c2pa
-    assert "labelled.png · signed by aimark dev signer · trusted" in c2pa
-    assert "declares AI-generated (trainedAlgorithmicMedia)" in c2pa
-    screenshot(page, "server-page-ingested.png")
+    # the platform's signer is not one this server trusts, so the verdict rests on the
+    # generator's watermark, which the re-encoded copy still carries
+    tab.result(status="labelled-watermark")
+    assert folded(page)["c2pa"] is True
+
+    tree = page.locator("#c2pa-chain")
+    assert tree.evaluate("t => t.tagName") == "UL"
+    assert page.get_attribute("#c2pa-chain", "aria-labelledby") == "c2pa-chain-title"
+    root = page.locator("#c2pa-chain > li")
+    assert root.count() == 1
+    root_card = " ".join(root.locator(":scope > .chain-card").inner_text().split())
+    assert root_card.startswith("Example Social THIS FILE Untrusted signer"), root_card
+    assert "Published by Example Social (GB 45438 Label 1)" in root_card
+    assert "Signed by aimark dev signer, issued by Example Social" in root_card
+    assert "Actions: opened, transcoded, edited metadata, published" in root_card
+    wait_until(page, PREVIEW_LOADED)
+    thumb = root.locator(":scope > .chain-card .chain-thumb img")
+    assert thumb.get_attribute("src") == page.get_attribute("#preview img", "src")
+
+    parent = page.locator("#c2pa-chain > li > ul > li")  # one level down, nested in the root
+    assert parent.count() == 1
+    parent_card = " ".join(parent.inner_text().split())
+    assert parent_card.startswith("labelled.png MADE FROM Trusted"), parent_card
+    assert "Signed by aimark dev signer, issued by aimark development" in parent_card
+    assert "Declares AI-generated (trainedAlgorithmicMedia)" in parent_card
+    assert "Made with test-model 1.0" in parent_card
+    assert page.locator("#c2pa-chain ul ul").count() == 0  # no deeper manifests
+    box = page.eval_on_selector_all(
+        "#c2pa-chain .chain-card", "cs => cs.map(c => c.getBoundingClientRect().left)"
+    )
+    assert box[1] > box[0] + 20  # indented under its child
+    page.locator("#layer-c2pa").screenshot(path=str(ARTIFACTS / "server-page-chain-layer.png"))
+    screenshot(page, "server-page-chain.png")
     tab.assert_clean()

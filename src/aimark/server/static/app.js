@@ -70,6 +70,8 @@
     seq: 0, // the latest upload; answers for older ones are dropped
     controller: null,
     objectUrl: null,
+    previewKind: "", // "image" (state.objectUrl is the picture) or the format's name
+    previewFailed: false, // the browser could not draw the image
     pending: null, // the file waiting for an API key
     memoryKey: "",
     rawText: "",
@@ -232,6 +234,9 @@
     state.pending = null;
 
     $("result").hidden = false;
+    // from now on the upload box is one compact "Verify another file" line above the result,
+    // so the verdict is the first thing in view, on a phone too
+    document.body.classList.add("has-result");
     $("result-name").textContent = file.name || "(unnamed file)";
     resetResult();
     showPreview(file);
@@ -474,20 +479,25 @@
     return el("code", "mono", shorten(text));
   }
 
-  function layer(id, title, stateText, tone) {
-    var section = el("section", "card layer");
+  // one layer: a folded <details> whose summary line names it and gives its state in a word
+  function layer(id, title, stateText, tone, open) {
+    var section = el("details", "card layer");
     section.id = "layer-" + id;
-    section.setAttribute("aria-labelledby", "layer-" + id + "-title");
-    var head = el("div", "layer-head");
-    var h = el("h3", null, title);
+    section.open = Boolean(open);
+    var head = el("summary", "layer-head");
+    var h = el("h3", "layer-title", title);
     h.id = "layer-" + id + "-title";
     head.appendChild(h);
-    head.appendChild(el("span", "chip tone-" + tone, stateText));
+    var chip = el("span", "chip tone-" + tone, stateText);
+    chip.id = "layer-" + id + "-state";
+    head.appendChild(chip);
     section.appendChild(head);
+    var body = el("div", "layer-body");
+    section.appendChild(body);
     var dl = el("dl", "facts");
-    section.appendChild(dl);
+    body.appendChild(dl);
     $("layers").appendChild(section);
-    return { section: section, dl: dl };
+    return { section: section, body: body, dl: dl };
   }
 
   function yesNo(b) {
@@ -500,7 +510,7 @@
     var media = r.media || {};
     var isTextFile = media.format === "text";
     if (r.verdict && r.verdict.status !== "error") {
-      c2paLayer(r.c2pa || {});
+      c2paLayer(r, r.c2pa || {});
       if (r.recovery) recoveryLayer(r.recovery);
       metadataLayer(r.metadata || {}, isTextFile);
       watermarkLayer(r.watermark || {}, isTextFile);
@@ -537,7 +547,7 @@
       unavailable: "Unavailable",
     }[rec.status] || String(rec.status);
     var tone = rec.status === "recovered" ? "trusted" : "caution";
-    var L = layer("recovery", "Recovered Content Credentials", chip, tone);
+    var L = layer("recovery", "Recovered Content Credentials", chip, tone, true);
     var c = rec.c2pa || {};
     var how = rec.method === "watermark" ? "By the invisible watermark" : "By the picture's fingerprint";
     if (rec.method === "fingerprint" && typeof rec.distance === "number") {
@@ -555,7 +565,7 @@
     row(L.dl, "Note", rec.note);
   }
 
-  function c2paLayer(c) {
+  function c2paLayer(r, c) {
     var words = C2PA_STATE[c.state] || [String(c.state), "none"];
     var chip = {
       trusted: "Trusted",
@@ -564,59 +574,17 @@
       remote: "Remote",
       absent: "None",
     }[c.state] || String(c.state);
-    var L = layer("c2pa", "C2PA Content Credentials", chip, words[1]);
+    var L = layer("c2pa", "C2PA Content Credentials", chip, words[1], c.state !== "absent");
     row(L.dl, "State", words[0]);
     if (c.state === "absent") return;
+    L.body.insertBefore(chainTree(r, c), L.dl);
     var s = c.signer || null;
     if (s) {
       var who = el("span", "signer");
       who.id = "c2pa-signer";
       who.textContent = shorten(s.common_name || "(no common name)");
       row(L.dl, "Signed by", who);
-      row(L.dl, "Certificate issuer", s.issuer);
-      row(L.dl, "Signature algorithm", s.alg);
-      row(L.dl, "Signed at (time stamp)", s.time);
     }
-    row(L.dl, "AI declared", yesNo(c.ai_declared));
-    row(L.dl, "Digital source types", (c.digital_source_types || []).map(sourceTypeName));
-    row(L.dl, "Claim generator", c.claim_generator);
-    row(L.dl, "Software agents", c.software_agents || []);
-    row(
-      L.dl,
-      "Actions",
-      (c.actions || []).map(function (a) {
-        var parts = [a.action];
-        if (a.software_agent) parts.push("by " + a.software_agent);
-        if (a.when) parts.push("at " + a.when);
-        return parts.join(" ");
-      }),
-    );
-    if (c.ingest && c.ingest.platform) {
-      var gb = c.ingest.gb45438 || {};
-      row(
-        L.dl,
-        "Published by",
-        shorten(String(c.ingest.platform)) + (gb.Label ? " (GB 45438 Label " + gb.Label + ")" : ""),
-      );
-    }
-    row(
-      L.dl,
-      "Earlier credentials",
-      (c.ingredients || [])
-        .filter(function (i) {
-          return i.relationship === "parentOf";
-        })
-        .map(function (i) {
-          var parts = [shorten(String(i.title || "(untitled)")), "signed by " + shorten(String(i.signer || "?"))];
-          parts.push(i.state === "trusted" ? "trusted" : i.state === "valid" ? "untrusted signer" : "INVALID");
-          if (i.digital_source_types && i.digital_source_types.length)
-            parts.push("declares " + i.digital_source_types.map(sourceTypeName).join(", "));
-          return parts.join(" · ");
-        }),
-    );
-    row(L.dl, "Title", c.title);
-    row(L.dl, "Content id", c.content_id ? mono(c.content_id) : null);
-    if (c.manifests > 1) row(L.dl, "Manifests in the file", String(c.manifests));
     row(L.dl, "Remote manifest address", c.remote_url);
     row(
       L.dl,
@@ -630,6 +598,171 @@
     );
     row(L.dl, "Problem", c.error);
     row(L.dl, "Text wrapper", c.text_wrapper);
+
+    // the rest of the active manifest, folded: the chain above already says the essentials
+    var more = el("details", "more");
+    more.id = "c2pa-more";
+    more.appendChild(el("summary", null, "More about this file\u2019s manifest"));
+    var dl = el("dl", "facts");
+    more.appendChild(dl);
+    if (s) {
+      row(dl, "Certificate issuer", s.issuer);
+      row(dl, "Signature algorithm", s.alg);
+      row(dl, "Signed at (time stamp)", s.time);
+    }
+    row(dl, "AI declared", yesNo(c.ai_declared));
+    row(dl, "Digital source types", (c.digital_source_types || []).map(sourceTypeName));
+    row(dl, "Claim generator", c.claim_generator);
+    row(dl, "Software agents", c.software_agents || []);
+    row(
+      dl,
+      "Actions",
+      (c.actions || []).map(function (a) {
+        var parts = [a.action];
+        if (a.software_agent) parts.push("by " + a.software_agent);
+        if (a.when) parts.push("at " + a.when);
+        if (a.description) parts.push("(" + a.description + ")");
+        return parts.join(" ");
+      }),
+    );
+    row(dl, "Title", c.title);
+    row(dl, "Content id", c.content_id ? mono(c.content_id) : null);
+    if (c.manifests > 1) row(dl, "Manifests in the file", String(c.manifests));
+    L.body.appendChild(more);
+  }
+
+  /* -- the manifest chain: this file's manifest, then the manifests it was made from ---------- */
+
+  var CHAIN_STATE = {
+    trusted: ["Trusted", "trusted"],
+    "valid-untrusted": ["Untrusted signer", "caution"],
+    valid: ["Untrusted signer", "caution"],
+    invalid: ["Invalid", "bad"],
+    remote: ["Remote", "none"],
+  };
+
+  var RELATIONSHIP = { parentOf: "made from", componentOf: "component", inputTo: "input" };
+
+  function actionName(a) {
+    return String(a || "").replace(/^c2pa\./, "").replace(/[._]/g, " ");
+  }
+
+  // "declares AI-generated (trainedAlgorithmicMedia)", or that it declares no source type
+  function declares(types, inherited) {
+    if (types && types.length) return "Declares " + types.map(sourceTypeName).join(", ");
+    return inherited
+      ? "No digital source type of its own: the declaration below carries over"
+      : "Declares no digital source type";
+  }
+
+  function thumbnail(kind) {
+    var box = el("span", "chain-thumb");
+    if (state.previewKind === "image" && state.objectUrl && !state.previewFailed) {
+      var img = el("img");
+      img.alt = "";
+      img.decoding = "async";
+      img.addEventListener("error", function () {
+        clear(box);
+        box.classList.add("chain-thumb-none");
+        box.textContent = kind;
+      });
+      img.src = state.objectUrl;
+      box.appendChild(img);
+    } else {
+      box.classList.add("chain-thumb-none");
+      box.textContent = kind;
+    }
+    box.setAttribute("aria-hidden", "true");
+    return box;
+  }
+
+  // one node: a thumbnail (the root only), a title, a state chip and a few lines of facts
+  function chainNode(opts) {
+    var li = el("li", "chain-node" + (opts.root ? " chain-root" : ""));
+    var card = el("div", "chain-card");
+    if (opts.thumb) card.appendChild(opts.thumb);
+    var text = el("div", "chain-text");
+    var head = el("p", "chain-head");
+    head.appendChild(el("span", "chain-name", shorten(opts.title)));
+    if (opts.tag) head.appendChild(el("span", "chain-tag", opts.tag));
+    var words = CHAIN_STATE[opts.state] || [String(opts.state), "none"];
+    head.appendChild(el("span", "chip tone-" + words[1] + " chain-state", words[0]));
+    text.appendChild(head);
+    opts.lines.forEach(function (line) {
+      if (line) text.appendChild(el("p", "chain-line", shorten(line)));
+    });
+    card.appendChild(text);
+    li.appendChild(card);
+    return li;
+  }
+
+  function children(li) {
+    var ul = li.querySelector(":scope > ul");
+    if (!ul) {
+      ul = el("ul", "chain-tree chain-children");
+      li.appendChild(ul);
+    }
+    return ul;
+  }
+
+  function chainTree(r, c) {
+    var box = el("div", "chain");
+    var title = el("h4", "chain-title", "Manifest chain");
+    title.id = "c2pa-chain-title";
+    box.appendChild(title);
+    var tree = el("ul", "chain-tree");
+    tree.id = "c2pa-chain";
+    tree.setAttribute("aria-labelledby", "c2pa-chain-title");
+    box.appendChild(tree);
+
+    var media = r.media || {};
+    var kind = media.format ? String(media.format).toUpperCase() : "FILE";
+    var ingest = c.ingest && c.ingest.platform ? c.ingest : null;
+    var gb = (ingest && ingest.gb45438) || {};
+    var s = c.signer || {};
+    var ings = Array.isArray(c.ingredients) ? c.ingredients : [];
+    var hasParent = ings.some(function (i) {
+      return i.relationship === "parentOf";
+    });
+    var acts = (c.actions || []).map(function (a) {
+      return actionName(a.action);
+    });
+    var root = chainNode({
+      root: true,
+      thumb: thumbnail(kind),
+      title: ingest ? String(ingest.platform) : c.title || r.source || "This file",
+      tag: "this file",
+      state: c.state,
+      lines: [
+        ingest ? "Published by " + ingest.platform + (gb.Label ? " (GB 45438 Label " + gb.Label + ")" : "") : null,
+        s.common_name ? "Signed by " + s.common_name + (s.issuer ? ", issued by " + s.issuer : "") : null,
+        acts.length ? "Actions: " + acts.join(", ") : null,
+        declares(c.digital_source_types, hasParent && c.ai_declared),
+        (c.software_agents || []).length ? "Made with " + c.software_agents.join(", ") : null,
+      ],
+    });
+    tree.appendChild(root);
+
+    var chain = [root]; // chain[d]: the parent ingredient at depth d
+    ings.forEach(function (i) {
+      var failures = (i.failures || []).length ? "Fails: " + i.failures.join(", ") : null;
+      var node = chainNode({
+        title: i.title || "(untitled ingredient)",
+        tag: RELATIONSHIP[i.relationship] || i.relationship || "ingredient",
+        state: i.state,
+        lines: [
+          i.signer ? "Signed by " + i.signer + (i.issuer ? ", issued by " + i.issuer : "") : "No signer named",
+          declares(i.digital_source_types, false),
+          (i.software_agents || []).length ? "Made with " + i.software_agents.join(", ") : null,
+          failures,
+        ],
+      });
+      var depth = Math.max(1, Number(i.depth) || 1);
+      var above = i.relationship === "parentOf" ? chain[Math.min(depth - 1, chain.length - 1)] : chain[depth - 1] || root;
+      children(above).appendChild(node);
+      if (i.relationship === "parentOf") chain[depth] = node;
+    });
+    return box;
   }
 
   function metadataLayer(m, isTextFile) {
@@ -769,14 +902,18 @@
       state.objectUrl = null;
     }
     var seq = state.seq;
+    state.previewKind = "";
+    state.previewFailed = false;
     if (isImage(file)) {
       var url = URL.createObjectURL(file);
       state.objectUrl = url;
+      state.previewKind = "image";
       var img = el("img", "preview-image");
       img.alt = "Preview of " + (file.name || "the chosen image");
       img.decoding = "async";
       img.addEventListener("error", function () {
         if (seq !== state.seq) return;
+        state.previewFailed = true;
         clear(box);
         var ext = (/\.([a-z0-9]+)$/i.exec(file.name || "") || [])[1];
         var what = ext ? ext.toUpperCase() + " image" : "image";

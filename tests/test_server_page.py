@@ -31,11 +31,14 @@ import aimark  # noqa: E402
 from conftest import CHROMIUM, CHROMIUM_FLAGS, REPO, encode, natural_image  # noqa: E402
 from serving import Served, serve  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="the page tests drive the system Chromium, which is not installed "
-    "(apt-get install chromium); Playwright's own browser download is not used",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="the page tests drive the system Chromium, which is not installed "
+        "(apt-get install chromium); Playwright's own browser download is not used",
+    ),
+    pytest.mark.slow,  # a real browser
+]
 CHROMIUM_ARGS = ["--headless=new", *CHROMIUM_FLAGS]
 STATIC = REPO / "src" / "aimark" / "server" / "static"
 ARTIFACTS = REPO / "build" / "test-artifacts"

@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from aimark.errors import AimarkError
 from aimark.manifest.cose import cert_chain, to_pem
 from aimark.manifest.jumbf import active_manifest_label
 from aimark.manifest.sidecar import find_sidecar, is_manifest_store, read_store
@@ -66,7 +67,10 @@ def store_bytes(path: Path, report: Report) -> bytes | None:
     from aimark.repository.importer import jumbf_stores
 
     fmt = sniff(data)
-    found = containers.manifest_store(data, fmt) if fmt is not None else None
+    try:
+        found = containers.manifest_store(data, fmt) if fmt is not None else None
+    except AimarkError:  # a damaged container: look for a store lying whole in the bytes
+        found = None
     stores = [found] if found else jumbf_stores(data)
     if not stores and report.media.format == "text":
         from aimark.manifest.text import find_wrappers
@@ -93,7 +97,9 @@ def _info(path: Path, report: Report) -> list[str]:
     size = path.stat().st_size
     lines = [f"Information for {path}"]
     store = None if c.state is C2paState.REMOTE else store_bytes(path, report)
-    if store is not None:
+    if store is not None and (c.sidecar or report.media.format == "c2pa"):
+        lines.append(f"Manifest store size = {len(store)} (held apart; file size {size})")
+    elif store is not None:
         share = 100 * len(store) / size if size else 0.0
         lines.append(f"Manifest store size = {len(store)} ({share:.2f}% of file size {size})")
     else:

@@ -220,7 +220,7 @@ def run_command(args: argparse.Namespace) -> int:
             "certificates, configuration files, empty files or unknown binaries)",
             file=sys.stderr,
         )
-    if not args.trust and not args.json and view in (None, "info"):
+    if not args.trust and not args.json and view is None:
         print(
             "(no --trust anchors given: valid signatures are reported as untrusted)",
             file=sys.stderr,

@@ -1,5 +1,5 @@
 """The ``aimark`` command line: label, label-text, verify, detect-text, scan, serve, keys,
-credentials.
+credentials, schema, completion.
 
 Exit codes (``aimark verify``: the highest over all files):
 
@@ -38,6 +38,7 @@ from aimark.cli import (
     label,
     label_text,
     repository,
+    schema,
     trust,
     verify,
 )
@@ -67,6 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     trust.add_parser(sub)
     repository.add_parser(sub)
     credentials.add_parser(sub)
+    schema.add_parser(sub)
     return p
 
 
@@ -88,6 +90,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "keys": keys.run_command,
     "credentials": credentials.run_command,
+    "schema": schema.run_command,
 }
 
 

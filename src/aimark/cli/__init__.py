@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from aimark._display import OUTPUT_ERRORS
 from aimark._version import __version__
 from aimark.cli import (
+    completion,
     credentials,
     detect_text,
     ingest,
@@ -69,6 +70,7 @@ def _build_parser() -> argparse.ArgumentParser:
     repository.add_parser(sub)
     credentials.add_parser(sub)
     schema.add_parser(sub)
+    completion.add_parser(sub)
     return p
 
 
@@ -91,6 +93,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": keys.run_command,
     "credentials": credentials.run_command,
     "schema": schema.run_command,
+    "completion": completion.run_command,
 }
 
 

@@ -78,7 +78,8 @@ def store_bytes(path: Path, report: Report) -> bytes | None:
         text = data.decode("utf-8", "replace")
         stores = [w.store for w in find_wrappers(text) if w.store]
     matching = [s for s in stores if active_manifest_label(s) == c.manifest]
-    return (matching or stores or [None])[-1]
+    pick = matching or stores
+    return pick[-1] if pick else None
 
 
 def _where(report: Report, path: Path) -> str:

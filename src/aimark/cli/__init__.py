@@ -1,5 +1,5 @@
 """The ``aimark`` command line: label, label-text, verify, detect-text, scan, serve, keys,
-credentials.
+credentials, schema, completion.
 
 Exit codes (``aimark verify``: the highest over all files):
 
@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from aimark._display import OUTPUT_ERRORS
 from aimark._version import __version__
 from aimark.cli import (
+    completion,
     credentials,
     detect_text,
     ingest,
@@ -38,6 +39,7 @@ from aimark.cli import (
     label,
     label_text,
     repository,
+    schema,
     trust,
     verify,
 )
@@ -67,6 +69,8 @@ def _build_parser() -> argparse.ArgumentParser:
     trust.add_parser(sub)
     repository.add_parser(sub)
     credentials.add_parser(sub)
+    schema.add_parser(sub)
+    completion.add_parser(sub)
     return p
 
 
@@ -88,6 +92,8 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "keys": keys.run_command,
     "credentials": credentials.run_command,
+    "schema": schema.run_command,
+    "completion": completion.run_command,
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aimark._options import add_verifier_options, verifier_from_args
+from aimark.cli import c2pa_views
 from aimark.cli._common import EXIT, EXIT_INPUT, UsageError, expand_paths
 from aimark.media.sniff import ImageFormat
 from aimark.report import INCONCLUSIVE_REASONS, C2paResult, C2paState, Report, Status
@@ -36,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     ver.add_argument("--json", action="store_true", help="print one JSON report per line")
     ver.add_argument("-v", "--verbose", action="store_true", help="print every reason")
+    c2pa_views.add_view_options(ver)
 
 
 _RASTER = {f.value for f in ImageFormat}
@@ -180,6 +182,11 @@ def _describe(report: Report, verbose: bool) -> list[str]:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run ``aimark verify`` with parsed arguments; returns the exit code."""
+    view = c2pa_views.chosen(args)
+    if view and args.json:
+        raise UsageError(f"--{view} and --json cannot be combined")
+    if view == "tree":
+        args.detailed = True  # the tree is drawn from the detailed report's store
     verifier = verifier_from_args(args, UsageError)
     verifier.fetch_remote = args.online
     worst = 0
@@ -200,7 +207,9 @@ def run_command(args: argparse.Namespace) -> int:
             worst = max(worst, EXIT_INPUT)
             continue
         worst = max(worst, EXIT[report.verdict.status])
-        if args.json:
+        if view:
+            c2pa_views.show(path, report, view)
+        elif args.json:
             print(report.to_json())
         else:
             print("\n".join(_describe(report, args.verbose)))
@@ -211,7 +220,7 @@ def run_command(args: argparse.Namespace) -> int:
             "certificates, configuration files, empty files or unknown binaries)",
             file=sys.stderr,
         )
-    if not args.trust and not args.json:
+    if not args.trust and not args.json and view is None:
         print(
             "(no --trust anchors given: valid signatures are reported as untrusted)",
             file=sys.stderr,

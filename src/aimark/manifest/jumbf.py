@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-__all__ = ["active_manifest_label", "manifest_labels"]
+__all__ = ["active_manifest_label", "manifest_labels", "signature_bytes"]
 
 _LABEL_PRESENT = 0x02
 
@@ -79,3 +79,32 @@ def active_manifest_label(store: bytes) -> str | None:
     """The active (last) manifest's label, or None if ``store`` holds no manifest."""
     labels = manifest_labels(store)
     return labels[-1] if labels else None
+
+
+def _children(store: bytes) -> dict[str, tuple[int, int]]:
+    """label -> (body start, body end) of each manifest superbox in the store."""
+    out: dict[str, tuple[int, int]] = {}
+    for kind, body, end in _boxes(store, 0, len(store)):
+        if kind == b"jumb" and _label(store, body, end) == "c2pa":
+            for child, cbody, cend in _boxes(store, body, end):
+                label = _label(store, cbody, cend) if child == b"jumb" else None
+                if label is not None:
+                    out[label] = (cbody, cend)
+            break
+    return out
+
+
+def signature_bytes(store: bytes, label: str | None = None) -> bytes | None:
+    """The COSE_Sign1 signature (the ``cbor`` box of ``c2pa.signature``) of the manifest
+    ``label`` (default: the active one), or None when the store has no such box."""
+    manifests = _children(store)
+    label = label or active_manifest_label(store)
+    if label not in manifests:
+        return None
+    start, end = manifests[label]
+    for kind, body, stop in _boxes(store, start, end):
+        if kind == b"jumb" and _label(store, body, stop) == "c2pa.signature":
+            for child, cbody, cend in _boxes(store, body, stop):
+                if child == b"cbor":
+                    return store[cbody:cend]
+    return None

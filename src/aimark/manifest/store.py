@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["build_store", "tree_lines"]
+__all__ = ["build_store", "compact_tree", "tree_lines", "walk"]
 
 
 def _codes(results: Any) -> dict[str, list[str]]:
@@ -163,14 +163,41 @@ def build_store(report: dict[str, Any], crjson: dict[str, Any] | None) -> tuple[
     return tuple(out)
 
 
-def tree_lines(store: tuple[dict, ...], indent: str = "    ") -> list[str]:
-    """The store as an indented tree (the active manifest, its ingredients, theirs ...)."""
+def walk(store: tuple[dict, ...]) -> list[tuple[int, dict, dict | None]]:
+    """The store in tree order: ``(depth, manifest, None)`` for a manifest, then
+    ``(depth, manifest, ingredient)`` for each of its ingredients, each followed by the manifest
+    it carries (one level deeper), active manifest first; a manifest no ingredient links to
+    starts a tree of its own. Each manifest appears once (a loop is cut)."""
     by_label = {m["label"]: m for m in store}
-    lines: list[str] = []
+    out: list[tuple[int, dict, dict | None]] = []
     seen: set[str] = set()
 
     def show(m: dict, depth: int) -> None:
-        pad = indent + "  " * depth
+        seen.add(m["label"])
+        out.append((depth, m, None))
+        for ing in m.get("ingredients") or []:
+            out.append((depth, m, ing))
+            child = by_label.get(ing.get("manifest"))
+            if child is not None and child["label"] not in seen:
+                show(child, depth + 1)
+
+    for m in sorted(store, key=lambda m: not m.get("active")):
+        if m["label"] not in seen:
+            show(m, 0)
+    return out
+
+
+def tree_lines(store: tuple[dict, ...], indent: str = "    ") -> list[str]:
+    """The store as an indented tree (the active manifest, its ingredients, theirs ...)."""
+    lines: list[str] = []
+    for depth, m, ing in walk(store):
+        pad = indent + "    " * depth
+        if ing is not None:
+            lines.append(
+                f"{pad}  ingredient {ing.get('title')!r} ({ing.get('relationship')}, "
+                f"{ing.get('format')})"
+            )
+            continue
         sig = m.get("signature") or {}
         failures = (m.get("validation") or {}).get("failure") or []
         state = "failures: " + ", ".join(failures) if failures else "no failures"
@@ -191,22 +218,46 @@ def tree_lines(store: tuple[dict, ...], indent: str = "    ") -> list[str]:
                     f"{ident.get('not_after')})"
                 )
             lines.append(f"{pad}  assertion {a['label']}{extra}")
-        for ing in m.get("ingredients") or []:
-            lines.append(
-                f"{pad}  ingredient {ing.get('title')!r} ({ing.get('relationship')}, "
-                f"{ing.get('format')})"
-            )
-            child = by_label.get(ing.get("manifest"))
-            if child is not None and child["label"] not in seen:
-                seen.add(child["label"])
-                show(child, depth + 2)
-
-    for m in store:
-        if m["label"] not in seen and (m.get("active") or not lines):
-            seen.add(m["label"])
-            show(m, 0)
-    for m in store:  # manifests no ingredient links to
-        if m["label"] not in seen:
-            seen.add(m["label"])
-            show(m, 0)
     return lines
+
+
+def compact_tree(store: tuple[dict, ...], asset: str) -> list[str]:
+    """The store as c2patool ``--tree`` draws it: ``Asset:NAME, Manifest:LABEL``, its
+    ``Assertion:LABEL`` lines and its ingredients (``Asset:TITLE[, Manifest:LABEL]``), each
+    with the tree of the manifest it carries."""
+    items: list[tuple[int, str]] = []  # (depth, text)
+    for depth, m, ing in walk(store):
+        if ing is not None:  # the manifest it carries (when held) follows one level deeper
+            label = f", Manifest:{ing['manifest']}" if ing.get("manifest") else ""
+            items.append((depth + 1, f"Asset:{ing.get('title') or 'Untitled'}{label}"))
+            continue
+        if depth == 0:
+            name = asset if m.get("active") else (m.get("title") or "Untitled")
+            items.append((0, f"Asset:{name}, Manifest:{m['label']}"))
+        items.extend((depth + 1, f"Assertion:{a['label']}") for a in m.get("assertions") or [])
+    return _draw(items)
+
+
+def _draw(items: list[tuple[int, str]]) -> list[str]:
+    """(depth, text) items in tree order as lines with ``├──``/``└──`` connectors."""
+    lines: list[str] = []
+    for i, (depth, text) in enumerate(items):
+        if depth == 0:
+            lines.append(text)
+            continue
+        prefix = ""
+        for level in range(1, depth):  # a bar where an ancestor at that level has a sibling below
+            prefix += "│   " if _more(items, i, level) else "    "
+        prefix += "├── " if _more(items, i, depth) else "└── "
+        lines.append(prefix + text)
+    return lines
+
+
+def _more(items: list[tuple[int, str]], i: int, depth: int) -> bool:
+    """Whether a later item sits at ``depth`` before the tree climbs above it."""
+    for d, _ in items[i + 1 :]:
+        if d < depth:
+            return False
+        if d == depth:
+            return True
+    return False

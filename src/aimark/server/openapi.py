@@ -13,7 +13,7 @@ from aimark.compliance import REGIMES, STATUSES
 from aimark.report import SCHEMA_VERSION, Backing, C2paState, Status
 from aimark.server.problems import CODES
 
-__all__ = ["openapi_document"]
+__all__ = ["openapi_document", "report_json_schema"]
 
 
 def _obj(props: dict[str, Any], *, nullable: bool = False, required: bool = True) -> dict:
@@ -244,6 +244,39 @@ def _report_schema(include_scores: bool) -> dict[str, Any]:
             ),
         }
     )
+
+
+#: the graded numbers ``include_scores`` adds: optional in the standalone schema
+_SCORES = {
+    "watermark": ("p_value", "confidence", "score"),
+    "public": ("matched_bits", "total_bits", "p_value"),
+}
+
+
+def report_json_schema() -> dict[str, Any]:
+    """The report's standalone JSON Schema (draft 2020-12), published as
+    docs/report.schema.json and printed by ``aimark schema``: the service's ``Report`` component,
+    with the graded numbers (``include_scores``) allowed but not required, so it accepts reports
+    with and without them.
+
+    >>> schema = report_json_schema()
+    >>> schema["$schema"], schema["properties"]["schema"]
+    ('https://json-schema.org/draft/2020-12/schema', {'const': 'aimark.report'})
+    """
+    body = _report_schema(include_scores=True)
+    watermark = body["properties"]["watermark"]
+    public = watermark["properties"]["public"]["items"]
+    for schema, names in ((watermark, _SCORES["watermark"]), (public, _SCORES["public"])):
+        schema["required"] = [n for n in schema["required"] if n not in names]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/aimark/aimark/raw/main/docs/report.schema.json",
+        "title": "aimark verification report",
+        "description": "One file's report, as Report.to_dict(), `aimark verify --json` and the "
+        "service's POST /v1/verify give it (schema_version "
+        f"{SCHEMA_VERSION}). Generated from aimark.server.openapi; do not edit by hand.",
+        **body,
+    }
 
 
 def _error_response(description: str, codes: list[str]) -> dict[str, Any]:

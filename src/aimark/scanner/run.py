@@ -510,9 +510,17 @@ class ScanRun:
     def _open_outputs(self) -> tuple[ResumeIndex, JsonlWriter | None, list[Any]]:
         index = ResumeIndex.empty()
         jsonl = None
+        for what, path, example in (
+            ("-o (output)", self.output, "scan.jsonl"),
+            ("--csv", self.csv, "scan.csv"),
+            ("--html", self.html, "report.html"),
+        ):
+            if path is not None and os.path.isdir(path):
+                raise OutputError(
+                    f"{what} names the output file; {os.fspath(path)} is a folder — give a "
+                    f"file name such as {os.path.join(path, example)}"
+                )
         if self.output is not None:
-            if os.path.isdir(self.output):
-                raise OutputError(f"{os.fspath(self.output)} is a directory; name a .jsonl file")
             if self.resume and os.path.exists(self.output):
                 index = ResumeIndex.load(self.output)
             jsonl = JsonlWriter(self.output, start=index.end)

@@ -191,8 +191,14 @@ def demo() -> int:
         wm_key,
         check=False,
     )
+    expected = (
+        "3 is expected: the samples include a tampered manifest on purpose "
+        "(samples/c2pa-adobe-test-tampered-XCA.jpg)"
+        if code == 3
+        else "the worst verdict over the files"
+    )
     print(
-        f"\ndev.py: demo done (verify exit code {code}: see docs/cli.md; "
+        f"\ndev.py: demo done (verify exit code {code}: {expected}; codes in docs/cli.md; "
         f"scan report: {report.relative_to(ROOT)})"
     )
     return scan_code

@@ -104,14 +104,15 @@ STATUSES: tuple[Wording, ...] = (
     ),
     Wording(
         "invalid",
-        "Content Credentials tampered or broken",
+        "Content Credentials tampered, damaged or broken",
         "Invalid credentials",
         "Content Credentials are invalid \u2014 do not rely on them",
         "bad",
         "\u2715",
         0,
         "The file carries Content Credentials that fail validation: it was changed after "
-        "signing, or the signature is broken.",
+        "signing (tampered), it is damaged or truncated (an upload cut short), or the "
+        "signature is broken. The verdict says which.",
     ),
     Wording(
         "error",

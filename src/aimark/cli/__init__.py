@@ -9,6 +9,7 @@ Exit codes (``aimark verify``: the highest over all files):
     2   not labelled as AI-generated
     3   a C2PA manifest is invalid (tampered, broken signature, expired signer)
     4   input, credentials or output error (file missing, not an image, corrupt, too large, ...)
+    5   nothing to verify: the folders named hold no media file (``aimark scan`` too)
     64  usage error (bad arguments)
     70  internal error (a bug: please report it)
 
@@ -108,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # scan's resume hint
         handler = _HANDLERS[args.command]
         return handler(args)
     except UsageError as exc:

@@ -26,6 +26,7 @@ __all__ = [
     "EXIT",
     "EXIT_INPUT",
     "EXIT_INTERNAL",
+    "EXIT_NOTHING",
     "EXIT_USAGE",
     "Parser",
     "UsageError",
@@ -48,6 +49,7 @@ EXIT = {
     Status.ERROR: 4,
 }
 EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 4, 64, 70
+EXIT_NOTHING = 5  # verify / scan: the folders named hold no media file (nothing was checked)
 
 
 class UsageError(Exception):

@@ -165,6 +165,11 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("give -o OUTPUT, --in-place, or --sidecar")
     if not args.in_place and same_file(args.src, dst):
         raise AimarkError(f"-o {dst} is the source file; use --in-place to replace it (atomically)")
+    if not args.in_place and Path(dst).is_dir():
+        example = Path(dst) / f"labelled{Path(args.src).suffix}"
+        raise AimarkError(
+            f"-o names the output file; {dst} is a folder — give a file name such as {example}"
+        )
     kind = _file_kind(args.src)
     if kind == "text":
         raise UnsupportedFormatError(

@@ -10,7 +10,7 @@ from typing import Any
 
 from aimark._options import add_verifier_options, verifier_from_args
 from aimark.cli import c2pa_views
-from aimark.cli._common import EXIT, EXIT_INPUT, UsageError, expand_paths
+from aimark.cli._common import EXIT, EXIT_INPUT, EXIT_NOTHING, UsageError, expand_paths
 from aimark.media.sniff import ImageFormat
 from aimark.report import INCONCLUSIVE_REASONS, C2paResult, C2paState, Report, Status
 
@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Verify C2PA Content Credentials and AI metadata labels. "
         "Exit code: 0 trusted AI label, 1 AI label from your watermark, an untrusted signer or "
         "unsigned metadata, "
-        "2 no AI label, 3 invalid manifest, 4 input error (highest over files).",
+        "2 no AI label, 3 invalid manifest, 4 input error (highest over files); "
+        "5 nothing to verify (the folders hold no media file).",
     )
     ver.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     add_verifier_options(ver)
@@ -190,8 +191,10 @@ def run_command(args: argparse.Namespace) -> int:
     verifier = verifier_from_args(args, UsageError)
     verifier.fetch_remote = args.online
     worst = 0
+    verified = 0
     skipped: list[Path] = []
     for path in expand_paths(args.paths, skipped):
+        verified += 1
         try:
             report = verifier.verify(path)
         except OSError as exc:
@@ -214,6 +217,14 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             print("\n".join(_describe(report, args.verbose)))
         sys.stdout.flush()
+    if not verified:  # a CI check must not pass having checked nothing
+        print(
+            f"aimark: nothing to verify: no media file in {', '.join(args.paths)}"
+            + (f" ({len(skipped)} file(s) that are not media skipped)" if skipped else "")
+            + f" (exit {EXIT_NOTHING})",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING
     if skipped and not args.json:
         print(
             f"(skipped {len(skipped)} file(s) in the folders that are not media: keys, "

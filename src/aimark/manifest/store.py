@@ -193,29 +193,35 @@ def tree_lines(store: tuple[dict, ...], indent: str = "    ") -> list[str]:
     for depth, m, ing in walk(store):
         pad = indent + "    " * depth
         if ing is not None:
-            lines.append(
-                f"{pad}  ingredient {ing.get('title')!r} ({ing.get('relationship')}, "
-                f"{ing.get('format')})"
-            )
+            about = ", ".join(str(v) for v in (ing.get("relationship"), ing.get("format")) if v)
+            title = repr(ing["title"]) if ing.get("title") else "(untitled)"
+            lines.append(f"{pad}  ingredient {title}" + (f" ({about})" if about else ""))
             continue
         sig = m.get("signature") or {}
         failures = (m.get("validation") or {}).get("failure") or []
         state = "failures: " + ", ".join(failures) if failures else "no failures"
         lines.append(f"{pad}manifest {m['label']}{' (active)' if m.get('active') else ''}")
-        lines.append(f"{pad}  title: {m.get('title')} · format: {m.get('format')} · {state}")
-        lines.append(f"{pad}  claim generator: {m.get('claim_generator')}")
-        lines.append(f"{pad}  signed by: {sig.get('subject')} · issuer: {sig.get('issuer')}")
-        lines.append(f"{pad}  signed at: {sig.get('time')} · serial: {sig.get('serial')}")
+        for fields in (
+            (("title", m.get("title")), ("format", m.get("format")), ("", state)),
+            (("claim generator", m.get("claim_generator")),),
+            (("signed by", sig.get("subject")), ("issuer", sig.get("issuer"))),
+            (("signed at", sig.get("time")), ("serial", sig.get("serial"))),
+        ):
+            shown = [f"{k}: {v}" if k else str(v) for k, v in fields if v not in (None, "")]
+            if shown:  # absent fields are left out, not shown as "None"
+                lines.append(f"{pad}  " + " · ".join(shown))
         ts = sig.get("timestamp")
         if ts:
-            lines.append(f"{pad}  timestamp: {ts.get('time')} by {ts.get('tsa')}")
+            by = f" by {ts['tsa']}" if ts.get("tsa") else ""
+            lines.append(f"{pad}  timestamp: {ts.get('time') or 'time not recorded'}{by}")
         for a in m.get("assertions") or []:
             extra = f": {', '.join(a['actions'])}" if a.get("actions") else ""
             ident = a.get("identity")
             if ident:
                 extra = (
-                    f": {ident.get('subject')} (issuer {ident.get('issuer')}, valid until "
-                    f"{ident.get('not_after')})"
+                    f": {ident.get('subject') or 'subject not recorded'} (issuer "
+                    f"{ident.get('issuer') or 'not recorded'}, valid until "
+                    f"{ident.get('not_after') or 'not recorded'})"
                 )
             lines.append(f"{pad}  assertion {a['label']}{extra}")
     return lines

@@ -39,6 +39,11 @@ class Embedded:
     c2pa: bool = False
 
 
+def _tag(code: bytes) -> str:
+    """A chunk's four-letter code as people read it: ``b'IDAT'`` → ``IDAT``."""
+    return code.decode("latin-1").encode("ascii", "backslashreplace").decode()
+
+
 def may_carry_c2pa(data: bytes) -> bool:
     """Cheap test for containers without a dedicated walker: could ``data`` hold a JUMBF
     ``c2pa`` manifest store? False means certainly not."""
@@ -146,7 +151,7 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
         ctype = data[pos + 4 : pos + 8]
         end = pos + 12 + length
         if end > n:
-            raise CorruptInputError(f"PNG is truncated inside a {ctype!r} chunk")
+            raise CorruptInputError(f"PNG data is truncated (chunk {_tag(ctype)})")
         chunks.append((ctype, pos, end))
         if ctype == b"IEND":
             return chunks
@@ -243,7 +248,7 @@ def _riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
         (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
         end = pos + 8 + size + (size & 1)
         if pos + 8 + size > n:
-            raise CorruptInputError(f"WebP is truncated inside a {fourcc!r} chunk")
+            raise CorruptInputError(f"WebP data is truncated (chunk {_tag(fourcc)})")
         chunks.append((fourcc, pos, min(end, n)))
         pos = end
     if not any(c[0] in (b"VP8 ", b"VP8L", b"ANMF") for c in chunks):

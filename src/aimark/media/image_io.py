@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import io
+import re
 import struct
 import threading
 import warnings
@@ -99,6 +100,13 @@ DECODE_ERRORS = (
 )
 
 
+def decode_error_text(exc: BaseException) -> str:
+    """What a decoder's error says, as people read it: Pillow's ``broken PNG file (chunk
+    b'IDAT')`` becomes ``broken PNG file (chunk IDAT)``; an empty message names the error."""
+    text = re.sub(r"\bb'([^'\\]{1,8})'", r"\1", str(exc)).strip()
+    return text or type(exc).__name__
+
+
 _pillow_limit_lock = threading.Lock()
 
 
@@ -149,7 +157,9 @@ def open_image(data: bytes, limits: Limits | None = None) -> Iterator[Image.Imag
     except UnidentifiedImageError:
         raise CorruptInputError(f"{fmt.value.upper()} data that cannot be parsed") from None
     except DECODE_ERRORS as exc:
-        raise CorruptInputError(f"malformed {fmt.value.upper()}: {exc}") from None
+        raise CorruptInputError(
+            f"malformed {fmt.value.upper()}: {decode_error_text(exc)}"
+        ) from None
     try:
         width, height = im.size
         if width <= 0 or height <= 0:
@@ -184,7 +194,9 @@ def probe(data: bytes, limits: Limits | None = None) -> ImageInfo:
                 info["tiff_tags"] = {int(k): v for k, v in im.tag_v2.items()}  # type: ignore[attr-defined]
             exif = _read_exif(im)
         except DECODE_ERRORS as exc:
-            raise CorruptInputError(f"malformed {fmt.value.upper()}: {exc}") from None
+            raise CorruptInputError(
+                f"malformed {fmt.value.upper()}: {decode_error_text(exc)}"
+            ) from None
         return ImageInfo(
             format=fmt, size=im.size, mode=im.mode, frames=frames, info=info, exif=exif
         )
@@ -212,7 +224,9 @@ def decode_check(data: bytes, limits: Limits | None = None) -> None:
                 im.seek(i)
                 im.load()
         except DECODE_ERRORS as exc:
-            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
+            raise CorruptInputError(
+                f"image data cannot be decoded: {decode_error_text(exc)}"
+            ) from None
 
 
 # Formats whose Pillow encoder writes XMP / EXIF itself (PNG ignores ``xmp=``: see containers).
@@ -288,7 +302,7 @@ def rewrite_tiff_metadata(
             compression = im.info.get("compression", "raw")
             tags = dict(im.tag_v2)  # type: ignore[attr-defined]
         except DECODE_ERRORS as exc:
-            raise CorruptInputError(f"TIFF cannot be decoded: {exc}") from None
+            raise CorruptInputError(f"TIFF cannot be decoded: {decode_error_text(exc)}") from None
     from PIL import TiffImagePlugin  # TIFF output only
 
     ifd = TiffImagePlugin.ImageFileDirectory_v2()
@@ -363,7 +377,9 @@ def decode(data: bytes, limits: Limits | None = None) -> Decoded:
             pixels = np.array(work)
             mode = work.mode
         except DECODE_ERRORS as exc:
-            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
+            raise CorruptInputError(
+                f"image data cannot be decoded: {decode_error_text(exc)}"
+            ) from None
     return Decoded(pixels=pixels, mode=mode, format=fmt, params=params)
 
 
@@ -420,7 +436,9 @@ def _decode_reduced(data: bytes, limits: Limits | None, min_side: int, mode: str
 
             return np.asarray(work)
         except DECODE_ERRORS as exc:
-            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
+            raise CorruptInputError(
+                f"image data cannot be decoded: {decode_error_text(exc)}"
+            ) from None
 
 
 def from_array(pixels: Any, mode: str) -> Image.Image:
@@ -465,7 +483,9 @@ def oriented_and_scaled(
                 mode = "L"
             work = work.convert(mode) if work.mode != mode else work.copy()
         except DECODE_ERRORS as exc:
-            raise CorruptInputError(f"image data cannot be decoded: {exc}") from None
+            raise CorruptInputError(
+                f"image data cannot be decoded: {decode_error_text(exc)}"
+            ) from None
     w, h = work.size
     if w * h > limits.max_pixels:
         raise _over_limit(f"{w}×{h}", limits)

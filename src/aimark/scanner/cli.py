@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +16,7 @@ from aimark.scanner.worker import KINDS
 
 __all__ = ["add_parser", "run_command"]
 
-EXIT_OK, EXIT_INTERRUPTED = 0, 130
+EXIT_OK, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 5, 130
 
 
 def add_parser(sub: Any, usage_error: type[Exception]) -> None:
@@ -27,7 +28,8 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         "AI labels: C2PA, metadata, and your watermarks. Files are chosen by their content, not "
         "their names. With -o, re-running the same command skips what is already reported. "
         "Exit code: 0 when the scan completed (files that could not be read are error records), "
-        "4 input error (a path that does not exist), 64 usage error, 130 interrupted.",
+        "4 input error (a path that does not exist), 5 nothing to scan (no media file found), "
+        "64 usage error, 130 interrupted (the command to resume is printed).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or URLs")
     p.add_argument(
@@ -76,7 +78,22 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         metavar="KEY=VALUE",
         help="fsspec option for URLs (e.g. endpoint_url=http://127.0.0.1:9000, anon=true)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress line, no summary")
+    p.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines", "none"),
+        default="auto",
+        help="how progress is shown on stderr: a self-rewriting bar, a log line at an interval "
+        "(files done, rate, ETA), or nothing (default auto: the bar on a terminal, lines "
+        "otherwise)",
+    )
+    p.add_argument(
+        "--progress-interval",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds between two progress lines (--progress lines; default 10)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
 
 
 def _storage_options(items: list[str], usage_error: type[Exception]) -> dict[str, Any]:
@@ -119,12 +136,29 @@ def _print_line(report: Any) -> None:
     print(f"{report.source}: {report.verdict.status.value} — {report.verdict.summary}")
 
 
+def resume_hint(args: argparse.Namespace) -> str:
+    """What an interrupted scan prints: the command that resumes it, or how to make it
+    resumable (a scan resumes from its ``-o`` JSON Lines file unless ``--restart``)."""
+    if not args.output or args.output == "-":
+        return (
+            "  nothing was saved to resume from: give -o FILE.jsonl to make a scan resumable "
+            "(re-running it then skips what is already reported)"
+        )
+    argv = getattr(args, "argv", None) or ["scan", *args.paths, "-o", args.output]
+    again = [a for a in argv if not (len(a) > 4 and "--restart".startswith(a))]
+    return "  to resume (files already reported are skipped), run: " + shlex.join(
+        ["aimark", *again]
+    )
+
+
 def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
     """Run ``aimark scan`` with parsed arguments; returns the exit code."""
     from aimark.scanner.run import ScanRun  # the run's processes and numpy: scanning only
 
     if args.workers is not None and args.workers < 0:
         raise usage_error("--workers must be 0 or more")
+    if not args.progress_interval > 0:
+        raise usage_error("--progress-interval must be a positive number of seconds")
     to_stdout = args.output == "-"
     verifier = verifier_from_args(args, usage_error)
     storage = _storage_options(args.storage_option, usage_error)
@@ -144,7 +178,9 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
             hidden=args.hidden,
             follow_symlinks=args.follow_symlinks,
             storage_options=storage,
-            progress=False if args.quiet else None,
+            progress=False if args.quiet or args.progress == "none" else sys.stderr,
+            progress_style="auto" if args.progress == "none" else args.progress,
+            progress_interval=args.progress_interval,
         )
         quiet_lines = args.output or args.csv or args.html
         interrupted = False
@@ -158,6 +194,9 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
             interrupted = True
     if not args.quiet:
         print("\n".join(run.summary.lines()), file=sys.stderr)
+    if interrupted:
+        print(resume_hint(args), file=sys.stderr)
+    if not args.quiet:
         written = [f for f in (args.output, args.csv, args.html) if f and f != "-"]
         if written:
             print(f"  written: {', '.join(written)}", file=sys.stderr)
@@ -165,4 +204,16 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
             print(
                 "  (no --trust anchors given: valid signatures count as untrusted)", file=sys.stderr
             )
-    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if run.summary.files == 0:
+        skipped = sum(run.summary.skipped.values())
+        print(
+            "aimark: nothing to scan: no media file found under "
+            + ", ".join(args.paths)
+            + (f" ({skipped:,} file(s) skipped: not media, hidden or excluded)" if skipped else "")
+            + f" (exit {EXIT_NOTHING})",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING
+    return EXIT_OK

@@ -44,7 +44,7 @@ from aimark.scanner.walk import FileRef, WalkIssue, WalkOptions, is_url, walk
 from aimark.scanner.worker import KINDS, Outcome, ScanConfig, scan_files
 from aimark.scanner.writers import CsvWriter, JsonlWriter
 
-__all__ = ["ScanRun"]
+__all__ = ["PROGRESS_STYLES", "ScanRun", "progress_text"]
 
 _END = object()
 
@@ -54,11 +54,20 @@ def _error_report(path: str, code: str, message: str, info: FileInfo | None = No
 
 
 class _Walker(threading.Thread):
-    """Runs the walk in a thread, ahead of the workers, into a bounded queue."""
+    """Runs the walk in a thread, ahead of the workers, into a bounded queue, leaving out the
+    files ``index`` says an earlier run reported. :attr:`found` counts what is left to report
+    (the progress's total: final once :attr:`finished`)."""
 
-    def __init__(self, roots: list[str], options: WalkOptions, maxsize: int = 10_000) -> None:
+    def __init__(
+        self,
+        roots: list[str],
+        options: WalkOptions,
+        index: ResumeIndex | None = None,
+        maxsize: int = 10_000,
+    ) -> None:
         super().__init__(name="aimark-scan-walk", daemon=True)
         self.roots, self.options = roots, options
+        self.index = index or ResumeIndex.empty()
         self.queue: queue.Queue[Any] = queue.Queue(maxsize)
         self.found = 0
         self.finished = False
@@ -69,6 +78,10 @@ class _Walker(threading.Thread):
         try:
             for item in walk(self.roots, self.options):
                 if isinstance(item, FileRef):
+                    if identity(item.path, item.size, item.mtime_ns, item.etag) in self.index:
+                        continue  # reported by the earlier run
+                    self.found += 1
+                elif item.error:  # reported too, as an error
                     self.found += 1
                 while not self._stop_event.is_set():
                     try:
@@ -89,48 +102,83 @@ class _Walker(threading.Thread):
         self._stop_event.set()
 
 
-class _Progress:
-    """One self-rewriting status line on a terminal; silent otherwise."""
+def _duration(seconds: float) -> str:
+    """``95`` → ``1m35s``; ``3725`` → ``1h02m05s``."""
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
-    def __init__(self, stream: TextIO | None) -> None:
+
+def progress_text(done: int, total: int, elapsed: float, listing: bool) -> str:
+    """One progress report: files done of the total, the rate and, once the listing has
+    ended (the total is known), the time left. While the listing runs the total still grows,
+    so no ETA is given: ``listing… N found``.
+
+    Example:
+        >>> progress_text(1200, 5000, 30.0, listing=False)
+        '1,200/5,000 files (24 %), 40.0 files/s, ETA 1m35s'
+        >>> progress_text(1200, 1300, 30.0, listing=True)
+        '1,200 files done, 40.0 files/s, listing… 1,300 found'
+    """
+    rate = done / elapsed if elapsed > 0 else 0.0
+    if listing:
+        return f"{done:,} files done, {rate:,.1f} files/s, listing… {total:,} found"
+    pct = f" ({100 * done // total} %)" if total else ""
+    text = f"{done:,}/{total:,} files{pct}, {rate:,.1f} files/s"
+    if rate > 0 and total > done:
+        text += f", ETA {_duration((total - done) / rate)}"
+    return text
+
+
+#: ``progress_style``: a self-rewriting line (a terminal), a log line at an interval (a file,
+#: a pipe, CI), or ``auto``: the bar on a terminal, lines otherwise
+PROGRESS_STYLES = ("auto", "bar", "lines")
+
+
+class _Progress:
+    """The scan's progress on ``stream``: a self-rewriting bar, or a log line every
+    ``interval`` seconds (``style``, see :data:`PROGRESS_STYLES`); silent without a stream."""
+
+    def __init__(self, stream: TextIO | None, style: str = "auto", interval: float = 10.0) -> None:
         self.stream = stream
-        self._last = 0.0
+        if style == "auto":
+            isatty = getattr(stream, "isatty", None)
+            style = "bar" if stream is not None and isatty is not None and isatty() else "lines"
+        self.bar = style == "bar"
+        self.interval = 0.25 if self.bar else interval
         self._t0 = time.monotonic()
+        self._last = 0.0 if self.bar else self._t0  # the bar at once, the first line later
         self._width = 0
 
     def update(self, done: int, queued: int, listing: bool, force: bool = False) -> None:
         if self.stream is None:
             return
         now = time.monotonic()
-        if not force and now - self._last < 0.25:
+        if not force and now - self._last < self.interval:
             return
         self._last = now
-        elapsed = max(now - self._t0, 1e-9)
-        rate = done / elapsed
-        if listing:
-            eta = "listing files…"
-        elif rate > 0:
-            left = int(max(queued - done, 0) / rate)
-            eta = f"ETA {left // 3600}:{left % 3600 // 60:02d}:{left % 60:02d}"
+        text = progress_text(done, queued, now - self._t0, listing)
+        if self.bar:
+            line = f"scanning: {text}"
+            pad = max(self._width - len(line), 0)
+            self._width = len(line)
+            self.stream.write("\r" + line + " " * pad)
         else:
-            eta = ""
-        line = f"scanning: {done:,}/{queued:,} files · {rate:,.1f} files/s · {eta}"
-        pad = max(self._width - len(line), 0)
-        self._width = len(line)
-        self.stream.write("\r" + line + " " * pad)
+            self.stream.write(f"scan: {text}\n")
         self.stream.flush()
 
     def close(self) -> None:
-        if self.stream is not None and self._width:
+        if self.stream is not None and self.bar and self._width:
             self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
 
 
 class _Chunks:
-    """Cuts the walk into chunks of files to scan, leaving out those already reported."""
+    """Cuts the walk (the files not already reported) into chunks of files to scan."""
 
-    def __init__(self, walker: _Walker, index: ResumeIndex, size: int, summary: ScanSummary):
-        self.walker, self.index, self.size, self.summary = walker, index, size, summary
+    def __init__(self, walker: _Walker, size: int, summary: ScanSummary):
+        self.walker, self.size, self.summary = walker, size, summary
         self.issues: deque[Outcome] = deque()  # walk errors, reported without a worker
         self.queued = 0
         self.exhausted = False
@@ -158,8 +206,6 @@ class _Chunks:
                     self.issues.append(Outcome(FileRef(item.path, 0), report=report))
                 else:
                     self.summary.skipped[item.reason] += 1
-                continue
-            if identity(item.path, item.size, item.mtime_ns, item.etag) in self.index:
                 continue
             self._chunk.append(item)
             self.queued += 1
@@ -368,7 +414,8 @@ class ScanRun:
     """One scan: iterate over it for the reports of this run; :attr:`summary` has the
     totals (complete once iteration ends). See :func:`aimark.scan` for the arguments: every
     file is verified by ``verifier`` (or by a :class:`~aimark.Verifier` made of
-    ``verify_options``)."""
+    ``verify_options``). Progress goes to the ``progress`` stream in ``progress_style`` (one of
+    :data:`PROGRESS_STYLES`; ``lines`` writes one line every ``progress_interval`` seconds)."""
 
     def __init__(
         self,
@@ -389,6 +436,8 @@ class ScanRun:
         storage_options: Mapping[str, Any] | None = None,
         chunk_size: int = 8,
         progress: bool | TextIO | None = False,
+        progress_style: str = "bar",
+        progress_interval: float = 10.0,
         **verify_options: Any,
     ) -> None:
         if verifier is not None and verify_options:
@@ -428,6 +477,11 @@ class ScanRun:
         self.output, self.csv, self.html = output, csv, html
         self.resume = resume
         self.chunk_size = chunk_size
+        if progress_style not in PROGRESS_STYLES:
+            raise ValueError(f"progress_style must be one of {', '.join(PROGRESS_STYLES)}")
+        if not progress_interval > 0:
+            raise ValueError("progress_interval must be positive (seconds)")
+        self.progress_style, self.progress_interval = progress_style, progress_interval
         if progress is True:
             self._progress_stream: TextIO | None = sys.stderr
         elif progress is None:
@@ -456,9 +510,17 @@ class ScanRun:
     def _open_outputs(self) -> tuple[ResumeIndex, JsonlWriter | None, list[Any]]:
         index = ResumeIndex.empty()
         jsonl = None
+        for what, path, example in (
+            ("-o (output)", self.output, "scan.jsonl"),
+            ("--csv", self.csv, "scan.csv"),
+            ("--html", self.html, "report.html"),
+        ):
+            if path is not None and os.path.isdir(path):
+                raise OutputError(
+                    f"{what} names the output file; {os.fspath(path)} is a folder — give a "
+                    f"file name such as {os.path.join(path, example)}"
+                )
         if self.output is not None:
-            if os.path.isdir(self.output):
-                raise OutputError(f"{os.fspath(self.output)} is a directory; name a .jsonl file")
             if self.resume and os.path.exists(self.output):
                 index = ResumeIndex.load(self.output)
             jsonl = JsonlWriter(self.output, start=index.end)
@@ -487,9 +549,9 @@ class ScanRun:
 
     def _reports(self) -> Iterator[Report]:
         index, jsonl, sinks = self._open_outputs()
-        walker = _Walker(self.roots, self.walk_options)
-        chunks = _Chunks(walker, index, self.chunk_size, self.summary)
-        progress = _Progress(self._progress_stream)
+        walker = _Walker(self.roots, self.walk_options, index)
+        chunks = _Chunks(walker, self.chunk_size, self.summary)
+        progress = _Progress(self._progress_stream, self.progress_style, self.progress_interval)
         rescanned = array("Q")  # paths reported by this run (they supersede older reports)
         interrupted = True
         failed = False
@@ -512,7 +574,7 @@ class ScanRun:
                         for sink in sinks:
                             sink.add(d, outcome.thumbnail)
                     yield report
-                progress.update(done, chunks.queued, not walker.finished)
+                progress.update(done, walker.found, not walker.finished)
             interrupted = False
         except BaseException:
             failed = True

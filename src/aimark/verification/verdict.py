@@ -38,6 +38,17 @@ def dst_names(uris: tuple[str, ...]) -> str:
     return ", ".join(names)
 
 
+def _why_invalid(c2pa: C2paResult, media: MediaInfo) -> str:
+    """Why a manifest is invalid, in a few words: a damaged or truncated file (cut short, or
+    unreadable to the C2PA reader) is not a tampered one (a hash mismatch on a complete file)."""
+    codes = [f.code for f in c2pa.failures]
+    if any("truncated" in p for p in media.problems) or (not codes and c2pa.error):
+        return "the file is damaged or truncated"
+    if any(c.endswith("Hash.mismatch") for c in codes):
+        return "tampered: the file was changed after signing"
+    return "tampered or broken"
+
+
 def recovered_text(r: Recovery) -> str:
     """One line on credentials a repository gave back: how found, who signed, whether trusted."""
     c = r.c2pa
@@ -148,7 +159,8 @@ def verdict(
             Status.INVALID,
             meta.ai_declared,
             Backing.UNSIGNED_METADATA if meta.ai_declared else Backing.NONE,
-            "Content Credentials are present but INVALID (tampered or broken); do not rely on them",
+            f"Content Credentials are present but INVALID ({_why_invalid(c2pa, media)}); "
+            "do not rely on them",
             tuple(reasons),
         )
     if c2pa.ai_declared and c2pa.ai_trusted:
@@ -232,8 +244,13 @@ def verdict(
             tuple(reasons),
         )
     if c2pa.state in (C2paState.TRUSTED, C2paState.VALID_UNTRUSTED):
-        kind = dst_names(c2pa.digital_source_types) or "no digital source type"
-        summary = f"not declared AI-generated; signed Content Credentials say: {kind}"
+        kind = dst_names(c2pa.digital_source_types)
+        summary = (
+            f"not declared AI-generated; signed Content Credentials say: {kind}"
+            if kind
+            else "not declared AI-generated; signed Content Credentials do not declare how it "
+            "was made (no digital source type)"
+        )
     elif c2pa.state is C2paState.REMOTE:
         summary = "no AI label found locally; Content Credentials are remote and were not fetched"
     else:

@@ -58,7 +58,7 @@ class Metrics:
         self.requests: Counter[tuple[str, str]] = Counter()
         self.verdicts: Counter[str] = Counter()
         self._buckets: dict[str, list[int]] = {}
-        self._sums: Counter[str] = Counter()
+        self._sums: dict[str, float] = {}
         self._counts: Counter[str] = Counter()
 
     def observe(self, route: str, status: int, seconds: float, verdict: str | None = None) -> None:
@@ -70,7 +70,7 @@ class Metrics:
         for i, bound in enumerate(BUCKETS):
             if seconds <= bound:
                 buckets[i] += 1
-        self._sums[route] += seconds
+        self._sums[route] = self._sums.get(route, 0.0) + seconds
         self._counts[route] += 1
 
     def render(self, gauges: dict[str, float]) -> str:

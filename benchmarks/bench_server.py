@@ -6,6 +6,7 @@ in the same run.
     python benchmarks/bench_server.py --quick        # 8 clients, 10 s: a smoke run
     python benchmarks/bench_server.py --attack [--slow-headers 1100] [--open-files 1024]
                                       [--seconds 40] [--src OTHER_CHECKOUT/src]
+    python benchmarks/bench_server.py --burst 10,32,64,100 [--queue N]
 
 The server: ``aimark serve`` in its own process (uvicorn, worker processes for verification,
 default limits except ``--max-body-bytes 8 MiB``), trusting a development root made for the
@@ -389,9 +390,84 @@ def attack(args: argparse.Namespace) -> None:
     )
 
 
+BURST_DOC = """
+Burst mode (``--burst 10,32,64``): ``aimark serve`` with its default limits (only ``--trust``
+and ``--watermark-key`` given, and ``--queue`` if asked) receives, for each size N, N uploads
+of a plain 640x480 JPEG sent at the same instant on N connections; printed per burst: how many
+were answered 200 and 503, and the p50/p99/max latency of the 200s. One burst after another,
+a second apart.
+"""
+
+
+async def _burst(url: str, body: bytes, n: int) -> list[tuple[int | str, float]]:
+    go = asyncio.Event()
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as c:
+
+        async def one() -> tuple[int | str, float]:
+            await go.wait()
+            t0 = time.perf_counter()
+            try:
+                r = await c.post("/v1/verify", content=body)
+                return r.status_code, time.perf_counter() - t0
+            except httpx.HTTPError as exc:
+                return f"client-error:{type(exc).__name__}", time.perf_counter() - t0
+
+        tasks = [asyncio.create_task(one()) for _ in range(n)]
+        await asyncio.sleep(0.05)
+        go.set()
+        return await asyncio.gather(*tasks)
+
+
+def burst(args: argparse.Namespace) -> None:
+    sizes = [int(x) for x in args.burst.split(",")]
+    cores = len(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        files, root, key = build_inputs(tmp)
+        body = files["plain-jpeg"][0]
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        cmd = [
+            sys.executable, "-m", "aimark", "serve", "--port", str(port), "--trust", str(root),
+            "--watermark-key", str(key), "--no-access-log",
+        ] + (["--queue", str(args.queue)] if args.queue is not None else [])  # fmt: skip
+        server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            for _ in range(600):
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            asyncio.run(_burst(url, body, 2))  # warm-up: the workers have verified once
+            results = []
+            for n in sizes:
+                results.append((n, asyncio.run(_burst(url, body, n))))
+                time.sleep(1)
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, err = server.communicate(timeout=60)
+    start = next((x for x in err.decode().splitlines() if "aimark serve on" in x), "")
+    queue = "default" if args.queue is None else str(args.queue)
+    print(f"# burst of parallel uploads, {cores} cores, queue {queue}, {len(body):,}-byte JPEG")
+    print("# " + start[start.find("aimark serve on") :])
+    print("| burst | 200 | 503 | other | p50 ms (200s) | p99 ms | max ms |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for n, res in results:
+        counts = Counter(s for s, _ in res)
+        ok = [t for s, t in res if s == 200]
+        other = n - counts[200] - counts[503]
+        top = max(ok, default=float("nan")) * 1000
+        print(
+            f"| {n} | {counts[200]} | {counts[503]} | {other} | {_pct(ok, 50):.0f} | "
+            f"{_pct(ok, 99):.0f} | {top:.0f} |"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=ATTACK_DOC,
+        description=__doc__.splitlines()[0], epilog=ATTACK_DOC + BURST_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     ap.add_argument("--attack", action="store_true", help="slow-header and deep-JSON clients")
@@ -404,7 +480,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--concurrency", type=int, default=0, help="server workers (0: cores)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--burst", metavar="N,N,...", help="bursts of N parallel uploads")
+    ap.add_argument("--queue", type=int, help="the server's --queue (burst mode; default: its own)")
     args = ap.parse_args()
+    if args.burst:
+        burst(args)
+        return
     if args.attack:
         attack(args)
         return

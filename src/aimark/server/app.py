@@ -3,8 +3,9 @@
 Routes: ``POST /v1/verify`` (one file, raw or multipart → the JSON report), ``POST
 /v1/ingest`` (where the service has a platform's credentials: one upload → the platform's
 signed copy, see docs/platforms.md),
-``GET /v1/version``, ``GET /healthz``, ``GET /openapi.json``, and the verification page at
-``GET /`` (with its files under ``/static/``). See docs/server.md.
+``GET /v1/version``, ``GET /healthz``, ``GET /metrics`` (Prometheus), ``GET /openapi.json``,
+and the verification page at ``GET /`` (with its files under ``/static/``). See
+docs/server.md.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aimark._verifier import Verifier
 from aimark._version import __version__
 from aimark.report import SCHEMA_VERSION, Status
+from aimark.server.access import AccessLog, note
 from aimark.server.api_keys import api_key_problem
 from aimark.server.body import declared_length, read_upload
 from aimark.server.limits import ServiceLimits
+from aimark.server.metrics import CONTENT_TYPE, Metrics
 from aimark.server.openapi import openapi_document
 from aimark.server.pool import Isolation, Outcome, VerifyPool
 from aimark.server.problems import CODES, Problem
@@ -123,6 +126,38 @@ class VerifyService:
             ingester=ingester,
         )
         self.admission = _Admission(limits.concurrency + limits.queue)
+        self.metrics = Metrics()
+
+    def describe(self) -> dict[str, Any]:
+        """What the service was configured with, for its start-up log line: counts and key
+        ids, never key material or API keys."""
+        keys = self.verifier.watermark_keys
+        return {
+            "trust_anchors": len(self.verifier.trust.subjects),
+            "watermark_keys": len(keys),
+            "watermark_key_ids": [k.key_id for k in keys],
+            "public_watermarks": self.verifier.public_watermarks,
+            "repository": self.verifier.repository is not None,
+            "ingest": self.ingester is not None,
+            "api_keys": bool(self.api_keys),
+            "isolation": self.pool.isolation,
+            "max_body_bytes": self.limits.max_body_bytes,
+            "max_pixels": self.verifier.limits.max_pixels,
+            "concurrency": self.limits.concurrency,
+            "queue": self.limits.queue,
+            "time_limit": self.limits.time_limit,
+        }
+
+    def metrics_text(self) -> str:
+        """The Prometheus exposition of :attr:`metrics` and the admission's gauges."""
+        return self.metrics.render(
+            {
+                "aimark_uploads_in_progress": self.admission.in_progress,
+                "aimark_workers": self.limits.concurrency,
+                "aimark_queue_capacity": self.limits.queue,
+                "aimark_worker_restarts_total": self.pool.restarts,
+            }
+        )
 
     def authorize(self, request: Request) -> None:
         """Check the API key, if the service has any (``Authorization: Bearer KEY`` or
@@ -151,6 +186,7 @@ class VerifyService:
             code = outcome.failure or "internal-error"
             raise Problem(CODES[code], code, _FAILURES[code].format(t=self.limits.time_limit))
         report = outcome.report
+        note(request.scope, verdict=report.verdict.status.value, format=report.media.format)
         status = 422 if report.verdict.status is Status.ERROR else 200
         return _json(report.to_dict(include_scores=self.include_scores), status)
 
@@ -175,6 +211,7 @@ class VerifyService:
             code = outcome.failure or "internal-error"
             raise Problem(CODES[code], code, _FAILURES[code].format(t=self.limits.time_limit))
         data, summary = outcome.ingested
+        note(request.scope, output=summary["output"]["status"], format=summary["format"])
         if request.headers.get("accept", "").strip().lower() == "application/json":
             import base64
 
@@ -285,6 +322,7 @@ def _problem_response(problem: Problem) -> Response:
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
+    note(request.scope, error=exc.code)
     return _problem_response(exc)
 
 
@@ -296,11 +334,13 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
         "method-not-allowed": "this resource does not take that method",
     }.get(code, "bad request")
     problem = Problem(CODES[code], code, message, headers=dict(exc.headers or {}))
+    note(request.scope, error=code)
     return _problem_response(problem)
 
 
 async def _on_crash(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    note(request.scope, error="internal-error")
     return _problem_response(
         Problem(500, "internal-error", "the service failed on this request (see the server log)")
     )
@@ -343,6 +383,8 @@ def create_app(
     page: bool = True,
     repository: Any = None,
     ingester: Any = None,
+    access_log: bool = True,
+    metrics: bool = True,
 ) -> Starlette:
     """The upload verification service as an ASGI app.
 
@@ -367,6 +409,9 @@ def create_app(
         ingester: an :class:`~aimark.Ingester` (the platform's credentials, name and
             processing): ``POST /v1/ingest`` is served with it. It signs as the platform,
             so the service must have ``api_keys``; its verifier is replaced by ``verifier``.
+        access_log: write one JSON line per request to the ``aimark.access`` logger (INFO;
+            give that logger a handler when you mount the app yourself).
+        metrics: serve ``GET /metrics`` (Prometheus text format, no API key needed).
 
     Returns:
         A Starlette app; run it with any ASGI server (``aimark serve`` uses uvicorn). Its
@@ -422,12 +467,19 @@ def create_app(
     async def ingest(request: Request) -> Response:
         return await service.ingest(request)
 
+    async def metrics_route(request: Request) -> Response:
+        return Response(
+            service.metrics_text(), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"}
+        )
+
     routes: list[Any] = [
         Route("/v1/verify", verify, methods=["POST"]),
         Route("/v1/version", version, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    if metrics:
+        routes.append(Route("/metrics", metrics_route, methods=["GET"]))
     if ingester is not None:
         routes.append(Route("/v1/ingest", ingest, methods=["POST"]))
     if repository is not None:
@@ -465,8 +517,26 @@ def create_app(
         lifespan=service.lifespan,
     )
     app.add_middleware(_SecurityHeaders)
+    app.add_middleware(
+        AccessLog, metrics=service.metrics, route_of=_route_of(routes), log_lines=access_log
+    )
     app.state.service = service
     return app
+
+
+def _route_of(routes: list[Any]) -> Any:
+    """A function from a request's scope to the template of the route that serves it
+    (``"unmatched"`` for none), for metrics labels that stay few."""
+    from starlette.routing import Match
+
+    def route_of(scope: Scope) -> str:
+        for route in routes:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                return str(route.path)
+        return "unmatched"
+
+    return route_of
 
 
 def _page_script(source: str) -> str:

@@ -70,7 +70,7 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         "--concurrency", type=int, metavar="N", help="verifications at once (default: cores)"
     )
     p.add_argument(
-        "--queue", type=int, metavar="N", help="uploads that may wait (default: concurrency)"
+        "--queue", type=int, metavar="N", help="uploads that may wait (default 64); then 503"
     )
     p.add_argument("--time-limit", type=float, metavar="S", help="per verification (default 30)")
     p.add_argument("--upload-timeout", type=float, metavar="S", help="per upload (default 60)")
@@ -106,6 +106,18 @@ def add_parser(sub: Any, usage_error: type[Exception]) -> None:
         help="ingest: publish audio/video as uploaded (default) or transcode it with ffmpeg",
     )
     p.add_argument("--no-page", action="store_true", default=None, help="API only, no page")
+    p.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="one JSON line per request on stdout (logger aimark.access; default on)",
+    )
+    p.add_argument(
+        "--no-metrics",
+        action="store_true",
+        default=None,
+        help="do not serve GET /metrics (Prometheus text format, served without API key)",
+    )
     p.add_argument(
         "--forwarded-allow-ips",
         default="127.0.0.1",
@@ -144,6 +156,10 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
             setattr(s, attr, getattr(args, attr))
     if args.no_page:
         s.page = False
+    if args.no_metrics:
+        s.metrics = False
+    if args.access_log is not None:
+        s.access_log = args.access_log
     for attr in (
         "max_body_bytes",
         "max_pixels",
@@ -195,11 +211,13 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
         server_header=False,
+        access_log=False,  # aimark's own access log (aimark.access) replaces uvicorn's
         timeout_graceful_shutdown=10,
         http=guarded_protocol(guard),
         backlog=budget.accept_burst,
     )
-    install_log_rate_limit()  # after uvicorn has set up its loggers
+    configure_logging(args.log_level)  # after uvicorn has set up its loggers
+    install_log_rate_limit()
     if settings.max_connections and guard.max_connections < settings.max_connections:
         logging.getLogger("uvicorn.error").warning(
             "aimark: --max-connections %d lowered to %d: the open-file limit is %d",
@@ -207,7 +225,7 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
             guard.max_connections,
             open_files,
         )
-    server = guarded_server(config)
+    server = guarded_server(config, on_started=lambda address: _log_start(app, address))
     # uvicorn shuts down gracefully on SIGINT / SIGTERM, then raises the signal again; a
     # graceful stop is a normal end for a service, so both end with exit code 0
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
@@ -224,6 +242,44 @@ def run_command(args: argparse.Namespace, usage_error: type[Exception]) -> int:
         print("aimark: error: the server could not start", file=sys.stderr)
         return 4
     return 0
+
+
+def configure_logging(level: str) -> None:
+    """Handlers for aimark's loggers under ``aimark serve``: ``aimark.server`` on stderr
+    like uvicorn's own lines, ``aimark.access`` on stdout as bare JSON lines."""
+    for name, stream, fmt, lvl in (
+        ("aimark.server", sys.stderr, "%(levelname)s:     %(message)s", level.upper()),
+        ("aimark.access", sys.stdout, "%(message)s", "INFO"),
+    ):
+        logger = logging.getLogger(name)
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter(fmt))
+        logger.handlers = [handler]
+        logger.setLevel(lvl)
+        logger.propagate = False
+
+
+def _log_start(app: Any, address: str) -> None:
+    """The start-up line: where, what it trusts and looks for (counts and ids, never key
+    material), what is on, and the limits."""
+    d = app.state.service.describe()
+    ids = ",".join(d["watermark_key_ids"]) or "-"
+    on = [k for k in ("public_watermarks", "repository", "ingest", "api_keys") if d[k]]
+    logging.getLogger("aimark.server").info(
+        "aimark serve on %s: %d trust anchors, %d watermark keys (%s), on: %s; max body %d "
+        "bytes, max pixels %d, concurrency %d, queue %d, time limit %gs, %s isolation",
+        address,
+        d["trust_anchors"],
+        d["watermark_keys"],
+        ids,
+        ", ".join(on) or "-",
+        d["max_body_bytes"],
+        d["max_pixels"],
+        d["concurrency"],
+        d["queue"],
+        d["time_limit"],
+        d["isolation"],
+    )
 
 
 class _Stopped(Exception):

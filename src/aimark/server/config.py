@@ -56,6 +56,8 @@ class ServerSettings:
     include_scores: bool = False
     isolation: str = "process"
     page: bool = True
+    access_log: bool = True
+    metrics: bool = True
     max_body_bytes: int = ServiceLimits.max_body_bytes
     max_pixels: int = Limits.max_pixels
     concurrency: int = 0
@@ -89,6 +91,8 @@ class ServerSettings:
             include_scores=_flag(get("INCLUDE_SCORES")),
             isolation=get("ISOLATION") or "process",
             page=not _flag(get("NO_PAGE")),
+            access_log=get("ACCESS_LOG") is None or _flag(get("ACCESS_LOG")),
+            metrics=not _flag(get("NO_METRICS")),
             repository=get("REPOSITORY"),
             platform=get("PLATFORM"),
             platform_cert=get("PLATFORM_CERT"),
@@ -152,6 +156,8 @@ class ServerSettings:
             include_scores=self.include_scores,
             isolation=self.isolation,  # type: ignore[arg-type]
             page=self.page,
+            access_log=self.access_log,
+            metrics=self.metrics,
             repository=self.repository,
             ingester=self._ingester(verifier, api_keys),
         )

@@ -37,6 +37,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -223,10 +224,15 @@ def guarded_protocol(guard: ConnectionGuard) -> type:
     return GuardedH11Protocol
 
 
-def guarded_server(config: Any, listen_queue: int = LISTEN_QUEUE) -> Any:
+def guarded_server(
+    config: Any,
+    listen_queue: int = LISTEN_QUEUE,
+    on_started: Callable[[str], None] | None = None,
+) -> Any:
     """A ``uvicorn.Server`` for ``config`` whose listening sockets get a kernel queue of
     ``listen_queue`` once they are open (uvicorn gives them its ``backlog``, which asyncio
-    also uses as its accept burst, kept small by :func:`connection_budget`)."""
+    also uses as its accept burst, kept small by :func:`connection_budget`). ``on_started``
+    is called with the address (``http://host:port``) once the server listens."""
     import socket
 
     import uvicorn
@@ -240,8 +246,18 @@ def guarded_server(config: Any, listen_queue: int = LISTEN_QUEUE) -> Any:
                         listening.fileno(), listening.family, listening.type
                     ) as same:  # a second descriptor of the same socket
                         same.listen(listen_queue)
+            if on_started is not None and not self.should_exit:
+                on_started(_address(self))
 
     return GuardedServer(config)
+
+
+def _address(server: Any) -> str:
+    for listening in getattr(server, "servers", ()):
+        for sock in listening.sockets:
+            host, port = sock.getsockname()[:2]
+            return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    return f"http://{server.config.host}:{server.config.port}"
 
 
 class RateLimitFilter(logging.Filter):

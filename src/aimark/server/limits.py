@@ -4,6 +4,8 @@ Example:
     >>> from aimark.server import ServiceLimits
     >>> ServiceLimits(max_body_bytes=10_000_000).time_limit
     30.0
+    >>> ServiceLimits(concurrency=2).queue, ServiceLimits(concurrency=2, max_body_bytes=2**30).queue
+    (64, 2)
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["ServiceLimits"]
+__all__ = ["DEFAULT_QUEUE", "QUEUE_MEMORY", "ServiceLimits", "default_queue"]
+
+#: uploads that may wait for a worker, by default (fewer when bodies may be large)
+DEFAULT_QUEUE = 64
+#: the default queue is cut so that the bodies waiting in it (each up to max_body_bytes)
+#: stay within this many bytes: 64 places at the default 32 MiB
+QUEUE_MEMORY = 2 * 1024**3
 
 
 def _cores() -> int:
@@ -19,6 +27,13 @@ def _cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_queue(concurrency: int, max_body_bytes: int) -> int:
+    """The queue a service gets unless told: :data:`DEFAULT_QUEUE` places, fewer when
+    ``queue × max_body_bytes`` would pass :data:`QUEUE_MEMORY`, never fewer than
+    ``concurrency``."""
+    return max(concurrency, min(DEFAULT_QUEUE, QUEUE_MEMORY // max_body_bytes))
 
 
 @dataclass(frozen=True)
@@ -32,9 +47,12 @@ class ServiceLimits:
             grows past it while streaming is refused as soon as it does.
         concurrency: verifications running at once (default: one per core). Each runs in its
             own worker process (``isolation="process"``) or thread.
-        queue: uploads allowed to wait for a free worker (default: ``concurrency``). Beyond
+        queue: uploads allowed to wait for a free worker (default 64, so that a burst of
+            uploads is held rather than refused; fewer when ``max_body_bytes`` is over 32 MiB,
+            so that waiting bodies stay within 2 GiB: see :func:`default_queue`). Beyond
             ``concurrency + queue`` uploads in progress, the service answers 503 with
-            ``Retry-After`` at once rather than queueing without bound.
+            ``Retry-After`` at once rather than queueing without bound; bodies held in
+            memory are at most ``(concurrency + queue) × max_body_bytes``.
         time_limit: seconds one verification may take (default 30). With process isolation
             the worker is killed when it runs over; with threads the answer is given at the
             limit but the thread finishes its work (and keeps its place in ``concurrency``).
@@ -45,7 +63,7 @@ class ServiceLimits:
 
     max_body_bytes: int = 32 * 1024 * 1024
     concurrency: int = 0  # 0: one per core
-    queue: int = -1  # -1: same as concurrency
+    queue: int = -1  # -1: default_queue(concurrency, max_body_bytes)
     time_limit: float = 30.0
     upload_timeout: float = 60.0
     retry_after: int = 1
@@ -60,4 +78,4 @@ class ServiceLimits:
         if self.concurrency == 0:
             object.__setattr__(self, "concurrency", _cores())
         if self.queue == -1:
-            object.__setattr__(self, "queue", self.concurrency)
+            object.__setattr__(self, "queue", default_queue(self.concurrency, self.max_body_bytes))

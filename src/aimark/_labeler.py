@@ -42,8 +42,9 @@ from aimark.media.media_xmp import XMP_FORMATS, write_xmp
 from aimark.media.output import PendingWrite, same_file
 from aimark.media.sniff import ImageFormat, describe_unknown, sniff
 from aimark.media.source import SourceLike, read_source
-from aimark.media.structure import check_structure, unsupported_by_c2pa
+from aimark.media.structure import ZIP_FORMATS, check_structure, unsupported_by_c2pa
 from aimark.media.text_io import TEXT_MIME, check_text, decode_text
+from aimark.media.zip_store import store_entries
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
 from aimark.metadata.tc260 import TC260Label, aigc_json, front_matter, read_front_matter
@@ -293,14 +294,17 @@ class Labeler:
                 f"cannot label {describe_unknown(data)}: not a media type c2pa carries"
             )
         problems = check_structure(data, fmt)
-        why = unsupported_by_c2pa(data, fmt)
-        if why:
-            raise UnsupportedFormatError(f"cannot sign {why}; nothing was signed")
         if problems:
             raise CorruptInputError(
                 f"{fmt.label} that looks damaged ({problems[0]}); nothing was signed"
             )
         notes: list[str] = []
+        edits: tuple[dict[str, Any], ...] = ()
+        if fmt in ZIP_FORMATS and unsupported_by_c2pa(data, fmt):
+            data, edits = self._stored_package(data, fmt, notes)
+        why = unsupported_by_c2pa(data, fmt)
+        if why:
+            raise UnsupportedFormatError(f"cannot sign {why}; nothing was signed")
         suffix = Path(dst).suffix.lower() if dst is not None else ""
         if suffix in _KNOWN_SUFFIXES and suffix != fmt.extension:
             notes.append(
@@ -336,6 +340,7 @@ class Labeler:
             parent=has_manifest,
             watermark=None if mark is None else (mark.scheme, mark.payload.to_bytes(8, "big")),
             watermark_timespan=None if mark is None else (mark.start_s, mark.end_s),
+            edits=edits,
         )
         binding = None if mark is None else Binding(mark.scheme, f"{mark.payload:016x}")
         signed, path = self._sign_record_deliver(
@@ -361,6 +366,27 @@ class Labeler:
             None if mark is None else mark.payload,
             watermark_mark=mark,
         )
+
+    def _stored_package(
+        self, data: bytes, fmt: MediaFormat, notes: list[str]
+    ) -> tuple[bytes, tuple[dict[str, Any], ...]]:
+        """A deflated ZIP package (as Office, LibreOffice and EPUB tools save them) with every
+        entry stored, which c2pa can bind; the change goes in the notes and the manifest."""
+        stored = store_entries(data, self.limits.max_bytes)
+        change = (
+            f"repackaged without compression: {len(data):,} → {len(stored):,} bytes so that "
+            "C2PA can bind it (same entries, contents and timestamps)"
+        )
+        notes.append(
+            f"{fmt.label} {change}; --sidecar (Python: label_sidecar) labels a file that must "
+            "not change"
+        )
+        edit = {
+            "action": "c2pa.repackaged",
+            "softwareAgent": {"name": "aimark", "version": __version__},
+            "parameters": {"description": change},
+        }
+        return stored, (edit,)
 
     def label_sidecar(
         self,

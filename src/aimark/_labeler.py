@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from aimark._version import __version__
+from aimark._weak_mark import weak_mark_note
 from aimark.credentials import Credentials
 from aimark.disclosure import with_disclosure
 from aimark.errors import (
@@ -759,11 +760,9 @@ class Labeler:
         check = check_survival(marked, self.watermark_key, payload)
         if not check.survived:
             notes.append(
-                "the invisible watermark was embedded but would not survive a JPEG "
-                f"{check.quality} re-encode ({check.margin_db:+.1f} dB from what its payload "
-                "needs): the image is too flat, dark or small to hold it; a higher "
-                "watermark_strength (CLI: --watermark-strength) makes it stronger, and more "
-                "visible"
+                weak_mark_note(
+                    pixels, marked, self.watermark_key, payload, self.watermark_strength, check
+                )
             )
         return marked, check
 

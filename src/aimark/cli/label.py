@@ -226,7 +226,7 @@ def run_command(args: argparse.Namespace) -> int:
             f"{result.path}: labelled ({', '.join(result.layers)}) · content id {result.content_id}"
         )
         for w in result.warnings:
-            print(f"  note: {w}", file=sys.stderr)
+            print(f"aimark: note: {w}", file=sys.stderr)
     return 0
 
 

@@ -266,7 +266,10 @@ class Labeler:
         JPEG XL, Office, EPUB, OpenDocument, ZIP): a signed C2PA manifest declaring the
         digital source type, and XMP where the container has a place for it (SVG, MP4, MOV,
         M4A, WAV). Nothing is decoded or re-encoded, and there is no invisible watermark (it
-        is for raster images). An existing manifest becomes the parent ingredient.
+        is for raster images), except that a deflated ZIP package (Office, OpenDocument,
+        EPUB as their programs save them) is repackaged with every entry stored, which c2pa
+        can bind (a note gives both sizes; the manifest records ``c2pa.repackaged``). An
+        existing manifest becomes the parent ingredient.
 
         Raises:
             UnsupportedFormatError: not one of these containers (images: :meth:`label_image`).
@@ -401,7 +404,8 @@ class Labeler:
         """Label any file by a sidecar: the signed AI manifest goes to ``src + ".c2pa"``
         (``photo.cr3`` → ``photo.cr3.c2pa``; ``sidecar_dst`` names another), a manifest store
         whose hard binding covers every byte of ``src``, which is never modified. For files
-        that cannot be rewritten (Word-saved DOCX/EPUB, camera RAW, archives) or on request.
+        that cannot be rewritten (an Office/EPUB file that must keep its bytes, camera RAW,
+        archives) or on request.
         ``bytes(result)`` is the store; ``result.path`` the sidecar; ``layers`` is
         ``("c2pa-sidecar",)`` (plus ``"repository"`` when one is configured).
 

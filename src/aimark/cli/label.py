@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--sidecar",
         action="store_true",
         help="leave SRC untouched and write the signed manifest beside it, to SRC.c2pa (any "
-        "file: Word-saved DOCX/EPUB, camera RAW, archives)",
+        "file: an Office/EPUB file that must keep its bytes, camera RAW, archives)",
     )
     add_signing_args(
         lab,

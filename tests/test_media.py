@@ -448,13 +448,15 @@ def test_server_verifies_video_and_audio(labeler, dev):
 
 
 @pytest.mark.parametrize("kind", ["docx", "epub", "odt", "zip"])
-def test_compressed_packages_are_a_clear_unsupported_answer(labeler, kind):
+def test_compressed_packages_are_verified_as_unsupported_and_labelled_repackaged(labeler, kind):
     """c2pa-python 0.38 reads ZIP packages only when every entry is stored: a deflated DOCX or
-    EPUB (how office programs save them) is answered as unsupported, naming why."""
+    EPUB (how office programs save them) is answered as unsupported when verified, naming why,
+    and labelled by repackaging it stored (tests/test_office.py)."""
     data = make_zip(kind, method=8)
     assert sniff_media(data).value == kind
     report = aimark.Verifier().verify_bytes(data)
     assert report.verdict.status.value == "error"
     assert report.error["code"] == "unsupported-format" and "deflate" in report.error["message"]
-    with pytest.raises(UnsupportedFormatError, match="stored uncompressed"):
-        labeler.label_media(data)
+    with pytest.warns(aimark.LabelWarning, match="repackaged without compression"):
+        result = labeler.label_media(data)
+    assert aimark.Verifier().verify_bytes(bytes(result)).c2pa.ai_declared

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import aimark
-from aimark.errors import OutputError, UnsupportedFormatError
+from aimark.errors import OutputError
 from aimark.manifest.sidecar import asset_of, find_sidecar, is_manifest_store, sidecar_path
 from conftest import SHARED, encode, natural_image
 from test_bad_input import assert_clean_failure, run_cli
@@ -60,10 +60,13 @@ def docx(tmp_path):
     return word_docx(tmp_path / "report.docx")
 
 
-def test_word_docx_is_refused_inline_and_labelled_by_sidecar(labeler, trusted, docx, tmp_path):
+def test_word_docx_is_repackaged_inline_or_labelled_unchanged_by_sidecar(
+    labeler, trusted, docx, tmp_path
+):
     before = snapshot(docx)
-    with pytest.raises(UnsupportedFormatError, match="compressed"):
+    with pytest.warns(aimark.LabelWarning, match="repackaged without compression"):
         labeler.label_media(docx, tmp_path / "out.docx")
+    assert snapshot(docx) == before
     result = labeler.label_sidecar(docx)
     assert snapshot(docx) == before  # never modified
     assert result.path == tmp_path / "report.docx.c2pa" and result.layers == ("c2pa-sidecar",)
@@ -212,7 +215,12 @@ def test_cli_label_sidecar_verify_scan_and_import(dev, tmp_path):
     raw.write_bytes(b"\x00\x00\x00\x18ftypcrx " + os.urandom(4000))
     before = snapshot(doc), snapshot(raw)
 
-    refused = run_cli("label", str(doc), "-o", str(tmp_path / "x.docx"), *_signing(dev))
+    inline = run_cli("label", str(doc), "-o", str(tmp_path / "x.docx"), *_signing(dev))
+    assert inline.returncode == 0 and "repackaged without compression" in inline.stderr
+    assert "--sidecar" in inline.stderr  # for a file that must not change
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\x00\x01\x02" * 300)
+    refused = run_cli("label", str(blob), "-o", str(tmp_path / "x.png"), *_signing(dev))
     assert refused.returncode != 0 and "--sidecar" in refused.stderr
     assert_clean_failure(refused)
 

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from aimark._version import __version__
+from aimark._weak_mark import weak_mark_note
 from aimark.credentials import Credentials
 from aimark.disclosure import with_disclosure
 from aimark.errors import (
@@ -42,8 +43,9 @@ from aimark.media.media_xmp import XMP_FORMATS, write_xmp
 from aimark.media.output import PendingWrite, same_file
 from aimark.media.sniff import ImageFormat, describe_unknown, sniff
 from aimark.media.source import SourceLike, read_source
-from aimark.media.structure import check_structure, unsupported_by_c2pa
+from aimark.media.structure import ZIP_FORMATS, check_structure, unsupported_by_c2pa
 from aimark.media.text_io import TEXT_MIME, check_text, decode_text
+from aimark.media.zip_store import store_entries
 from aimark.metadata.digital_source_type import DigitalSourceType
 from aimark.metadata.exif import ExifError, ExifLabel, merge_exif
 from aimark.metadata.tc260 import TC260Label, aigc_json, front_matter, read_front_matter
@@ -264,7 +266,10 @@ class Labeler:
         JPEG XL, Office, EPUB, OpenDocument, ZIP): a signed C2PA manifest declaring the
         digital source type, and XMP where the container has a place for it (SVG, MP4, MOV,
         M4A, WAV). Nothing is decoded or re-encoded, and there is no invisible watermark (it
-        is for raster images). An existing manifest becomes the parent ingredient.
+        is for raster images), except that a deflated ZIP package (Office, OpenDocument,
+        EPUB as their programs save them) is repackaged with every entry stored, which c2pa
+        can bind (a note gives both sizes; the manifest records ``c2pa.repackaged``). An
+        existing manifest becomes the parent ingredient.
 
         Raises:
             UnsupportedFormatError: not one of these containers (images: :meth:`label_image`).
@@ -293,14 +298,17 @@ class Labeler:
                 f"cannot label {describe_unknown(data)}: not a media type c2pa carries"
             )
         problems = check_structure(data, fmt)
-        why = unsupported_by_c2pa(data, fmt)
-        if why:
-            raise UnsupportedFormatError(f"cannot sign {why}; nothing was signed")
         if problems:
             raise CorruptInputError(
                 f"{fmt.label} that looks damaged ({problems[0]}); nothing was signed"
             )
         notes: list[str] = []
+        edits: tuple[dict[str, Any], ...] = ()
+        if fmt in ZIP_FORMATS and unsupported_by_c2pa(data, fmt):
+            data, edits = self._stored_package(data, fmt, notes)
+        why = unsupported_by_c2pa(data, fmt)
+        if why:
+            raise UnsupportedFormatError(f"cannot sign {why}; nothing was signed")
         suffix = Path(dst).suffix.lower() if dst is not None else ""
         if suffix in _KNOWN_SUFFIXES and suffix != fmt.extension:
             notes.append(
@@ -336,6 +344,7 @@ class Labeler:
             parent=has_manifest,
             watermark=None if mark is None else (mark.scheme, mark.payload.to_bytes(8, "big")),
             watermark_timespan=None if mark is None else (mark.start_s, mark.end_s),
+            edits=edits,
         )
         binding = None if mark is None else Binding(mark.scheme, f"{mark.payload:016x}")
         signed, path = self._sign_record_deliver(
@@ -362,6 +371,27 @@ class Labeler:
             watermark_mark=mark,
         )
 
+    def _stored_package(
+        self, data: bytes, fmt: MediaFormat, notes: list[str]
+    ) -> tuple[bytes, tuple[dict[str, Any], ...]]:
+        """A deflated ZIP package (as Office, LibreOffice and EPUB tools save them) with every
+        entry stored, which c2pa can bind; the change goes in the notes and the manifest."""
+        stored = store_entries(data, self.limits.max_bytes)
+        change = (
+            f"repackaged without compression: {len(data):,} → {len(stored):,} bytes so that "
+            "C2PA can bind it (same entries, contents and timestamps)"
+        )
+        notes.append(
+            f"{fmt.label} {change}; --sidecar (Python: label_sidecar) labels a file that must "
+            "not change"
+        )
+        edit = {
+            "action": "c2pa.repackaged",
+            "softwareAgent": {"name": "aimark", "version": __version__},
+            "parameters": {"description": change},
+        }
+        return stored, (edit,)
+
     def label_sidecar(
         self,
         src: SourceLike,
@@ -374,7 +404,8 @@ class Labeler:
         """Label any file by a sidecar: the signed AI manifest goes to ``src + ".c2pa"``
         (``photo.cr3`` → ``photo.cr3.c2pa``; ``sidecar_dst`` names another), a manifest store
         whose hard binding covers every byte of ``src``, which is never modified. For files
-        that cannot be rewritten (Word-saved DOCX/EPUB, camera RAW, archives) or on request.
+        that cannot be rewritten (an Office/EPUB file that must keep its bytes, camera RAW,
+        archives) or on request.
         ``bytes(result)`` is the store; ``result.path`` the sidecar; ``layers`` is
         ``("c2pa-sidecar",)`` (plus ``"repository"`` when one is configured).
 
@@ -733,11 +764,9 @@ class Labeler:
         check = check_survival(marked, self.watermark_key, payload)
         if not check.survived:
             notes.append(
-                "the invisible watermark was embedded but would not survive a JPEG "
-                f"{check.quality} re-encode ({check.margin_db:+.1f} dB from what its payload "
-                "needs): the image is too flat, dark or small to hold it; a higher "
-                "watermark_strength (CLI: --watermark-strength) makes it stronger, and more "
-                "visible"
+                weak_mark_note(
+                    pixels, marked, self.watermark_key, payload, self.watermark_strength, check
+                )
             )
         return marked, check
 

@@ -1,8 +1,9 @@
 """Labelling by sidecar: a signed C2PA manifest store written beside a file that is never
 modified (:meth:`aimark.Labeler.label_sidecar`).
 
-For files that cannot be rewritten (a Word-saved DOCX or EPUB, whose deflated entries c2pa
-0.91 cannot parse; camera RAW; archived originals) or any file on request. The store's hard
+For files that cannot be rewritten (an Office or EPUB file that must keep its bytes, which
+labelling inline repackages with its entries stored; camera RAW; archived originals) or any
+file on request. The store's hard
 binding is a ``c2pa.hash.data`` over every byte of the file (no exclusions), so the file must
 stay exactly as it is; no XMP is written.
 

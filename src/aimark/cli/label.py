@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--sidecar",
         action="store_true",
         help="leave SRC untouched and write the signed manifest beside it, to SRC.c2pa (any "
-        "file: Word-saved DOCX/EPUB, camera RAW, archives)",
+        "file: an Office/EPUB file that must keep its bytes, camera RAW, archives)",
     )
     add_signing_args(
         lab,
@@ -231,7 +231,7 @@ def run_command(args: argparse.Namespace) -> int:
             f"{result.path}: labelled ({', '.join(result.layers)}) · content id {result.content_id}"
         )
         for w in result.warnings:
-            print(f"  note: {w}", file=sys.stderr)
+            print(f"aimark: note: {w}", file=sys.stderr)
     return 0
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_BOXES",
     "MAX_CHUNKS",
     "MAX_DEPTH",
+    "ZIP_FORMATS",
     "check_structure",
     "unsupported_by_c2pa",
     "zip_methods",
@@ -163,7 +164,7 @@ def _flac(data: bytes) -> list[str]:
 
 
 MAX_ZIP_ENTRIES = 100_000
-_ZIP_FORMATS = {
+ZIP_FORMATS = {
     MediaFormat.DOCX, MediaFormat.XLSX, MediaFormat.PPTX, MediaFormat.EPUB, MediaFormat.ODT,
     MediaFormat.ODS, MediaFormat.ODP, MediaFormat.ZIP,
 }  # fmt: skip
@@ -222,7 +223,7 @@ _CHECKS = {
     MediaFormat.FLAC: _flac,
     MediaFormat.PDF: _pdf,
     MediaFormat.SVG: _svg,
-    **dict.fromkeys(_ZIP_FORMATS, _zip),
+    **dict.fromkeys(ZIP_FORMATS, _zip),
 }
 
 
@@ -232,7 +233,7 @@ def unsupported_by_c2pa(data: bytes, fmt: MediaFormat) -> str | None:
     c2pa-rs 0.91 (c2pa-python 0.38) reads ZIP packages only when every entry is stored
     uncompressed; DOCX, XLSX, PPTX, EPUB and OpenDocument files as office programs save them
     deflate their parts."""
-    if fmt in _ZIP_FORMATS and zip_methods(data) - {0}:
+    if fmt in ZIP_FORMATS and zip_methods(data) - {0}:
         return (
             f"{fmt.label} whose entries are compressed (deflate): the C2PA library aimark "
             "uses (c2pa-python 0.38) reads ZIP packages only when every entry is stored "

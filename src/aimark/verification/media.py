@@ -17,7 +17,8 @@ from typing import Any
 
 from aimark.errors import CorruptInputError, UnsupportedFormatError
 from aimark.media.formats import MediaFormat
-from aimark.media.structure import check_structure, unsupported_by_c2pa
+from aimark.media.structure import ZIP_FORMATS, check_structure, unsupported_by_c2pa
+from aimark.media.zip_store import labelled_members
 from aimark.report import C2paResult, MediaInfo, MetadataResult, WatermarkResult
 from aimark.verification.manifest import read_c2pa
 from aimark.verification.metadata import media_metadata
@@ -44,6 +45,16 @@ def read_media(
     if unparsed is not None:
         detail = "; ".join([*problems, unparsed]).strip("; ")
         raise CorruptInputError(f"{fmt.label} that cannot be parsed ({detail})")
+    metadata = media_metadata(data, fmt)
+    if fmt in ZIP_FORMATS:
+        # a ZIP package's own label is its C2PA manifest entry; a member's XMP or manifest
+        # (a labelled photo in an archive) is the member's, never the package's
+        metadata = MetadataResult()
+        problems.extend(
+            f"member {name} carries its own labels (Content Credentials or XMP): they are the "
+            "member's, not this package's"
+            for name in labelled_members(data)
+        )
     media = MediaInfo(
         format=fmt.value, kind=fmt.kind, mime=fmt.mime, bytes=len(data), problems=tuple(problems)
     )
@@ -58,4 +69,4 @@ def read_media(
             status=f"not applicable to this media type ({fmt.label}): aimark's watermarks are "
             "for images, audio and video"
         )
-    return media, c2pa_result, media_metadata(data, fmt), layer
+    return media, c2pa_result, metadata, layer

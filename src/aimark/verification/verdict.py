@@ -152,7 +152,8 @@ def verdict(
         algs = ", ".join(dict.fromkeys(alg for alg, _ in c2pa.soft_bindings)) or "no soft binding"
         reasons.append(f"the manifest declares an invisible watermark ({declared[0]}; {algs})")
     reasons.extend(f"public invisible watermark: {n}" for n in wm.public_detected)
-    reasons.extend(f"file problem: {p}" for p in media.problems)
+    # a package's member with labels of its own is a note about the member, not a problem
+    reasons.extend(p if p.startswith("member ") else f"file problem: {p}" for p in media.problems)
 
     if c2pa.state is C2paState.INVALID:
         return Verdict(

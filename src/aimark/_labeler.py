@@ -17,7 +17,6 @@ from typing import Any, Union
 import numpy as np
 from PIL import Image
 
-from aimark._version import __version__
 from aimark._weak_mark import weak_mark_note
 from aimark.credentials import Credentials
 from aimark.disclosure import with_disclosure
@@ -33,7 +32,7 @@ from aimark.errors import (
 from aimark.generator import Generator, GeneratorLike
 from aimark.keys import WatermarkKey, content_id_for, payload_for
 from aimark.manifest.c2pa_io import ManifestReader, ManifestSigner
-from aimark.manifest.definitions import ai_manifest
+from aimark.manifest.definitions import ai_manifest, aimark_action
 from aimark.manifest.jumbf import active_manifest_label
 from aimark.manifest.text import find_wrappers, sign_text, strip_wrappers
 from aimark.media import containers, image_io
@@ -385,11 +384,7 @@ class Labeler:
             f"{fmt.label} {change}; --sidecar (Python: label_sidecar) labels a file that must "
             "not change"
         )
-        edit = {
-            "action": "c2pa.repackaged",
-            "softwareAgent": {"name": "aimark", "version": __version__},
-            "parameters": {"description": change},
-        }
+        edit = aimark_action("c2pa.repackaged", change)
         return stored, (edit,)
 
     def label_sidecar(
@@ -844,13 +839,7 @@ def _badge_text(visible: bool | str) -> str | None:
 
 def _visible_edit(text: str | None, position: str) -> tuple[dict[str, Any], ...]:
     """The C2PA action recording the visible badge drawn on the pixels."""
-    return (
-        {
-            "action": "c2pa.edited",
-            "softwareAgent": {"name": "aimark", "version": __version__},
-            "parameters": {"description": f'visible label "{text}" drawn ({position})'},
-        },
-    )
+    return (aimark_action("c2pa.edited", f'visible label "{text}" drawn ({position})'),)
 
 
 def _describe_watermark(watermark: Any) -> dict[str, Any] | None:

@@ -6,9 +6,13 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from aimark._options import add_verifier_options, verifier_from_args
 from aimark.cli._common import UsageError, load_credentials
+
+if TYPE_CHECKING:
+    from aimark.platforms.ingest import IngestResult
 
 __all__ = ["add_parser", "run_command"]
 
@@ -119,10 +123,7 @@ def run_command(args: argparse.Namespace) -> int:
     return 0 if result.output.verdict.ai_generated else 2
 
 
-def _lines(result: object) -> list[str]:
-    from aimark.platforms.ingest import IngestResult
-
-    assert isinstance(result, IngestResult)
+def _lines(result: IngestResult) -> list[str]:
     d = result.to_dict()
     out = d["output"]
     lines = [

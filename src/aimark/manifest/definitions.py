@@ -29,6 +29,7 @@ __all__ = [
     "WATERMARK_ACTION",
     "WATERMARK_ACTIONS",
     "ai_manifest",
+    "aimark_action",
     "platform_manifest",
 ]
 
@@ -49,6 +50,34 @@ WATERMARK_ACTION = "c2pa.watermarked.bound"
 #: ``c2pa.watermarked.unbound`` is a watermark not bound to this manifest and is not included.
 WATERMARK_ACTIONS = (WATERMARK_ACTION, "c2pa.watermarked")
 _TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining")
+
+
+def aimark_action(
+    name: str,
+    description: str | None = None,
+    *,
+    when: dt.datetime | None = None,
+    **parameters: Any,
+) -> dict[str, Any]:
+    """A C2PA action done by aimark itself (``softwareAgent`` aimark and its version), with a
+    ``description`` and other ``parameters``; ``when`` is written when given.
+
+    Example:
+        >>> aimark_action("c2pa.published", "published by P")["parameters"]
+        {'description': 'published by P'}
+    """
+    params = dict(parameters)
+    if description is not None:
+        params["description"] = description
+    action: dict[str, Any] = {
+        "action": name,
+        "softwareAgent": {"name": "aimark", "version": __version__},
+    }
+    if when is not None:
+        action["when"] = when.isoformat(timespec="seconds")
+    if params:
+        action["parameters"] = params
+    return action
 
 
 def ai_manifest(
@@ -109,13 +138,7 @@ def ai_manifest(
     ]
     if watermark is not None:
         alg, value = watermark
-        actions.append(
-            {
-                "action": WATERMARK_ACTION,
-                "softwareAgent": {"name": "aimark", "version": __version__},
-                "parameters": {"description": f"invisible watermark {alg}"},
-            }
-        )
+        actions.append(aimark_action(WATERMARK_ACTION, f"invisible watermark {alg}"))
         scope: dict[str, Any] = {}
         if watermark_timespan is not None:
             start, end = watermark_timespan
@@ -175,19 +198,8 @@ def platform_manifest(
         ['c2pa.opened', 'c2pa.published']
     """
     when = when or dt.datetime.now(dt.timezone.utc)
-    agent = {"name": "aimark", "version": __version__}
-    published = {
-        "action": "c2pa.published",
-        "softwareAgent": agent,
-        "when": when.isoformat(timespec="seconds"),
-        "parameters": {"description": f"published by {platform}"},
-    }
-    opened = {
-        "action": "c2pa.opened",
-        "softwareAgent": agent,
-        "when": when.isoformat(timespec="seconds"),
-        "parameters": {"ingredientIds": [PARENT_INGREDIENT_ID]},
-    }
+    published = aimark_action("c2pa.published", f"published by {platform}", when=when)
+    opened = aimark_action("c2pa.opened", when=when, ingredientIds=[PARENT_INGREDIENT_ID])
     assertions: list[dict[str, Any]] = [
         {"label": "c2pa.actions", "data": {"actions": [opened, *actions, published]}},
         {"label": INGEST_ASSERTION, "data": dict(ingest)},

@@ -75,6 +75,7 @@ class IngestResult:
     watermark_after: bool | None
     path: Path | None = None
     notes: tuple[str, ...] = field(default=())
+    extension: str = ""  # the copy's usual file extension (".jpg")
 
     def __bytes__(self) -> bytes:
         return self.data
@@ -87,6 +88,7 @@ class IngestResult:
             "schema": "aimark.ingest",
             "format": self.format,
             "mime": self.mime,
+            "extension": self.extension,
             "bytes": len(self.data),
             "path": str(self.path) if self.path else None,
             "actions": list(self.actions),
@@ -233,6 +235,7 @@ class Ingester:
         return IngestResult(
             data=signed,
             format=fmt.value,
+            extension=fmt.extension,
             mime=fmt.mime,
             upload=upload,
             output=output,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aimark.errors import CorruptInputError
+from aimark.manifest.definitions import aimark_action
 from aimark.media.formats import MediaFormat
 from aimark.media.limits import Limits
 from aimark.media.sniff import ImageFormat
@@ -120,14 +121,7 @@ class Processed:
 
 
 def _action(name: str, description: str) -> dict[str, Any]:
-    from aimark._version import __version__
-
-    return {
-        "action": name,
-        "softwareAgent": {"name": "aimark", "version": __version__},
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "parameters": {"description": description},
-    }
+    return aimark_action(name, description, when=dt.datetime.now(dt.timezone.utc))
 
 
 def _kept_exif(exif: bytes | None) -> tuple[bytes | None, bool]:

@@ -57,23 +57,6 @@ _FAILURES = {
 }
 
 
-_EXTENSIONS = {
-    "jpeg": ".jpg",
-    "png": ".png",
-    "webp": ".webp",
-    "avif": ".avif",
-    "tiff": ".tif",
-    "gif": ".gif",
-    "heic": ".heic",
-    "mp4": ".mp4",
-    "mov": ".mov",
-    "m4a": ".m4a",
-    "mp3": ".mp3",
-    "wav": ".wav",
-    "flac": ".flac",
-}
-
-
 class _Admission:
     """Counts uploads in progress (receiving, waiting or being verified); refuses more than
     ``capacity``. Released from worker threads too, hence the lock."""
@@ -217,7 +200,7 @@ class VerifyService:
 
             body = dict(summary, data_base64=base64.b64encode(data).decode("ascii"))
             return _json(body)
-        name = f"ingested{_EXTENSIONS.get(summary['format'], '')}"
+        name = f"ingested{summary['extension']}"
         compact = json.dumps(summary, ensure_ascii=True, separators=(",", ":"))
         return Response(
             data,

@@ -588,3 +588,25 @@ def test_scan_takes_the_verifier_it_verifies_with(tmp_path, dev):
         assert found["plain.png"].trust_anchors == len(verifier.trust.subjects) > 0
     with pytest.raises(TypeError, match="not both"):
         aimark.scan(tree, verifier=verifier, watermark_keys=[key])
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
+
+
+def test_scan_workers_use_one_blas_thread_each():
+    """The worker processes are the parallelism: numpy's BLAS threads in each would only
+    contend for the same cores (aimark._threads)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import numpy  # noqa: F401  (loads BLAS here, so that the comparison means something)
+
+    from aimark.scanner.run import _init_worker
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as pool:
+        inside = pool.submit(_blas_threads).result(timeout=120)
+    assert inside and all(n == 1 for n in inside)

@@ -260,8 +260,13 @@ class _HeldInterrupt:
                 raise KeyboardInterrupt
 
 
-def _ignore_sigint() -> None:  # pool workers: Ctrl-C is the main process's to handle
+def _init_worker() -> None:
+    """A pool worker: Ctrl-C is the main process's to handle, and the processes are the
+    parallelism (one BLAS thread each, :mod:`aimark._threads`)."""
+    from aimark._threads import single_threaded_math
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    single_threaded_math()
 
 
 def _crash_outcomes(chunk: list[FileRef], message: str) -> list[Outcome]:
@@ -299,7 +304,7 @@ def _run_processes(chunks: _Chunks, config: ScanConfig, workers: int) -> Iterato
         ctx.set_forkserver_preload(["aimark.scanner.worker"])
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint)
+        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
 
     pool = new_pool()
     pending: dict[Future[list[Outcome]], list[FileRef]] = {}

@@ -16,7 +16,10 @@ def serve(conn: Connection, verifier: Verifier, ingester: Any = None) -> None:
     (``("report", Report)``); a dict ingests with ``ingester`` (``("ingested", (bytes,
     summary))`` or ``("refused", message)`` for input it cannot ingest). A bug answers
     ``("internal-error", traceback text)``."""
+    from aimark._threads import single_threaded_math
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    single_threaded_math()  # the worker processes are the parallelism
     while True:
         try:
             data, name, job = conn.recv()
